@@ -1,0 +1,184 @@
+"""Images in and out: the one tensor <-> PIL conversion, safe loading of untrusted
+files (uploads and data sets alike), grids, and PNGs that carry a recipe."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+import warnings
+from pathlib import Path
+from typing import Any, Iterable
+
+import numpy as np
+import torch
+from PIL import Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageError
+
+# Formats we decode. Everything else (SVG, HTML, PDF, EPS, ...) is refused before decoding.
+ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF"})
+IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
+MAX_PIXELS = 40_000_000  # ~ 6300 x 6300; larger is a decompression bomb for our purposes
+MAX_BYTES = 25 * 1024 * 1024
+RECIPE_KEY = "ganstudio-recipe"
+
+
+class ImageLoadError(ValueError):
+    """An image that cannot be used; the message names the file and what is wrong."""
+
+
+def to_pil(image: torch.Tensor) -> Image.Image:
+    """A [3, H, W] (or [1, 3, H, W]) tensor in [-1, 1] to an RGB PIL image."""
+    if image.dim() == 4:
+        if image.shape[0] != 1:
+            raise ValueError("to_pil takes one image; use to_pils for a batch")
+        image = image[0]
+    array = ((image.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    if array.shape[0] == 1:
+        array = array.repeat(3, 1, 1)
+    return Image.fromarray(array.permute(1, 2, 0).numpy(), "RGB")
+
+
+def to_pils(images: torch.Tensor) -> list[Image.Image]:
+    return [to_pil(img) for img in images]
+
+
+def from_pil(image: Image.Image, resolution: int | None = None) -> torch.Tensor:
+    """An RGB PIL image to a [3, H, W] tensor in [-1, 1], centre-cropped and resized if asked."""
+    image = image.convert("RGB")
+    if resolution is not None:
+        image = center_square(image, resolution)
+    array = torch.from_numpy(np.asarray(image, dtype=np.uint8).copy())
+    return array.permute(2, 0, 1).float() / 127.5 - 1.0
+
+
+def center_square(image: Image.Image, resolution: int) -> Image.Image:
+    """Centre-crop to a square and resize with a high-quality filter."""
+    w, h = image.size
+    side = min(w, h)
+    left, top = (w - side) // 2, (h - side) // 2
+    image = image.crop((left, top, left + side, top + side))
+    if side != resolution:
+        image = image.resize((resolution, resolution), Image.Resampling.LANCZOS)
+    return image
+
+
+def load_image(source: str | os.PathLike | bytes, name: str | None = None, max_bytes: int = MAX_BYTES) -> Image.Image:
+    """Open an untrusted image safely and return it as RGB.
+
+    Refuses unknown formats, decompression bombs, truncated data and empty files; applies EXIF
+    orientation; converts palette/RGBA/LA/CMYK/16-bit/greyscale correctly; takes the first frame
+    of animations. Every failure is an ImageLoadError naming the file.
+    """
+    label = name or (str(source) if not isinstance(source, bytes) else "upload")
+    data = _read_bytes(source, label, max_bytes)
+    if not data:
+        raise ImageLoadError(f"{label}: the file is empty")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            image = Image.open(io.BytesIO(data), formats=sorted(ALLOWED_FORMATS))
+            if image.format not in ALLOWED_FORMATS:
+                raise ImageLoadError(f"{label}: unsupported image format {image.format}")
+            w, h = image.size
+            if w * h > MAX_PIXELS:
+                raise ImageLoadError(
+                    f"{label}: image is {w}x{h} = {w * h:,} pixels, over the limit of {MAX_PIXELS:,}"
+                )
+            if w < 1 or h < 1:
+                raise ImageLoadError(f"{label}: image has no pixels")
+            image.seek(0)
+            ImageFile.LOAD_TRUNCATED_IMAGES = False
+            image.load()
+            image = ImageOps.exif_transpose(image)
+            return to_rgb(image)
+    except ImageLoadError:
+        raise
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise ImageLoadError(f"{label}: image is too large (decompression bomb guard)") from None
+    except UnidentifiedImageError:
+        raise ImageLoadError(
+            f"{label}: not an image in an allowed format ({', '.join(sorted(ALLOWED_FORMATS))})"
+        ) from None
+    except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
+        raise ImageLoadError(f"{label}: the image is truncated or corrupt ({exc})") from None
+
+
+def _read_bytes(source: str | os.PathLike | bytes, label: str, max_bytes: int) -> bytes:
+    if isinstance(source, bytes):
+        data = source
+    else:
+        path = Path(source)
+        try:
+            if not path.is_file():
+                raise ImageLoadError(f"{label}: no such file")
+            size = path.stat().st_size
+            if size > max_bytes:
+                raise ImageLoadError(f"{label}: file is {size / 2**20:.1f} MiB, over the limit of {max_bytes / 2**20:.0f} MiB")
+            data = path.read_bytes()
+        except OSError as exc:
+            raise ImageLoadError(f"{label}: cannot read file ({exc.strerror or exc})") from None
+    if len(data) > max_bytes:
+        raise ImageLoadError(f"{label}: file is {len(data) / 2**20:.1f} MiB, over the limit of {max_bytes / 2**20:.0f} MiB")
+    return data
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Convert any mode to 8-bit RGB, compositing transparency over white."""
+    if image.mode == "RGB":
+        return image
+    if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
+        array = np.asarray(image, dtype=np.float64)
+        top = 65535.0 if array.max() > 255 else 255.0
+        array = np.clip(array / top * 255.0, 0, 255).round().astype(np.uint8)
+        return Image.fromarray(array, "L").convert("RGB")
+    if image.mode == "F":
+        array = np.asarray(image, dtype=np.float64)
+        lo, hi = float(array.min()), float(array.max())
+        array = ((array - lo) / (hi - lo or 1.0) * 255.0).round().astype(np.uint8)
+        return Image.fromarray(array, "L").convert("RGB")
+    if image.mode == "P":
+        image = image.convert("RGBA")
+    if image.mode in ("RGBA", "LA", "PA", "RGBa", "La"):
+        rgba = image.convert("RGBA")
+        background = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        return Image.alpha_composite(background, rgba).convert("RGB")
+    if image.mode == "CMYK":
+        return image.convert("RGB")
+    return image.convert("RGB")
+
+
+def make_grid(images: Iterable[Image.Image], columns: int, padding: int = 2, fill=(255, 255, 255)) -> Image.Image:
+    """Tile equally sized images in rows of `columns`."""
+    images = list(images)
+    if not images:
+        raise ValueError("make_grid needs at least one image")
+    w, h = images[0].size
+    rows = (len(images) + columns - 1) // columns
+    cols = min(columns, len(images))
+    sheet = Image.new("RGB", (cols * w + (cols + 1) * padding, rows * h + (rows + 1) * padding), fill)
+    for i, img in enumerate(images):
+        r, c = divmod(i, columns)
+        sheet.paste(img.convert("RGB"), (padding + c * (w + padding), padding + r * (h + padding)))
+    return sheet
+
+
+def png_bytes(image: Image.Image, recipe: dict[str, Any] | None = None) -> bytes:
+    """Encode as PNG (never lossy), optionally embedding a recipe as a text chunk. No EXIF is kept."""
+    info = PngImagePlugin.PngInfo()
+    if recipe is not None:
+        info.add_itxt(RECIPE_KEY, json.dumps(recipe, sort_keys=True))
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def read_png_recipe(source: str | os.PathLike | bytes) -> dict[str, Any] | None:
+    """The recipe embedded by `png_bytes`, or None when the PNG carries none."""
+    data = _read_bytes(source, str(source) if not isinstance(source, bytes) else "upload", MAX_BYTES)
+    try:
+        with Image.open(io.BytesIO(data), formats=["PNG"]) as image:
+            text = image.text.get(RECIPE_KEY)  # type: ignore[attr-defined]
+    except (UnidentifiedImageError, OSError):
+        return None
+    return json.loads(text) if text else None

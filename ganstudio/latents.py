@@ -1,0 +1,31 @@
+"""Latent codes from seeds, and interpolation between codes."""
+
+from __future__ import annotations
+
+import torch
+
+
+def z_from_seed(seed: int, z_dim: int) -> torch.Tensor:
+    """The latent z for a seed: the same on every machine and run (CPU generator)."""
+    if not 0 <= int(seed) < 2**63:
+        raise ValueError(f"seed must be between 0 and 2**63-1, got {seed}")
+    gen = torch.Generator().manual_seed(int(seed))
+    return torch.randn(z_dim, generator=gen)
+
+
+def z_from_seeds(seeds: list[int] | tuple[int, ...], z_dim: int) -> torch.Tensor:
+    return torch.stack([z_from_seed(s, z_dim) for s in seeds])
+
+
+def lerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:
+    return a + (b - a) * t
+
+
+def slerp(a: torch.Tensor, b: torch.Tensor, t: float, eps: float = 1e-7) -> torch.Tensor:
+    """Spherical interpolation along the last dimension (keeps Gaussian z at a typical norm)."""
+    a_n = a / a.norm(dim=-1, keepdim=True).clamp_min(eps)
+    b_n = b / b.norm(dim=-1, keepdim=True).clamp_min(eps)
+    dot = (a_n * b_n).sum(-1, keepdim=True).clamp(-1 + eps, 1 - eps)
+    omega = torch.acos(dot)
+    so = torch.sin(omega)
+    return (torch.sin((1 - t) * omega) / so) * a + (torch.sin(t * omega) / so) * b

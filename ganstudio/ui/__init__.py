@@ -1,0 +1,1 @@
+"""The Gradio layer: widgets wired to Studio calls, nothing more."""

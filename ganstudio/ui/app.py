@@ -1,0 +1,24 @@
+"""build_app(studio) -> gr.Blocks. Nothing runs at import time; launch.py launches."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ..studio import Studio
+from .tabs import models as models_tab
+from .tabs import sample as sample_tab
+
+QUEUE_MAX_SIZE = 64
+
+
+def build_app(studio: Studio) -> gr.Blocks:
+    with gr.Blocks(title="ganstudio", analytics_enabled=False) as app:
+        gr.Markdown("# ganstudio\nGAN latent exploration and photo editing.")
+        with gr.Tab("Sample"):
+            sample_picker = sample_tab.build(studio)
+        with gr.Tab("Models"):
+            models_tab.build(studio, [(sample_picker, "G")])
+    # One worker for model work on a CPU; a GPU can take a couple at once.
+    limit = 2 if studio.device.type == "cuda" else 1
+    app.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=limit)
+    return app

@@ -1,0 +1,42 @@
+"""Wiring helpers shared by the tabs: user-facing errors and the shared model queue."""
+
+from __future__ import annotations
+
+import functools
+import inspect
+from typing import Callable
+
+import gradio as gr
+
+from ..checkpoint import CheckpointError
+from ..imaging import ImageLoadError
+from ..studio import StudioError
+
+# All model work runs in one concurrency group, so the device is never oversubscribed.
+MODEL_GROUP = "model"
+USER_ERRORS = (StudioError, ImageLoadError, CheckpointError)
+
+
+def user_errors(fn: Callable) -> Callable:
+    """Turn the studio's user-facing exceptions into short gr.Error messages (no stack traces)."""
+    if inspect.isgeneratorfunction(fn):
+
+        @functools.wraps(fn)
+        def gen_wrapper(*args, **kwargs):
+            try:
+                yield from fn(*args, **kwargs)
+            except USER_ERRORS as exc:
+                raise gr.Error(str(exc), print_exception=False) from None
+
+        return gen_wrapper
+
+    @functools.wraps(fn)
+    def wrapper(*args, **kwargs):
+        try:
+            return fn(*args, **kwargs)
+        except USER_ERRORS as exc:
+            raise gr.Error(str(exc), print_exception=False) from None
+
+    return wrapper
+
+

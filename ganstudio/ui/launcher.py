@@ -1,0 +1,125 @@
+"""Launch options and safe defaults, shared by `launch.py` and `ganstudio serve`."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+DEFAULT_MAX_UPLOAD_MB = 25
+
+
+class LaunchError(ValueError):
+    """Options that would launch the studio unsafely or not at all."""
+
+
+@dataclass(frozen=True)
+class LaunchOptions:
+    host: str = DEFAULT_HOST
+    port: int = DEFAULT_PORT
+    checkpoint_dirs: tuple[Path, ...] = ()
+    share: bool = False
+    auth: tuple[tuple[str, str], ...] = ()
+    max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
+    device: str = "auto"
+    blocked_dirs: tuple[Path, ...] = field(default_factory=tuple)
+
+
+def add_launch_arguments(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default 127.0.0.1: this machine only)")
+    p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 7860)")
+    p.add_argument(
+        "--checkpoints", action="append", default=[], metavar="DIR",
+        help="an extra folder of checkpoints, besides the shipped ones (repeatable)",
+    )
+    p.add_argument("--share", action="store_true", help="make a public share link (needs --auth)")
+    p.add_argument("--auth", action="append", default=[], metavar="USER:PASS", help="require this login (repeatable)")
+    p.add_argument(
+        "--share-without-auth", action="store_true",
+        help="allow --share without --auth (anyone with the link can use the studio)",
+    )
+    p.add_argument("--max-upload-mb", type=int, default=DEFAULT_MAX_UPLOAD_MB, help="upload size limit in MB")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+
+
+def options_from_args(args: argparse.Namespace) -> LaunchOptions:
+    auth = tuple(_parse_auth(a) for a in args.auth)
+    if args.share and not auth and not args.share_without_auth:
+        raise LaunchError(
+            "--share makes the studio public: add --auth USER:PASS (or --share-without-auth if you really mean it)"
+        )
+    if not 1 <= args.port <= 65535:
+        raise LaunchError(f"--port must be between 1 and 65535, got {args.port}")
+    if args.max_upload_mb < 1:
+        raise LaunchError("--max-upload-mb must be at least 1")
+    from ..studio import DEFAULT_CHECKPOINTS
+
+    dirs = [DEFAULT_CHECKPOINTS, *(Path(d) for d in args.checkpoints)]
+    for d in dirs[1:]:
+        if not d.is_dir():
+            raise LaunchError(f"--checkpoints {d}: no such folder")
+    return LaunchOptions(
+        host=args.host,
+        port=args.port,
+        checkpoint_dirs=tuple(d.resolve() for d in dirs),
+        share=args.share,
+        auth=auth,
+        max_upload_mb=args.max_upload_mb,
+        device=args.device,
+        blocked_dirs=tuple(d.resolve() for d in (*dirs, Path("runs"), Path("data"))),
+    )
+
+
+def _parse_auth(text: str) -> tuple[str, str]:
+    user, sep, password = text.partition(":")
+    if not sep or not user or not password:
+        raise LaunchError(f"--auth must look like USER:PASS, got '{text}'")
+    return user, password
+
+
+def launch_kwargs(options: LaunchOptions) -> dict:
+    """The keyword arguments for Blocks.launch that make the studio safe by default."""
+    return dict(
+        server_name=options.host,
+        server_port=options.port,
+        share=options.share,
+        auth=list(options.auth) or None,
+        max_file_size=f"{options.max_upload_mb}mb",
+        blocked_paths=[str(d) for d in options.blocked_dirs],
+        enable_monitoring=False,
+        run_history=False,
+        show_error=False,
+        ssr_mode=False,
+        mcp_server=False,
+        quiet=False,
+    )
+
+
+def serve(args: argparse.Namespace) -> int:
+    try:
+        options = options_from_args(args)
+    except LaunchError as exc:
+        print(f"ganstudio: error: {exc}", file=sys.stderr)
+        return 2
+    os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
+    from ..studio import Studio
+    from .app import build_app
+
+    studio = Studio(options.checkpoint_dirs, device=options.device)
+    app = build_app(studio)
+    app.launch(prevent_thread_lock=True, **launch_kwargs(options))
+    if options.share and not app.share_url:
+        print(
+            "ganstudio: could not create a public share link (no network access to the share server?). "
+            f"The studio keeps serving locally at http://{options.host}:{options.port}",
+            file=sys.stderr,
+        )
+    try:
+        app.block_thread()
+    except KeyboardInterrupt:
+        pass
+    return 0

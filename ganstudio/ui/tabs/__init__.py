@@ -1,0 +1,1 @@
+"""One module per tab: layout and event wiring only, no torch math."""

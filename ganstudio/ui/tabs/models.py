@@ -1,0 +1,70 @@
+"""Models tab: what is in the checkpoint folders, from headers only, with model cards."""
+
+from __future__ import annotations
+
+import gradio as gr
+
+from ...studio import Studio
+
+EMPTY_STATE = """\
+### No models yet
+
+ganstudio found no checkpoints in {folders}.
+
+* **Train one**: `ganstudio train gan --data synthfaces:64 --out runs/`, then
+  `ganstudio export runs/<run> --out checkpoints/my-model.safetensors`.
+* **Import one**: `ganstudio import stylegan2-pt ffhq.pt --size 1024 --out checkpoints/ffhq.safetensors`.
+* **Bring your own folder**: `python launch.py --checkpoints /path/to/models`.
+
+New files appear here after **Refresh**, without restarting.
+"""
+
+
+def models_table(studio: Studio) -> list[list[str]]:
+    rows = []
+    for e in studio.models():
+        if e.info is None:
+            rows.append([e.name, "unreadable", "", "", "", e.error or ""])
+            continue
+        i = e.info
+        rows.append([
+            e.name, i.arch, ", ".join(i.roles), str(i.resolution or ""), ", ".join(i.labels), i.dataset or "",
+        ])
+    return rows
+
+
+def model_details(studio: Studio, name: str | None) -> tuple[dict, str]:
+    if not name:
+        return {}, ""
+    for e in studio.models():
+        if e.name == name:
+            info = e.info.to_json() if e.info else {"error": e.error}
+            return info, e.card or "_No model card (`NAME.md` beside the checkpoint)._"
+    return {}, ""
+
+
+def build(studio: Studio, model_pickers: list[tuple[gr.Dropdown, str | None]]) -> None:
+    """`model_pickers`: the other tabs' model dropdowns and the role each needs, refreshed here."""
+    names = studio.model_names()
+    folders = ", ".join(f"`{d}`" for d in studio.checkpoint_dirs)
+    empty = gr.Markdown(EMPTY_STATE.format(folders=folders), visible=not names)
+    with gr.Row():
+        refresh = gr.Button("Refresh", scale=0)
+    table = gr.Dataframe(
+        headers=["model", "arch", "networks", "resolution", "labels", "dataset / error"],
+        value=models_table(studio), interactive=False, wrap=True,
+    )
+    chosen = gr.Dropdown(names, value=names[0] if names else None, label="Details for", allow_custom_value=True)
+    with gr.Row():
+        header = gr.JSON(label="Header")
+        card = gr.Markdown()
+
+    def on_refresh(current):
+        names_now = studio.model_names()
+        value = current if current in names_now else (names_now[0] if names_now else None)
+        pickers = [gr.Dropdown(choices=studio.model_names(role)) for _, role in model_pickers]
+        return (gr.Markdown(visible=not names_now), models_table(studio),
+                gr.Dropdown(choices=names_now, value=value), *pickers)
+
+    refresh.click(on_refresh, chosen, [empty, table, chosen, *(p for p, _ in model_pickers)], api_name="refresh_models")
+    chosen.change(lambda n: model_details(studio, n), chosen, [header, card], api_name="model_info")

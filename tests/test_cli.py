@@ -1,0 +1,36 @@
+import json
+import subprocess
+import sys
+
+from ganstudio import __version__
+from ganstudio.cli import main
+
+
+def test_version(capsys):
+    try:
+        main(["--version"])
+    except SystemExit as exc:
+        assert exc.code == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_info_prints_header_json(checkpoint_dir, capsys):
+    assert main(["info", str(checkpoint_dir / "tiny.safetensors")]) == 0
+    data = json.loads(capsys.readouterr().out)
+    assert data["arch"] == "tiny" and data["role"] == "G_ema" and data["resolution"] == 16
+    assert data["labels"] == ["A", "B"] and data["step"] == 3
+
+
+def test_info_on_bad_file_is_one_line_and_nonzero(tmp_path, capsys):
+    bad = tmp_path / "bad.safetensors"
+    bad.write_bytes(b"not a checkpoint at all")
+    assert main(["info", str(bad)]) == 2
+    err = capsys.readouterr().err.strip()
+    assert len(err.splitlines()) == 1 and "bad.safetensors" in err
+
+
+def test_console_script_runs(checkpoint_dir):
+    out = subprocess.run([sys.executable, "-m", "ganstudio", "info", str(checkpoint_dir / "tiny.safetensors")],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout)["arch"] == "tiny"

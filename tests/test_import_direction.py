@@ -1,0 +1,69 @@
+"""Dependencies point one way: ui -> studio -> editing/models; models never reach up."""
+
+import ast
+from pathlib import Path
+
+PACKAGE = Path(__file__).resolve().parent.parent / "ganstudio"
+
+
+def _imports(path: Path) -> set[str]:
+    """Absolute module names imported by a file (relative imports resolved)."""
+    tree = ast.parse(path.read_text(), filename=str(path))
+    module = ".".join(path.relative_to(PACKAGE.parent).with_suffix("").parts)
+    package = module.rsplit(".", 1)[0] if path.name != "__init__.py" else module.removesuffix(".__init__")
+    found = set()
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Import):
+            found.update(alias.name for alias in node.names)
+        elif isinstance(node, ast.ImportFrom):
+            if node.level:
+                base = package.split(".")
+                base = base[: len(base) - (node.level - 1)]
+                name = ".".join(base + ([node.module] if node.module else []))
+            else:
+                name = node.module or ""
+            found.add(name)
+            found.update(f"{name}.{alias.name}" for alias in node.names)
+    return found
+
+
+def _files(sub: str = ""):
+    return sorted((PACKAGE / sub).rglob("*.py"))
+
+
+def test_only_ui_imports_gradio():
+    offenders = [
+        str(p.relative_to(PACKAGE)) for p in _files()
+        if "ui" not in p.relative_to(PACKAGE).parts[:1]
+        and any(m == "gradio" or m.startswith("gradio.") for m in _imports(p))
+    ]
+    assert offenders == []
+
+
+def test_models_do_not_import_studio_ui_or_training():
+    banned = ("ganstudio.studio", "ganstudio.ui", "ganstudio.training", "ganstudio.cli", "ganstudio.editing")
+    offenders = [
+        (str(p.relative_to(PACKAGE)), m) for p in _files("models") for m in _imports(p) if m.startswith(banned)
+    ]
+    assert offenders == []
+
+
+def test_studio_never_imports_training_or_ui():
+    layer = [PACKAGE / "studio.py", *_files("editing")]
+    offenders = [
+        (str(p.relative_to(PACKAGE)), m) for p in layer if p.exists()
+        for m in _imports(p) if m.startswith(("ganstudio.training", "ganstudio.ui"))
+    ]
+    assert offenders == []
+
+
+def test_importing_the_app_module_launches_nothing():
+    import subprocess
+    import sys
+
+    code = "import ganstudio.ui.app, launch, sys; print('gradio' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                         cwd=PACKAGE.parent)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "True"
+    assert "Running on" not in out.stdout + out.stderr

@@ -1,0 +1,86 @@
+import os
+
+import pytest
+import torch
+
+from ganstudio import checkpoint
+from ganstudio.studio import Studio, StudioError, parse_seeds
+from tests.conftest import make_tiny
+
+
+def test_lists_models_from_headers_with_cards(checkpoint_dir):
+    studio = Studio(checkpoint_dir)
+    [entry] = studio.models()
+    assert entry.name == "tiny" and entry.info.arch == "tiny" and "A test model" in entry.card
+    assert studio._cache == {}  # listing loads no weights
+
+
+def test_unreadable_files_are_listed_with_their_error_not_served(checkpoint_dir):
+    (checkpoint_dir / "broken.safetensors").write_bytes(b"junk")
+    studio = Studio(checkpoint_dir)
+    broken = [e for e in studio.models() if e.name == "broken"][0]
+    assert broken.info is None and "broken.safetensors" in broken.error
+    assert studio.model_names() == ["tiny"]
+    with pytest.raises(StudioError, match="cannot be used"):
+        studio.sample("broken", "0")
+
+
+def test_sample_is_deterministic_and_returns_codes(checkpoint_dir):
+    studio = Studio(checkpoint_dir, device="cpu")
+    a = studio.sample("tiny", "3, 4")
+    b = studio.sample("tiny", [3, 4])
+    assert [s.seed for s in a] == [3, 4]
+    assert a[0].image.size == (16, 16) and a[0].image.mode == "RGB"
+    assert a[0].z.shape == (8,) and a[0].ws.shape == (2, 8)
+    assert a[0].image.tobytes() == b[0].image.tobytes()
+    assert a[0].image.tobytes() != a[1].image.tobytes()
+
+
+def test_psi_zero_gives_w_avg(checkpoint_dir):
+    studio = Studio(checkpoint_dir)
+    w_avg = studio.generator("tiny").w_avg
+    [s] = studio.sample("tiny", "5", psi=0.0)
+    assert torch.allclose(s.ws, w_avg.expand_as(s.ws))
+
+
+def test_model_is_loaded_lazily_once_and_reloaded_when_the_file_changes(checkpoint_dir):
+    studio = Studio(checkpoint_dir)
+    g1 = studio.generator("tiny")
+    assert studio.generator("tiny") is g1
+    path = checkpoint_dir / "tiny.safetensors"
+    checkpoint.save(path, {"G_ema": make_tiny(seed=7)})
+    st = path.stat()
+    os.utime(path, (st.st_atime, st.st_mtime + 5))
+    assert studio.generator("tiny") is not g1
+    assert len(studio._cache) == 1
+
+
+def test_new_files_appear_without_restart(checkpoint_dir):
+    studio = Studio(checkpoint_dir)
+    assert studio.model_names() == ["tiny"]
+    (checkpoint_dir / "more").mkdir()
+    checkpoint.save(checkpoint_dir / "more" / "other.safetensors", {"G": make_tiny(2)})
+    assert studio.model_names() == ["more/other", "tiny"]
+
+
+def test_names_not_paths(checkpoint_dir, tmp_path):
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    checkpoint.save(outside / "secret.safetensors", {"G": make_tiny()})
+    (checkpoint_dir / "link.safetensors").symlink_to(outside / "secret.safetensors")
+    studio = Studio(checkpoint_dir)
+    assert "link" not in studio.model_names()
+    for name in ("../outside/secret", str(outside / "secret.safetensors"), "link", ""):
+        with pytest.raises(StudioError):
+            studio.sample(name, "0")
+
+
+@pytest.mark.parametrize("text, expected", [("0", [0]), ("1, 2", [1, 2]), ("3-5", [3, 4, 5]), (" 7 ;8", [7, 8])])
+def test_parse_seeds(text, expected):
+    assert parse_seeds(text) == expected
+
+
+@pytest.mark.parametrize("text", ["", "a", "5-2", "-1", "0-1000", "99999999999"])
+def test_parse_seeds_errors(text):
+    with pytest.raises(StudioError, match="seed"):
+        parse_seeds(text)
