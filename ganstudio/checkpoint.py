@@ -119,6 +119,17 @@ def arch_of(module: nn.Module) -> str:
     return ARCHS.name_of(type(module))
 
 
+def state_hash(module: nn.Module) -> str:
+    """A short fingerprint of a network's weights: ties recipes and direction sets to one generator."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    for key, value in sorted(module.state_dict().items()):
+        digest.update(key.encode())
+        digest.update(value.detach().to("cpu", torch.float32).contiguous().numpy().tobytes())
+    return digest.hexdigest()[:16]
+
+
 def atomic_write_bytes(path: str | os.PathLike, data: bytes) -> None:
     """Write via a temporary file in the same folder, fsync, then rename over `path`."""
     path = Path(path)

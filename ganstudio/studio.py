@@ -10,10 +10,11 @@ from __future__ import annotations
 
 import os
 import threading
+import weakref
 from collections import OrderedDict
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Iterator
 
 import torch
 from PIL import Image
@@ -21,8 +22,13 @@ from torch import nn
 
 from . import checkpoint
 from .checkpoint import Checkpoint, CheckpointError, CheckpointInfo
-from .imaging import to_pils
-from .latents import z_from_seeds
+from .editing.directions import DIRECTIONS_SUFFIX, DirectionError, DirectionSet
+from .editing.edit import EditError, ResolvedEdit, apply_edits
+from .editing.inversion import InversionError, InversionSettings, InversionStep, invert
+from .editing.layers import LayerRangeError, check_rows
+from .editing.recipe import Edit, Recipe, RecipeError
+from .imaging import from_pil, to_pil, to_pils
+from .latents import z_from_seed, z_from_seeds
 
 GENERATOR_ROLES = ("G_ema", "G")
 # The shipped models: `checkpoints/` beside the package in a source checkout.
@@ -51,6 +57,19 @@ class Sample:
     image: Image.Image
     z: torch.Tensor
     ws: torch.Tensor
+
+
+@dataclass
+class Rendered:
+    """An image, the w+ code that made it, and the recipe that replays it."""
+
+    image: Image.Image
+    ws: torch.Tensor
+    recipe: Recipe
+
+
+# Errors raised by the editing core that are the user's to fix, reported as StudioError.
+_EDITING_ERRORS = (DirectionError, EditError, InversionError, LayerRangeError, RecipeError)
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -106,6 +125,7 @@ class Studio:
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, float, int], Checkpoint] = OrderedDict()
         self._headers: dict[Path, tuple[tuple[float, int], ModelEntry]] = {}
+        self._hashes: weakref.WeakKeyDictionary[nn.Module, str] = weakref.WeakKeyDictionary()
         self._lock = threading.RLock()
 
     # ----- model discovery (headers only) -------------------------------------------------
@@ -116,6 +136,8 @@ class Studio:
             if not root.is_dir():
                 continue
             for path in sorted(root.rglob("*.safetensors")):
+                if path.name.endswith(DIRECTIONS_SUFFIX):
+                    continue  # direction files belong to a model; they are not models
                 if not _inside(path, root):
                     continue  # a symlink pointing out of the checkpoints folder is never served
                 name = path.relative_to(root).with_suffix("").as_posix()
@@ -188,6 +210,108 @@ class Studio:
             if role in loaded.networks:
                 return loaded.networks[role]
         raise StudioError(f"model '{name}' holds no generator (roles: {', '.join(loaded.networks)})")
+
+    def network(self, name: str, role: str) -> nn.Module | None:
+        """A network of the model by role (D, E, ...), or None when the model has none."""
+        return self.load(name).networks.get(role)
+
+    def generator_hash(self, name: str) -> str:
+        G = self.generator(name)
+        with self._lock:
+            if G not in self._hashes:
+                self._hashes[G] = checkpoint.state_hash(G)
+            return self._hashes[G]
+
+    # ----- directions -----------------------------------------------------------------------
+    def directions(self, name: str) -> dict[str, DirectionSet]:
+        """Direction sets for a model: those inside its unit, then `<name>.*.directions.safetensors` beside it."""
+        loaded = self.load(name)
+        g_hash = self.generator_hash(name)
+        found: dict[str, DirectionSet] = {}
+        described = loaded.info.meta.get("directions") or {}
+        for method, desc in described.items():
+            vectors = loaded.extra.get(f"directions.{method}")
+            if vectors is not None:
+                found[method] = DirectionSet(method, desc["space"], list(desc["names"]), vectors, g_hash)
+        path = self.entry(name).path
+        for file in sorted(path.parent.glob(f"{path.stem}.*{DIRECTIONS_SUFFIX}")):
+            try:
+                ds = DirectionSet.load(file, generator_hash=g_hash)
+            except DirectionError:
+                continue  # for another generator, or unreadable: never applied to this one
+            found[ds.method] = ds
+        return found
+
+    def _resolve(self, name: str, edits: Iterable[Edit], num_ws: int) -> list[ResolvedEdit]:
+        sets = self.directions(name)
+        resolved = []
+        for e in edits:
+            if e.method not in sets:
+                known = ", ".join(sets) or "none"
+                raise StudioError(f"model '{name}' has no '{e.method}' directions; it has: {known}")
+            ds = sets[e.method]
+            vector = ds.conditional(e.name, e.keep).to(self.device)
+            resolved.append(ResolvedEdit(vector, ds.space, float(e.alpha), check_rows(e.layers, num_ws)))
+        return resolved
+
+    # ----- recipes --------------------------------------------------------------------------
+    def seed_recipe(self, model: str, seed: int, psi: float = 1.0, cutoff: int | None = None,
+                    noise_mode: str = "const") -> Recipe:
+        return Recipe(model=model, model_hash=self.generator_hash(model), seed=int(seed), psi=float(psi),
+                      cutoff=cutoff, noise_mode=noise_mode)
+
+    def code_recipe(self, model: str, code: torch.Tensor, space: str, **fields) -> Recipe:
+        return Recipe(model=model, model_hash=self.generator_hash(model), code=Recipe.code_to_list(code),
+                      space=space, **fields)
+
+    @torch.inference_mode()
+    def render(self, recipe: Recipe) -> Rendered:
+        """Replay a recipe to its image: bit-identical for the same model file."""
+        try:
+            G = self.generator(recipe.model)
+            g_hash = self.generator_hash(recipe.model)
+            if recipe.model_hash != g_hash:
+                raise StudioError(
+                    f"recipe was made with generator {recipe.model_hash}; model '{recipe.model}' is {g_hash}"
+                )
+            z = None
+            if recipe.seed is not None:
+                z = z_from_seed(recipe.seed, G.z_dim).unsqueeze(0).to(self.device)
+                ws = G.mapping(z, psi=recipe.psi, cutoff=recipe.cutoff)
+            else:
+                code = recipe.code_tensor().unsqueeze(0).to(self.device)
+                if recipe.space == "z":
+                    z, ws = code, G.mapping(code, psi=recipe.psi, cutoff=recipe.cutoff)
+                elif recipe.space == "w":
+                    ws = code.unsqueeze(1).repeat(1, G.num_ws, 1)
+                else:
+                    ws = code
+                if ws.shape[1:] != (G.num_ws, G.w_dim) or (z is not None and z.shape[1] != G.z_dim):
+                    raise StudioError(f"recipe code has shape {tuple(code.shape[1:])}, which does not fit this model")
+            ws = apply_edits(G, ws, self._resolve(recipe.model, recipe.edits, G.num_ws), z=z,
+                             psi=recipe.psi, cutoff=recipe.cutoff)
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(recipe.seed or 0)  # makes noise_mode="random" replayable too
+                image = G.synthesis(ws, noise_mode=recipe.noise_mode)
+        except _EDITING_ERRORS as exc:
+            raise StudioError(str(exc)) from None
+        return Rendered(to_pil(image[0]), ws[0].cpu(), recipe)
+
+    # ----- inversion ------------------------------------------------------------------------
+    def invert(self, model: str, image: Image.Image, settings: InversionSettings) -> Iterator[tuple[InversionStep, Recipe]]:
+        """Stream an inversion of a (safely loaded) image: each step with the recipe of its code."""
+        G = self.generator(model)
+        target = from_pil(image, G.resolution).to(self.device)
+        E, D = self.network(model, "E"), self.network(model, "D")
+        try:
+            for step in invert(G, target, settings, E=E, D=D):
+                recipe = self.code_recipe(
+                    model, step.code, settings.space, noise_mode=settings.noise_mode,
+                    inversion={**settings.to_dict(), "steps_run": step.step, "psnr": round(step.psnr, 3)},
+                )
+                yield step, recipe
+        except _EDITING_ERRORS as exc:
+            raise StudioError(str(exc)) from None
 
     # ----- sampling -----------------------------------------------------------------------
     @torch.inference_mode()

@@ -53,3 +53,7 @@ class TinyGenerator(ConfigModule):
 
     def forward(self, z: torch.Tensor, psi: float = 1.0, cutoff: int | None = None) -> torch.Tensor:
         return self.synthesis(self.mapping(z, psi, cutoff))
+
+    def style_affines(self) -> list[torch.Tensor]:
+        """The weights that read each w row ([out, w_dim] per row), for SeFa."""
+        return list(self.synth_net[0].weight.split(self.w_dim, dim=1))

@@ -1,0 +1,1 @@
+"""Editing core: recipes, latent directions, edits and inversion (plain torch, no UI)."""

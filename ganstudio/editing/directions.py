@@ -1,0 +1,233 @@
+"""Latent directions: where to move a code to change one attribute.
+
+Methods (the DIRECTIONS registry), each `fn(codes, labels, label_names, G=None, **opts) -> (names, vectors)`:
+
+* `mean_diff` — the seed's attribute vector: mean code of images with the attribute minus
+  mean code of images without (codes from the encoder, En(x)).
+* `svm`, `logreg` — InterFaceGAN: the normal of a linear boundary fitted on codes and labels.
+* `pca` — GANSpace: principal directions of w (unsupervised).
+* `sefa` — closed-form factorisation of the style-modulation weights (unsupervised).
+
+Scale convention, so one slider range suits every method: a supervised direction moves
+by the distance between the class means along it when alpha = 1; an unsupervised one by one
+standard deviation of the codes along it.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import json
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterable
+
+import numpy as np
+import torch
+
+from .. import __version__
+from ..checkpoint import CheckpointError, _read_header, atomic_write_bytes
+from ..registry import DIRECTIONS
+
+DIRECTIONS_FORMAT = "ganstudio-directions/1"
+DIRECTIONS_SUFFIX = ".directions.safetensors"
+
+
+class DirectionError(ValueError):
+    """Directions that cannot be computed or used; the message says why."""
+
+
+@dataclass
+class DirectionSet:
+    """Named directions from one method, in one latent space, for one generator."""
+
+    method: str
+    space: str  # "z" or "w"
+    names: list[str]
+    vectors: torch.Tensor  # [K, dim]
+    generator_hash: str
+
+    def __post_init__(self):
+        if self.vectors.dim() != 2 or self.vectors.shape[0] != len(self.names):
+            raise DirectionError(f"{self.method}: {len(self.names)} names but vectors of shape {tuple(self.vectors.shape)}")
+
+    def vector(self, name: str) -> torch.Tensor:
+        try:
+            return self.vectors[self.names.index(name)]
+        except ValueError:
+            raise DirectionError(
+                f"no {self.method} direction '{name}'; known: {', '.join(self.names)}"
+            ) from None
+
+    def conditional(self, name: str, keep: Iterable[str]) -> torch.Tensor:
+        """The direction for `name` with every `keep` attribute's direction projected out."""
+        keep = [k for k in keep if k != name]
+        d = self.vector(name)
+        if not keep:
+            return d
+        return orthogonalize(d, torch.stack([self.vector(k) for k in keep]))
+
+    # ----- files --------------------------------------------------------------------------
+    def header(self) -> dict[str, str]:
+        return {
+            "format": DIRECTIONS_FORMAT,
+            "method": self.method,
+            "space": self.space,
+            "names": json.dumps(self.names),
+            "generator_hash": self.generator_hash,
+            "ganstudio_version": __version__,
+            "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
+        }
+
+    def save(self, path: str | os.PathLike) -> Path:
+        from safetensors.torch import save
+
+        path = Path(path)
+        atomic_write_bytes(path, save({"vectors": self.vectors.float().contiguous()}, metadata=self.header()))
+        return path
+
+    @classmethod
+    def load(cls, path: str | os.PathLike, generator_hash: str | None = None) -> "DirectionSet":
+        """Load a direction file; refuse it when it was computed for another generator."""
+        from safetensors import SafetensorError
+        from safetensors.torch import load_file
+
+        path = Path(path)
+        try:
+            meta = _read_header(path).get("__metadata__") or {}
+            if meta.get("format") != DIRECTIONS_FORMAT:
+                raise DirectionError(f"{path}: not a ganstudio direction file")
+            tensors = load_file(str(path))
+            result = cls(meta["method"], meta["space"], json.loads(meta["names"]), tensors["vectors"],
+                         meta["generator_hash"])
+        except DirectionError:
+            raise
+        except CheckpointError as exc:
+            raise DirectionError(str(exc)) from None
+        except (SafetensorError, KeyError, ValueError) as exc:
+            raise DirectionError(f"{path}: malformed direction file ({exc})") from None
+        if generator_hash is not None and result.generator_hash != generator_hash:
+            raise DirectionError(
+                f"{path}: computed for generator {result.generator_hash}, not this one ({generator_hash}); "
+                "recompute with `ganstudio directions compute`"
+            )
+        return result
+
+
+def orthogonalize(direction: torch.Tensor, conditions: torch.Tensor) -> torch.Tensor:
+    """Remove from `direction` its component in the span of any number of condition directions."""
+    basis, _ = torch.linalg.qr(conditions.double().T)  # [dim, M], orthonormal columns
+    d = direction.double()
+    return (d - basis @ (basis.T @ d)).to(direction.dtype)
+
+
+def _binary_labels(labels: np.ndarray, names: list[str]) -> None:
+    if labels.ndim != 2 or labels.shape[1] != len(names):
+        raise DirectionError(f"labels must be [N, {len(names)}], got {labels.shape}")
+
+
+def _both_classes(y: np.ndarray, name: str) -> None:
+    pos = int(y.sum())
+    if pos == 0 or pos == len(y):
+        raise DirectionError(f"attribute '{name}' has {'no' if pos == 0 else 'only'} positive examples; need both")
+
+
+@DIRECTIONS.register("mean_diff")
+def mean_diff(codes: np.ndarray, labels: np.ndarray, label_names: list[str], G=None, **_) -> tuple[list[str], np.ndarray]:
+    """z_attr = mean En(x) over images with the attribute - mean over images without."""
+    _binary_labels(labels, label_names)
+    vectors = []
+    for k, name in enumerate(label_names):
+        y = labels[:, k] > 0.5
+        _both_classes(y, name)
+        vectors.append(codes[y].mean(0) - codes[~y].mean(0))
+    return list(label_names), np.stack(vectors)
+
+
+def _linear_boundary(model_factory, codes, labels, label_names):
+    _binary_labels(labels, label_names)
+    mean, std = codes.mean(0), codes.std(0) + 1e-8
+    x = (codes - mean) / std
+    vectors = []
+    for k, name in enumerate(label_names):
+        y = labels[:, k] > 0.5
+        _both_classes(y, name)
+        model = model_factory().fit(x, y)
+        normal = model.coef_.ravel() / std  # back to the codes' own coordinates
+        normal /= np.linalg.norm(normal) + 1e-12
+        gap = float((codes[y].mean(0) - codes[~y].mean(0)) @ normal)
+        vectors.append(normal * gap)
+    return list(label_names), np.stack(vectors)
+
+
+@DIRECTIONS.register("svm")
+def svm(codes, labels, label_names, G=None, C: float = 1.0, **_):
+    """InterFaceGAN: the normal of a linear SVM separating codes with/without the attribute."""
+    from sklearn.svm import LinearSVC
+
+    return _linear_boundary(lambda: LinearSVC(C=C, class_weight="balanced", max_iter=5000), codes, labels, label_names)
+
+
+@DIRECTIONS.register("logreg")
+def logreg(codes, labels, label_names, G=None, C: float = 1.0, **_):
+    """The normal of a logistic-regression boundary (probabilistic cousin of svm)."""
+    from sklearn.linear_model import LogisticRegression
+
+    return _linear_boundary(
+        lambda: LogisticRegression(C=C, class_weight="balanced", max_iter=2000), codes, labels, label_names
+    )
+
+
+@DIRECTIONS.register("pca")
+def pca(codes, labels=None, label_names=None, G=None, n_components: int = 10, **_):
+    """GANSpace: principal directions of the codes, scaled by their standard deviation."""
+    from sklearn.decomposition import PCA
+
+    n = min(n_components, codes.shape[1], codes.shape[0])
+    fitted = PCA(n_components=n, random_state=0).fit(codes)
+    vectors = fitted.components_ * np.sqrt(fitted.explained_variance_)[:, None]
+    return [f"PC{i}" for i in range(n)], vectors
+
+
+@DIRECTIONS.register("sefa")
+def sefa(codes=None, labels=None, label_names=None, G=None, n_components: int = 10, layers=None, **_):
+    """SeFa: top eigenvectors of A^T A, A the style-modulation weights (no data needed).
+
+    Scaled by the standard deviation of the codes along each eigenvector when codes are given.
+    """
+    if G is None or not hasattr(G, "style_affines"):
+        raise DirectionError("sefa needs a style-based generator (one with style_affines())")
+    affines = G.style_affines()
+    chosen = affines if layers is None else affines[layers[0]:layers[1]]
+    A = torch.cat([a.detach().double().cpu() for a in chosen])
+    A = A / A.norm(dim=1, keepdim=True).clamp_min(1e-12)
+    eigvals, eigvecs = torch.linalg.eigh(A.T @ A)
+    order = torch.argsort(eigvals, descending=True)[: min(n_components, A.shape[1])]
+    vectors = eigvecs[:, order].T.numpy()
+    if codes is not None:
+        vectors = vectors * (codes @ vectors.T).std(0)[:, None]
+    return [f"SeFa{i}" for i in range(len(order))], vectors
+
+
+def compute(
+    method: str,
+    codes: torch.Tensor | np.ndarray | None,
+    labels: torch.Tensor | np.ndarray | None,
+    label_names: list[str] | None,
+    space: str,
+    generator_hash: str,
+    G=None,
+    **opts,
+) -> DirectionSet:
+    """Run a DIRECTIONS method and wrap the result as a DirectionSet."""
+    fn = DIRECTIONS.get(method)
+    names, vectors = fn(_as_numpy(codes), _as_numpy(labels), list(label_names or []), G=G, **opts)
+    return DirectionSet(method, space, list(names), torch.as_tensor(np.asarray(vectors), dtype=torch.float32), generator_hash)
+
+
+def _as_numpy(values: torch.Tensor | np.ndarray | None) -> np.ndarray | None:
+    if values is None:
+        return None
+    if torch.is_tensor(values):
+        return values.detach().double().cpu().numpy()
+    return np.asarray(values, dtype=np.float64)
