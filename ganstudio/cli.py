@@ -42,9 +42,28 @@ def _serve_run(args: argparse.Namespace) -> int:
     return serve(args)
 
 
+def _editing(name: str):
+    """Configure/run functions of the editing commands, imported only when used."""
+
+    def configure(p: argparse.ArgumentParser) -> None:
+        from . import cli_edit
+
+        getattr(cli_edit, f"{name}_args")(p)
+
+    def run(args: argparse.Namespace) -> int:
+        from . import cli_edit
+
+        return getattr(cli_edit, f"{name}_run")(args)
+
+    return configure, run
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "info": ("print a checkpoint's header as JSON", _info_args, _info_run),
     "serve": ("start the studio (same as `python launch.py`)", _serve_args, _serve_run),
+    "edit": ("render a seed or recipe with attribute edits to a PNG", *_editing("edit")),
+    "invert": ("find the latent code of a photo (methods 1-3) and write result, code and recipe", *_editing("invert")),
+    "directions": ("compute attribute / unsupervised direction sets for a model", *_editing("directions")),
 }
 
 

@@ -125,6 +125,7 @@ class Studio:
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, float, int], Checkpoint] = OrderedDict()
         self._headers: dict[Path, tuple[tuple[float, int], ModelEntry]] = {}
+        self._directions: dict[tuple, dict[str, DirectionSet]] = {}
         self._hashes: weakref.WeakKeyDictionary[nn.Module, str] = weakref.WeakKeyDictionary()
         self._lock = threading.RLock()
 
@@ -224,22 +225,33 @@ class Studio:
 
     # ----- directions -----------------------------------------------------------------------
     def directions(self, name: str) -> dict[str, DirectionSet]:
-        """Direction sets for a model: those inside its unit, then `<name>.*.directions.safetensors` beside it."""
+        """Direction sets for a model: those inside its unit, then `<name>.*.directions.safetensors` beside it.
+
+        Cached until the model or a direction file changes, since slider events call this per frame.
+        """
         loaded = self.load(name)
         g_hash = self.generator_hash(name)
+        path = self.entry(name).path
+        files = sorted(path.parent.glob(f"{path.stem}.*{DIRECTIONS_SUFFIX}"))
+        key = (name, g_hash, tuple((f, f.stat().st_mtime_ns) for f in files))
+        with self._lock:
+            if key in self._directions:
+                return self._directions[key]
         found: dict[str, DirectionSet] = {}
         described = loaded.info.meta.get("directions") or {}
         for method, desc in described.items():
             vectors = loaded.extra.get(f"directions.{method}")
             if vectors is not None:
                 found[method] = DirectionSet(method, desc["space"], list(desc["names"]), vectors, g_hash)
-        path = self.entry(name).path
-        for file in sorted(path.parent.glob(f"{path.stem}.*{DIRECTIONS_SUFFIX}")):
+        for file in files:
             try:
                 ds = DirectionSet.load(file, generator_hash=g_hash)
             except DirectionError:
                 continue  # for another generator, or unreadable: never applied to this one
             found[ds.method] = ds
+        with self._lock:
+            self._directions = {k: v for k, v in self._directions.items() if k[0] != name}
+            self._directions[key] = found
         return found
 
     def _resolve(self, name: str, edits: Iterable[Edit], num_ws: int) -> list[ResolvedEdit]:

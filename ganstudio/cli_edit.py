@@ -1,0 +1,236 @@
+"""`ganstudio edit | invert | directions`: the editing core from the command line."""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+
+from .cli import CliError
+
+
+def add_model_arguments(p: argparse.ArgumentParser, required: bool = True) -> None:
+    p.add_argument("--model", required=required, help="a model name under the checkpoint folders, or a .safetensors path")
+    p.add_argument("--checkpoints", action="append", default=[], metavar="DIR",
+                   help="extra checkpoint folder (besides the shipped checkpoints/)")
+    p.add_argument("--device", default="auto")
+
+
+def open_studio(args: argparse.Namespace):
+    """A Studio over the shipped and extra folders, plus the model name to use.
+
+    A path to a .safetensors file is accepted too: its folder joins the studio.
+    """
+    from .studio import DEFAULT_CHECKPOINTS, Studio
+
+    dirs = [DEFAULT_CHECKPOINTS, *(Path(d) for d in args.checkpoints)]
+    name = getattr(args, "model", None)
+    if name and name.endswith(".safetensors"):
+        path = Path(name)
+        if not path.is_file():
+            raise CliError(f"--model {name}: no such file")
+        dirs.insert(0, path.parent)
+        name = path.stem
+    return Studio(dirs, device=args.device), name
+
+
+def write_png(path: Path, image, recipe) -> None:
+    from .checkpoint import atomic_write_bytes
+    from .imaging import png_bytes
+
+    atomic_write_bytes(path, png_bytes(image, recipe.to_dict() if recipe is not None else None))
+
+
+def parse_layers(text: str | None, num_ws: int) -> tuple[int, int] | None:
+    from .editing.layers import PRESETS, preset_rows
+
+    if text is None or text == "all":
+        return None
+    if text in PRESETS:
+        return preset_rows(text, num_ws)
+    try:
+        start, stop = (int(v) for v in text.split(":"))
+    except ValueError:
+        raise CliError(f"--layers must be one of {', '.join(PRESETS)} or START:STOP, got '{text}'") from None
+    return start, stop
+
+
+# ----- edit ---------------------------------------------------------------------------------
+def edit_args(p: argparse.ArgumentParser) -> None:
+    add_model_arguments(p, required=False)
+    p.add_argument("--seed", type=int, help="start from this seed")
+    p.add_argument("--recipe", help="start from a recipe (.json, or a PNG exported by ganstudio)")
+    p.add_argument("--psi", type=float, default=1.0)
+    p.add_argument("--set", action="append", default=[], metavar="ATTR=ALPHA", help="an edit (repeatable)")
+    p.add_argument("--method", default="mean_diff", help="direction method for --set (mean_diff, svm, pca, sefa, ...)")
+    p.add_argument("--layers", help="coarse, middle, fine, all or START:STOP (w+ rows)")
+    p.add_argument("--keep", default="", help="attributes to keep fixed, comma separated (conditional editing)")
+    p.add_argument("--out", required=True, help="output PNG (the recipe is embedded)")
+
+
+def edit_run(args: argparse.Namespace) -> int:
+    from .editing.recipe import Edit
+    from .studio import StudioError
+
+    studio, name = open_studio(args)
+    try:
+        if args.recipe:
+            recipe = read_recipe(Path(args.recipe))
+        elif args.seed is not None and name:
+            recipe = studio.seed_recipe(name, args.seed, psi=args.psi)
+        else:
+            raise CliError("give --model and --seed, or --recipe")
+        if args.set:
+            num_ws = studio.generator(recipe.model).num_ws
+            layers = parse_layers(args.layers, num_ws)
+            keep = tuple(k.strip() for k in args.keep.split(",") if k.strip())
+            edits = list(recipe.edits)
+            for item in args.set:
+                attr, _, alpha = item.partition("=")
+                try:
+                    edits.append(Edit(f"{args.method}/{attr.strip()}", float(alpha), layers, keep))
+                except ValueError:
+                    raise CliError(f"--set must look like ATTR=ALPHA (e.g. Smiling=2), got '{item}'") from None
+            recipe = recipe.with_edits(edits)
+        rendered = studio.render(recipe)
+    except StudioError as exc:
+        raise CliError(str(exc)) from None
+    write_png(Path(args.out), rendered.image, rendered.recipe)
+    print(f"wrote {args.out}")
+    return 0
+
+
+def read_recipe(path: Path):
+    """A recipe from a .json file or a PNG exported by ganstudio."""
+    from .editing.recipe import Recipe, RecipeError
+    from .imaging import ImageLoadError, read_png_recipe
+
+    try:
+        if path.suffix.lower() == ".png":
+            data = read_png_recipe(path)
+            if data is None:
+                raise CliError(f"--recipe {path}: this PNG carries no ganstudio recipe")
+            return Recipe.from_dict(data)
+        return Recipe.from_json(path.read_text(encoding="utf-8"))
+    except (RecipeError, ImageLoadError) as exc:
+        raise CliError(f"--recipe {path}: {exc}") from None
+    except OSError as exc:
+        raise CliError(f"--recipe {path}: cannot read ({exc.strerror or exc})") from None
+
+
+# ----- invert -------------------------------------------------------------------------------
+def invert_args(p: argparse.ArgumentParser) -> None:
+    add_model_arguments(p)
+    p.add_argument("--image", required=True, help="the photo to invert")
+    p.add_argument("--method", type=int, default=3, choices=[1, 2, 3],
+                   help="1: optimise from w_avg; 2: encoder only; 3: encoder + optimise (default)")
+    p.add_argument("--space", default="w+", choices=["z", "w", "w+"])
+    p.add_argument("--steps", type=int, default=200)
+    p.add_argument("--lr", type=float, default=0.05)
+    p.add_argument("--lambda-code", type=float, default=0.0, help="lambda1: keep the code near the encoder's")
+    p.add_argument("--lambda-realism", type=float, default=0.0, help="lambda2: reward D's score of the result")
+    p.add_argument("--lambda-perceptual", type=float, default=0.1, help="weight of the D-feature term (0 to disable)")
+    p.add_argument("--out", required=True, help="output folder")
+
+
+def invert_run(args: argparse.Namespace) -> int:
+    from safetensors.torch import save as st_save
+    from tqdm import tqdm
+
+    from .checkpoint import atomic_write_bytes
+    from .editing.fidelity import psnr, ssim
+    from .editing.inversion import InversionError, InversionSettings
+    from .imaging import ImageLoadError, from_pil, load_image, png_bytes, to_pil
+    from .studio import StudioError
+
+    studio, name = open_studio(args)
+    try:
+        image = load_image(args.image)
+        settings = InversionSettings(
+            method=args.method, space=args.space, steps=args.steps, lr=args.lr, lambda_code=args.lambda_code,
+            lambda_realism=args.lambda_realism, lambda_perceptual=args.lambda_perceptual,
+        )
+        if studio.network(name, "D") is None and settings.method != 2:
+            settings = InversionSettings(**{**settings.to_dict(), "lambda_perceptual": 0.0, "lambda_realism": 0.0})
+        bar = tqdm(total=settings.steps if settings.method != 2 else 1, desc="invert", unit="step")
+        for step, recipe in studio.invert(name, image, settings):
+            bar.set_postfix(loss=f"{step.losses['total']:.4f}", psnr=f"{step.psnr:.2f}")
+            bar.update(1 if step.step else 0)
+        bar.close()
+    except (StudioError, ImageLoadError, InversionError) as exc:
+        raise CliError(str(exc)) from None
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    target = from_pil(image, studio.generator(name).resolution)
+    rendered = studio.render(recipe)
+    write_png(out / "inverted.png", rendered.image, recipe)
+    atomic_write_bytes(out / "target.png", png_bytes(to_pil(target)))
+    atomic_write_bytes(out / "recipe.json", recipe.to_json().encode())
+    atomic_write_bytes(out / "code.safetensors", st_save({"code": step.code.float().cpu().contiguous()},
+                                                         metadata={"space": settings.space, "model": name}))
+    scores = {"psnr": psnr(from_pil(rendered.image), target), "ssim": ssim(from_pil(rendered.image), target),
+              "steps": step.step, "method": settings.method, "space": settings.space}
+    atomic_write_bytes(out / "scores.json", json.dumps(scores, indent=2).encode())
+    print(f"PSNR {scores['psnr']:.2f} dB  SSIM {scores['ssim']:.4f}  ({step.step} steps) -> {out}")
+    return 0
+
+
+# ----- directions ---------------------------------------------------------------------------
+def directions_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
+    c = sub.add_parser("compute", help="compute a direction set for a model")
+    add_model_arguments(c)
+    c.add_argument("--method", required=True, help="mean_diff, svm, logreg, pca or sefa")
+    c.add_argument("--data", help="labelled data spec (mean_diff/svm/logreg), e.g. synthfaces:64")
+    c.add_argument("--attributes", help="comma-separated subset of the data's labels")
+    c.add_argument("--n", type=int, default=5000, help="images (or samples for pca) to use")
+    c.add_argument("--components", type=int, default=10, help="pca/sefa components")
+    c.add_argument("--seed", type=int, default=0)
+    c.add_argument("--out", help="output file (default: beside the model as NAME.METHOD.directions.safetensors)")
+
+
+def directions_run(args: argparse.Namespace) -> int:
+    from tqdm import tqdm
+
+    from .editing import codes as code_sources
+    from .editing.directions import DIRECTIONS_SUFFIX, DirectionError, compute
+    from .registry import RegistryError
+    from .studio import StudioError
+
+    studio, name = open_studio(args)
+    try:
+        G = studio.generator(name)
+        g_hash = studio.generator_hash(name)
+        labels = names = None
+        space = "w"
+        if args.method in ("pca", "sefa"):
+            codes = code_sources.sampled_ws(G, args.n, seed=args.seed, device=studio.device)
+        else:
+            E = studio.network(name, "E")
+            if E is None:
+                raise CliError(f"{args.method} needs the model's encoder (role E); '{name}' has none")
+            if not args.data:
+                raise CliError(f"{args.method} needs labelled images: --data SPEC")
+            from .data import open_dataset
+
+            dataset = open_dataset(args.data, resolution=G.resolution)
+            names = list(dataset.label_names)
+            space = "z" if getattr(E, "space", "w") == "z" else "w"
+            with tqdm(total=min(args.n, len(dataset)), desc="encode", unit="img") as bar:
+                codes, labels = code_sources.encode_dataset(E, dataset, args.n, device=studio.device,
+                                                            progress=bar.update)
+            if args.attributes:
+                wanted = [a.strip() for a in args.attributes.split(",") if a.strip()]
+                missing = [a for a in wanted if a not in names]
+                if missing:
+                    raise CliError(f"--attributes: unknown {', '.join(missing)}; the data has {', '.join(names)}")
+                labels = labels[:, [names.index(a) for a in wanted]]
+                names = wanted
+        result = compute(args.method, codes, labels, names, space, g_hash, G=G, n_components=args.components)
+    except (StudioError, DirectionError, RegistryError) as exc:
+        raise CliError(str(exc)) from None
+    entry = studio.entry(name)
+    out = Path(args.out) if args.out else entry.path.parent / f"{entry.path.stem}.{args.method}{DIRECTIONS_SUFFIX}"
+    result.save(out)
+    print(f"{len(result.names)} {args.method} directions ({space} space) -> {out}")
+    return 0
