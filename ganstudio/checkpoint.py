@@ -25,6 +25,7 @@ from torch import nn
 
 from . import __version__
 from .config import ConfigError, to_dict
+from .errors import UserError
 from .registry import ARCHS, RegistryError
 
 FORMAT = "ganstudio/1"
@@ -35,7 +36,7 @@ _DTYPE_BYTES = {
 }
 
 
-class CheckpointError(Exception):
+class CheckpointError(UserError):
     """A file that is not a usable ganstudio checkpoint; the message names the file and the problem."""
 
 

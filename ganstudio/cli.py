@@ -84,9 +84,11 @@ def main(argv: list[str] | None = None) -> int:
     if not getattr(args, "run", None):
         parser.print_help()
         return 2
+    from .errors import UserError
+
     try:
         return int(args.run(args) or 0)
-    except CliError as exc:
+    except (CliError, UserError) as exc:
         print(f"ganstudio {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -101,21 +101,12 @@ def edit_run(args: argparse.Namespace) -> int:
 
 
 def read_recipe(path: Path):
-    """A recipe from a .json file or a PNG exported by ganstudio."""
-    from .editing.recipe import Recipe, RecipeError
-    from .imaging import ImageLoadError, read_png_recipe
+    from .editing.recipe import RecipeError, read_recipe_file
 
     try:
-        if path.suffix.lower() == ".png":
-            data = read_png_recipe(path)
-            if data is None:
-                raise CliError(f"--recipe {path}: this PNG carries no ganstudio recipe")
-            return Recipe.from_dict(data)
-        return Recipe.from_json(path.read_text(encoding="utf-8"))
-    except (RecipeError, ImageLoadError) as exc:
+        return read_recipe_file(path)
+    except RecipeError as exc:
         raise CliError(f"--recipe {path}: {exc}") from None
-    except OSError as exc:
-        raise CliError(f"--recipe {path}: cannot read ({exc.strerror or exc})") from None
 
 
 # ----- invert -------------------------------------------------------------------------------
@@ -150,8 +141,6 @@ def invert_run(args: argparse.Namespace) -> int:
             method=args.method, space=args.space, steps=args.steps, lr=args.lr, lambda_code=args.lambda_code,
             lambda_realism=args.lambda_realism, lambda_perceptual=args.lambda_perceptual,
         )
-        if studio.network(name, "D") is None and settings.method != 2:
-            settings = InversionSettings(**{**settings.to_dict(), "lambda_perceptual": 0.0, "lambda_realism": 0.0})
         bar = tqdm(total=settings.steps if settings.method != 2 else 1, desc="invert", unit="step")
         for step, recipe in studio.invert(name, image, settings):
             bar.set_postfix(loss=f"{step.losses['total']:.4f}", psnr=f"{step.psnr:.2f}")

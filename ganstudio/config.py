@@ -6,10 +6,12 @@ import dataclasses
 import json
 from typing import Any, Mapping, TypeVar
 
+from .errors import UserError
+
 C = TypeVar("C")
 
 
-class ConfigError(ValueError):
+class ConfigError(UserError):
     """A config that does not fit its dataclass (unknown or missing keys, wrong types)."""
 
 

@@ -13,6 +13,7 @@ from typing import Any, Iterable
 
 import numpy as np
 import torch
+from .errors import UserError
 from PIL import Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 # Formats we decode. Everything else (SVG, HTML, PDF, EPS, ...) is refused before decoding.
@@ -23,7 +24,7 @@ MAX_BYTES = 25 * 1024 * 1024
 RECIPE_KEY = "ganstudio-recipe"
 
 
-class ImageLoadError(ValueError):
+class ImageLoadError(UserError):
     """An image that cannot be used; the message names the file and what is wrong."""
 
 

@@ -12,7 +12,7 @@ import os
 import threading
 import weakref
 from collections import OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Iterable, Iterator
 
@@ -23,10 +23,11 @@ from torch import nn
 from . import checkpoint
 from .checkpoint import Checkpoint, CheckpointError, CheckpointInfo
 from .editing.directions import DIRECTIONS_SUFFIX, DirectionError, DirectionSet
-from .editing.edit import EditError, ResolvedEdit, apply_edits
-from .editing.inversion import InversionError, InversionSettings, InversionStep, invert
-from .editing.layers import LayerRangeError, check_rows
-from .editing.recipe import Edit, Recipe, RecipeError
+from .editing.edit import ResolvedEdit, apply_edits
+from .editing.inversion import InversionSettings, InversionStep, invert
+from .editing.layers import check_rows
+from .editing.recipe import Edit, Recipe
+from .errors import UserError
 from .imaging import from_pil, to_pil, to_pils
 from .latents import z_from_seed, z_from_seeds
 
@@ -36,7 +37,7 @@ DEFAULT_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 MAX_SEEDS_PER_CALL = 64
 
 
-class StudioError(ValueError):
+class StudioError(UserError):
     """A request the studio cannot serve; the message is meant for the user."""
 
 
@@ -66,10 +67,6 @@ class Rendered:
     image: Image.Image
     ws: torch.Tensor
     recipe: Recipe
-
-
-# Errors raised by the editing core that are the user's to fix, reported as StudioError.
-_EDITING_ERRORS = (DirectionError, EditError, InversionError, LayerRangeError, RecipeError)
 
 
 def resolve_device(device: str = "auto") -> torch.device:
@@ -276,37 +273,40 @@ class Studio:
         return Recipe(model=model, model_hash=self.generator_hash(model), code=Recipe.code_to_list(code),
                       space=space, **fields)
 
+    def edit(self, base: Recipe, method: str, alphas: dict[str, float], layers: tuple[int, int] | None = None,
+             keep: Iterable[str] = ()) -> Rendered:
+        """Slider values -> image: one Edit per non-zero alpha along `method`'s directions."""
+        edits = [Edit(f"{method}/{name}", float(a), layers, tuple(keep)) for name, a in alphas.items() if a]
+        return self.render(base.with_edits(edits))
+
     @torch.inference_mode()
     def render(self, recipe: Recipe) -> Rendered:
         """Replay a recipe to its image: bit-identical for the same model file."""
-        try:
-            G = self.generator(recipe.model)
-            g_hash = self.generator_hash(recipe.model)
-            if recipe.model_hash != g_hash:
-                raise StudioError(
-                    f"recipe was made with generator {recipe.model_hash}; model '{recipe.model}' is {g_hash}"
-                )
-            z = None
-            if recipe.seed is not None:
-                z = z_from_seed(recipe.seed, G.z_dim).unsqueeze(0).to(self.device)
-                ws = G.mapping(z, psi=recipe.psi, cutoff=recipe.cutoff)
+        G = self.generator(recipe.model)
+        g_hash = self.generator_hash(recipe.model)
+        if recipe.model_hash != g_hash:
+            raise StudioError(
+                f"recipe was made with generator {recipe.model_hash}; model '{recipe.model}' is {g_hash}"
+            )
+        z = None
+        if recipe.seed is not None:
+            z = z_from_seed(recipe.seed, G.z_dim).unsqueeze(0).to(self.device)
+            ws = G.mapping(z, psi=recipe.psi, cutoff=recipe.cutoff)
+        else:
+            code = recipe.code_tensor().unsqueeze(0).to(self.device)
+            if recipe.space == "z":
+                z, ws = code, G.mapping(code, psi=recipe.psi, cutoff=recipe.cutoff)
+            elif recipe.space == "w":
+                ws = code.unsqueeze(1).repeat(1, G.num_ws, 1)
             else:
-                code = recipe.code_tensor().unsqueeze(0).to(self.device)
-                if recipe.space == "z":
-                    z, ws = code, G.mapping(code, psi=recipe.psi, cutoff=recipe.cutoff)
-                elif recipe.space == "w":
-                    ws = code.unsqueeze(1).repeat(1, G.num_ws, 1)
-                else:
-                    ws = code
-                if ws.shape[1:] != (G.num_ws, G.w_dim) or (z is not None and z.shape[1] != G.z_dim):
-                    raise StudioError(f"recipe code has shape {tuple(code.shape[1:])}, which does not fit this model")
-            ws = apply_edits(G, ws, self._resolve(recipe.model, recipe.edits, G.num_ws), z=z,
-                             psi=recipe.psi, cutoff=recipe.cutoff)
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(recipe.seed or 0)  # makes noise_mode="random" replayable too
-                image = G.synthesis(ws, noise_mode=recipe.noise_mode)
-        except _EDITING_ERRORS as exc:
-            raise StudioError(str(exc)) from None
+                ws = code
+            if ws.shape[1:] != (G.num_ws, G.w_dim) or (z is not None and z.shape[1] != G.z_dim):
+                raise StudioError(f"recipe code has shape {tuple(code.shape[1:])}, which does not fit this model")
+        ws = apply_edits(G, ws, self._resolve(recipe.model, recipe.edits, G.num_ws), z=z,
+                         psi=recipe.psi, cutoff=recipe.cutoff)
+        with torch.random.fork_rng(devices=[]):
+            torch.manual_seed(recipe.seed or 0)  # makes noise_mode="random" replayable too
+            image = G.synthesis(ws, noise_mode=recipe.noise_mode)
         return Rendered(to_pil(image[0]), ws[0].cpu(), recipe)
 
     # ----- inversion ------------------------------------------------------------------------
@@ -315,15 +315,16 @@ class Studio:
         G = self.generator(model)
         target = from_pil(image, G.resolution).to(self.device)
         E, D = self.network(model, "E"), self.network(model, "D")
-        try:
-            for step in invert(G, target, settings, E=E, D=D):
-                recipe = self.code_recipe(
-                    model, step.code, settings.space, noise_mode=settings.noise_mode,
-                    inversion={**settings.to_dict(), "steps_run": step.step, "psnr": round(step.psnr, 3)},
-                )
-                yield step, recipe
-        except _EDITING_ERRORS as exc:
-            raise StudioError(str(exc)) from None
+        if D is None:
+            if settings.lambda_realism > 0:
+                raise StudioError(f"model '{model}' has no discriminator: set λ2 (realism) to 0")
+            settings = replace(settings, lambda_perceptual=0.0)  # the perceptual term uses D's features
+        for step in invert(G, target, settings, E=E, D=D):
+            recipe = self.code_recipe(
+                model, step.code, settings.space, noise_mode=settings.noise_mode,
+                inversion={**settings.to_dict(), "steps_run": step.step, "psnr": round(step.psnr, 3)},
+            )
+            yield step, recipe
 
     # ----- sampling -----------------------------------------------------------------------
     @torch.inference_mode()

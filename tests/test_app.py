@@ -61,3 +61,62 @@ def test_launched_app_answers_sample_through_gradio_client(checkpoint_dir):
             client.predict("nope", "1", 1.0, api_name="/sample")
     finally:
         app.close()
+
+
+def _unit(tmp_path):
+    import torch
+
+    from ganstudio import checkpoint
+    from tests.conftest import make_tiny
+
+    G = make_tiny(num_ws=4)
+    folder = tmp_path / "ckpt"
+    checkpoint.save(folder / "faces.safetensors", {"G_ema": G}, labels=["Smiling", "Eyeglasses"],
+                    extra={"directions.mean_diff": torch.randn(2, G.w_dim, generator=torch.Generator().manual_seed(1))},
+                    meta={"directions": {"mean_diff": {"space": "w", "names": ["Smiling", "Eyeglasses"]}}})
+    return folder
+
+
+@pytest.fixture
+def launched(tmp_path):
+    from gradio_client import Client
+
+    studio = Studio(_unit(tmp_path))
+    app = build_app(studio)
+    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, enable_monitoring=False,
+               run_history=False, ssr_mode=False)
+    try:
+        yield studio, Client(app.local_url, verbose=False)
+    finally:
+        app.close()
+
+
+def test_edit_endpoint_renders_recipes(launched):
+    studio, client = launched
+    recipe = studio.seed_recipe("faces", 3).with_edits([])
+    plain_path, plain_recipe = client.predict(recipe.to_json(), api_name="/edit")
+    from ganstudio.editing.recipe import Edit
+
+    edited = recipe.with_edits([Edit("mean_diff/Smiling", 2.0)])
+    edited_path, edited_recipe = client.predict(edited.to_json(), api_name="/edit")
+    assert Image.open(plain_path).tobytes() != Image.open(edited_path).tobytes()
+    assert edited_recipe["edits"][0]["alpha"] == 2.0
+    with pytest.raises(Exception, match="not valid JSON"):
+        client.predict("{broken", api_name="/edit")
+
+
+def test_invert_endpoint_streams_frames_and_rejects_bad_uploads(launched, tmp_path):
+    from gradio_client import handle_file
+
+    _, client = launched
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (32, 32), (180, 90, 60)).save(photo)
+    job = client.submit("faces", handle_file(str(photo)), 1, "w+", 0.0, 0.0, 20, api_name="/invert")
+    frames = list(job)
+    assert len(frames) >= 3  # step 0, 5, 10, 15, 20 (or an early stop)
+    final = job.outputs()[-1]
+    assert "Done" in final[2] and "PSNR" in final[2] and Image.open(final[1]).size == (16, 16)
+    bad = tmp_path / "evil.png"
+    bad.write_text("<svg onload=alert(1)>")
+    with pytest.raises(Exception, match="not an image"):
+        client.predict("faces", handle_file(str(bad)), 1, "w+", 0.0, 0.0, 20, api_name="/invert")

@@ -13,6 +13,7 @@ from ganstudio.editing.inversion import InversionError, InversionSettings, inver
 from ganstudio.editing.layers import LayerRangeError, check_rows, preset_rows
 from ganstudio.editing.recipe import Edit, Recipe, RecipeError
 from ganstudio.imaging import png_bytes, read_png_recipe
+from ganstudio.errors import UserError
 from ganstudio.studio import Studio, StudioError
 from tests.conftest import make_tiny
 
@@ -166,7 +167,7 @@ def test_render_refuses_a_recipe_for_another_generator_and_unknown_directions(tm
         studio.render(Recipe.from_dict({**recipe.to_dict(), "model_hash": "0" * 16}))
     with pytest.raises(StudioError, match="no 'svm' directions"):
         studio.render(recipe.with_edits([Edit("svm/Smiling", 1.0)]))
-    with pytest.raises(StudioError, match="no mean_diff direction 'Bald'"):
+    with pytest.raises(UserError, match="no mean_diff direction 'Bald'"):
         studio.render(recipe.with_edits([Edit("mean_diff/Bald", 1.0)]))
 
 

@@ -26,6 +26,7 @@ import numpy as np
 import torch
 
 from .. import __version__
+from ..errors import UserError
 from ..checkpoint import CheckpointError, _read_header, atomic_write_bytes
 from ..registry import DIRECTIONS
 
@@ -33,7 +34,7 @@ DIRECTIONS_FORMAT = "ganstudio-directions/1"
 DIRECTIONS_SUFFIX = ".directions.safetensors"
 
 
-class DirectionError(ValueError):
+class DirectionError(UserError):
     """Directions that cannot be computed or used; the message says why."""
 
 

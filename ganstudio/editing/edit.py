@@ -6,7 +6,9 @@ from dataclasses import dataclass
 
 import torch
 
-class EditError(ValueError):
+from ..errors import UserError
+
+class EditError(UserError):
     pass
 
 

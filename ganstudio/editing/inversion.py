@@ -21,12 +21,13 @@ from typing import Iterator
 import torch
 import torch.nn.functional as F
 
+from ..errors import UserError
 from .fidelity import psnr
 
 METHODS = {1: "optimise", 2: "encoder", 3: "encoder+optimise"}
 
 
-class InversionError(ValueError):
+class InversionError(UserError):
     pass
 
 
@@ -142,7 +143,7 @@ def invert(
         weights = {"pixel": settings.lambda_pixel, "perceptual": settings.lambda_perceptual,
                    "code": settings.lambda_code, "realism": settings.lambda_realism}
         total = sum(weights[k] * v for k, v in terms.items())
-        return total, image[0], {"total": float(total), **{k: float(v) for k, v in terms.items()}}
+        return total, image[0], {"total": float(total.detach()), **{k: float(v.detach()) for k, v in terms.items()}}
 
     optimise = settings.method != 2 and settings.steps > 0
     optimizer = torch.optim.Adam([code], lr=settings.lr) if optimise else None

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+from ..errors import UserError
+
 PRESETS = ("all", "coarse", "middle", "fine")
 
 
-class LayerRangeError(ValueError):
+class LayerRangeError(UserError):
     pass
 
 

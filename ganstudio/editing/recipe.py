@@ -14,12 +14,14 @@ from typing import Any
 
 import torch
 
+from ..errors import UserError
+
 RECIPE_VERSION = 1
 SPACES = ("z", "w", "w+")
 NOISE_MODES = ("const", "random", "none")
 
 
-class RecipeError(ValueError):
+class RecipeError(UserError):
     """A recipe that cannot be read or replayed; the message names the field."""
 
 
@@ -130,6 +132,28 @@ class Recipe:
             return cls.from_dict(json.loads(text))
         except json.JSONDecodeError as exc:
             raise RecipeError(f"recipe is not valid JSON ({exc.msg} at line {exc.lineno})") from None
+
+
+def read_recipe_file(path) -> Recipe:
+    """A recipe from a .json file or from a PNG exported by ganstudio (its text chunk)."""
+    from pathlib import Path
+
+    from ..imaging import ImageLoadError, read_png_recipe
+
+    path = Path(path)
+    try:
+        if path.suffix.lower() == ".png":
+            data = read_png_recipe(path)
+            if data is None:
+                raise RecipeError(f"{path.name}: this PNG carries no ganstudio recipe")
+            return Recipe.from_dict(data)
+        return Recipe.from_json(path.read_text(encoding="utf-8"))
+    except ImageLoadError as exc:
+        raise RecipeError(str(exc)) from None
+    except UnicodeDecodeError:
+        raise RecipeError(f"{path.name}: not a text (JSON) file") from None
+    except OSError as exc:
+        raise RecipeError(f"{path.name}: cannot read ({exc.strerror or exc})") from None
 
 
 def _edit_from_dict(data: Any) -> Edit:

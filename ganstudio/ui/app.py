@@ -5,6 +5,8 @@ from __future__ import annotations
 import gradio as gr
 
 from ..studio import Studio
+from .tabs import edit as edit_tab
+from .tabs import invert as invert_tab
 from .tabs import models as models_tab
 from .tabs import sample as sample_tab
 
@@ -14,10 +16,15 @@ QUEUE_MAX_SIZE = 64
 def build_app(studio: Studio) -> gr.Blocks:
     with gr.Blocks(title="ganstudio", analytics_enabled=False) as app:
         gr.Markdown("# ganstudio\nGAN latent exploration and photo editing.")
-        with gr.Tab("Sample"):
-            sample_picker = sample_tab.build(studio)
-        with gr.Tab("Models"):
-            models_tab.build(studio, [(sample_picker, "G")])
+        with gr.Tabs() as tabs:
+            with gr.Tab("Sample", id="sample"):
+                sample_picker = sample_tab.build(studio)
+            with gr.Tab("Edit", id="edit"):
+                edit = edit_tab.build(studio)
+            with gr.Tab("Invert", id="invert"):
+                invert_picker = invert_tab.build(studio, edit, tabs, "edit")
+            with gr.Tab("Models", id="models"):
+                models_tab.build(studio, [(sample_picker, "G"), (edit.outputs[0], "G"), (invert_picker, "G")])
     # One worker for model work on a CPU; a GPU can take a couple at once.
     limit = 2 if studio.device.type == "cuda" else 1
     app.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=limit)

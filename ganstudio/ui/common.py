@@ -8,13 +8,10 @@ from typing import Callable
 
 import gradio as gr
 
-from ..checkpoint import CheckpointError
-from ..imaging import ImageLoadError
-from ..studio import StudioError
+from ..errors import UserError
 
 # All model work runs in one concurrency group, so the device is never oversubscribed.
 MODEL_GROUP = "model"
-USER_ERRORS = (StudioError, ImageLoadError, CheckpointError)
 
 
 def user_errors(fn: Callable) -> Callable:
@@ -25,7 +22,7 @@ def user_errors(fn: Callable) -> Callable:
         def gen_wrapper(*args, **kwargs):
             try:
                 yield from fn(*args, **kwargs)
-            except USER_ERRORS as exc:
+            except UserError as exc:
                 raise gr.Error(str(exc), print_exception=False) from None
 
         return gen_wrapper
@@ -34,7 +31,7 @@ def user_errors(fn: Callable) -> Callable:
     def wrapper(*args, **kwargs):
         try:
             return fn(*args, **kwargs)
-        except USER_ERRORS as exc:
+        except UserError as exc:
             raise gr.Error(str(exc), print_exception=False) from None
 
     return wrapper

@@ -1,0 +1,9 @@
+"""The base of every error whose message is meant for the user (bad file, bad field, bad request).
+
+The UI turns these into short messages and the CLI into one-line errors; anything else
+is a bug and keeps its traceback.
+"""
+
+
+class UserError(ValueError):
+    """A problem with the user's input; the message names the file or field and what is wrong."""

@@ -1,0 +1,187 @@
+"""Edit tab: attribute sliders over a sampled, inverted or loaded face; before/after, undo/redo, export."""
+
+from __future__ import annotations
+
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import gradio as gr
+
+from ...editing import history as hist
+from ...editing.layers import PRESETS, preset_rows
+from ...editing.recipe import Recipe, RecipeError, read_recipe_file
+from ...imaging import png_bytes
+from ...studio import Studio, StudioError
+from ..common import MODEL_GROUP, user_errors
+
+MAX_SLIDERS = 16
+SLIDER_RANGE = 3.0
+
+
+@dataclass
+class EditTab:
+    """What other tabs need to open a recipe here: `open_recipe(recipe_dict)` -> updates of `outputs`."""
+
+    open_recipe: Callable
+    outputs: list
+
+
+def build(studio: Studio) -> EditTab:
+    names = studio.model_names("G")
+    with gr.Row():
+        with gr.Column(scale=1, min_width=280):
+            model = gr.Dropdown(names, value=names[0] if names else None, label="Model", allow_custom_value=True)
+            with gr.Row():
+                seed = gr.Number(0, label="Seed", precision=0, minimum=0)
+                psi = gr.Slider(0.0, 1.0, value=0.7, step=0.05, label="Truncation ψ")
+            start = gr.Button("Start from this seed")
+            recipe_file = gr.File(label="…or load a recipe (JSON, or a PNG exported by ganstudio)",
+                                  file_types=[".json", ".png"], type="filepath")
+            method = gr.Dropdown([], label="Direction method", allow_custom_value=True)
+            keep = gr.CheckboxGroup([], label="Keep fixed (conditional edit)")
+            layers = gr.Dropdown(list(PRESETS), value="all", label="Layers (w+ rows)")
+        with gr.Column(scale=2):
+            with gr.Row():
+                before = gr.Image(label="Before", type="pil", format="png", interactive=False)
+                after = gr.Image(label="After", type="pil", format="png", interactive=False)
+            with gr.Row():
+                undo_btn, redo_btn, reset_btn = gr.Button("Undo"), gr.Button("Redo"), gr.Button("Reset")
+                export_btn = gr.Button("Export PNG + recipe", variant="primary")
+            exported = gr.File(label="Download", interactive=False)
+            recipe_view = gr.JSON(label="Recipe")
+    sliders = [gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.05, visible=False) for _ in range(MAX_SLIDERS)]
+    recipe = gr.State(None)  # the base recipe (no edits), as a dict
+    history = gr.State(hist.new_history([0.0] * MAX_SLIDERS))
+
+    def direction_names(model_name, method_name) -> list[str]:
+        sets = studio.directions(model_name) if model_name else {}
+        return sets[method_name].names if method_name in sets else []
+
+    def slider_updates(names_now, values=None):
+        values = values or [0.0] * MAX_SLIDERS
+        return [
+            gr.Slider(label=names_now[i] if i < len(names_now) else "", visible=i < len(names_now), value=values[i])
+            for i in range(MAX_SLIDERS)
+        ]
+
+    def render(model_name, base, method_name, preset, keep_names, *values):
+        if base is None:
+            return None, None
+        base_recipe = Recipe.from_dict(base)
+        names_now = direction_names(model_name, method_name)
+        alphas = {n: float(v) for n, v in zip(names_now, values)}
+        rows = None
+        if preset != "all":
+            rows = preset_rows(preset, studio.generator(base_recipe.model).num_ws)
+        rendered = studio.edit(base_recipe, method_name, alphas, rows, keep_names or ()) if names_now else \
+            studio.render(base_recipe)
+        return rendered.image, rendered.recipe.to_dict()
+
+    def load(model_name, base: Recipe, edits=()):
+        """A new starting point: method choices, sliders (set from `edits`), before and after."""
+        sets = studio.directions(model_name)
+        used = {e.method for e in edits}
+        method_name = next(iter(used)) if len(used) == 1 else next(iter(sets), None)
+        names_now = sets[method_name].names if method_name in sets else []
+        values = [0.0] * MAX_SLIDERS
+        for e in edits:
+            if e.method == method_name and e.name in names_now:
+                values[names_now.index(e.name)] = e.alpha
+        before_image = studio.render(base).image
+        shown = studio.render(base.with_edits(edits)) if edits else None
+        labels = list(studio.entry(model_name).info.labels)
+        return (gr.Dropdown(value=model_name), base.to_dict(), gr.Dropdown(choices=list(sets), value=method_name),
+                gr.CheckboxGroup(choices=labels, value=list(edits[0].keep) if edits else []),
+                before_image, shown.image if shown else before_image,
+                (shown.recipe if shown else base).to_dict(), hist.new_history(values),
+                *slider_updates(names_now, values))
+
+    load_outputs = [model, recipe, method, keep, before, after, recipe_view, history, *sliders]
+
+    @user_errors
+    def from_seed(model_name, seed_value, psi_value):
+        if seed_value is None or seed_value < 0:
+            raise StudioError("seed must be a whole number >= 0")
+        return load(model_name, studio.seed_recipe(model_name, int(seed_value), psi=psi_value))
+
+    @user_errors
+    def from_file(path):
+        if not path:
+            raise StudioError("choose a recipe file")
+        try:
+            loaded = read_recipe_file(path)
+        except RecipeError as exc:
+            raise StudioError(str(exc)) from None
+        return load(loaded.model, loaded.with_edits(()), loaded.edits)
+
+    def from_recipe(recipe_dict):
+        """For other tabs: open a recipe (e.g. an inversion result) here."""
+        loaded = Recipe.from_dict(recipe_dict)
+        return load(loaded.model, loaded.with_edits(()), loaded.edits)
+
+    @user_errors
+    def on_method(model_name, base, method_name, preset, keep_names):
+        names_now = direction_names(model_name, method_name)
+        image, shown = render(model_name, base, method_name, preset, keep_names, *([0.0] * MAX_SLIDERS))
+        return (image, shown, hist.new_history([0.0] * MAX_SLIDERS), *slider_updates(names_now))
+
+    live_inputs = [model, recipe, method, layers, keep, *sliders]
+    live = user_errors(render)
+
+    def record(h, *values):
+        return hist.push(h, [float(v) for v in values])
+
+    def step_history(h, direction, model_name, base, method_name, preset, keep_names):
+        h = hist.undo(h) if direction == "undo" else hist.redo(h)
+        image, shown = live(model_name, base, method_name, preset, keep_names, *h["current"])
+        return (h, image, shown, *[gr.Slider(value=v) for v in h["current"]])
+
+    start.click(from_seed, [model, seed, psi], load_outputs, api_name="edit_start", concurrency_id=MODEL_GROUP)
+    recipe_file.upload(from_file, recipe_file, load_outputs, api_name="edit_load_recipe",
+                       concurrency_id=MODEL_GROUP)
+    method.input(on_method, [model, recipe, method, layers, keep], [after, recipe_view, history, *sliders],
+                 api_name="edit_method", concurrency_id=MODEL_GROUP)
+    for i, slider in enumerate(sliders):
+        slider.input(live, live_inputs, [after, recipe_view], api_name=f"edit_slider_{i}",
+                     concurrency_id=MODEL_GROUP, trigger_mode="always_last")
+        slider.release(record, [history, *sliders], history, api_name=f"edit_record_{i}", queue=False)
+    for control, name in ((keep, "edit_keep"), (layers, "edit_layers")):
+        control.input(live, live_inputs, [after, recipe_view], api_name=name, concurrency_id=MODEL_GROUP,
+                      trigger_mode="always_last")
+    undo_btn.click(lambda h, *a: step_history(h, "undo", *a), [history, model, recipe, method, layers, keep],
+                   [history, after, recipe_view, *sliders], api_name="edit_undo", concurrency_id=MODEL_GROUP)
+    redo_btn.click(lambda h, *a: step_history(h, "redo", *a), [history, model, recipe, method, layers, keep],
+                   [history, after, recipe_view, *sliders], api_name="edit_redo", concurrency_id=MODEL_GROUP)
+
+    @user_errors
+    def reset(model_name, base, method_name, preset, keep_names, h):
+        zeros = [0.0] * MAX_SLIDERS
+        image, shown = render(model_name, base, method_name, preset, keep_names, *zeros)
+        return (hist.push(h, zeros), image, shown, *[gr.Slider(value=0.0) for _ in sliders])
+
+    reset_btn.click(reset, [model, recipe, method, layers, keep, history], [history, after, recipe_view, *sliders],
+                    api_name="edit_reset", concurrency_id=MODEL_GROUP)
+
+    @user_errors
+    def export(shown):
+        if not shown:
+            raise StudioError("nothing to export yet: start from a seed, a recipe or an inversion")
+        rendered = studio.render(Recipe.from_dict(shown))
+        folder = Path(tempfile.mkdtemp(prefix="ganstudio-export-"))
+        path = folder / f"{rendered.recipe.model.replace('/', '_')}-edit.png"
+        path.write_bytes(png_bytes(rendered.image, rendered.recipe.to_dict()))
+        return str(path)
+
+    export_btn.click(export, recipe_view, exported, api_name="edit_export", concurrency_id=MODEL_GROUP)
+
+    @user_errors
+    def api_edit(recipe_json: str):
+        """API: render any recipe JSON (with edits) — the scriptable form of the sliders."""
+        rendered = studio.render(Recipe.from_json(recipe_json))
+        return rendered.image, rendered.recipe.to_dict()
+
+    api_in = gr.Textbox(visible=False)
+    api_in.submit(api_edit, api_in, [after, recipe_view], api_name="edit", concurrency_id=MODEL_GROUP)
+    return EditTab(open_recipe=user_errors(from_recipe), outputs=load_outputs)

@@ -1,0 +1,74 @@
+"""Invert tab: upload a photo, watch the reconstruction converge, send the code to Edit."""
+
+from __future__ import annotations
+
+import gradio as gr
+import pandas as pd
+
+from ...editing.inversion import METHODS, InversionError, InversionSettings
+from ...imaging import load_image, to_pil
+from ...studio import Studio, StudioError
+from ..common import MODEL_GROUP, user_errors
+from .edit import EditTab
+
+PREVIEW_EVERY = 5  # stream a frame every N optimisation steps
+
+
+def build(studio: Studio, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> gr.Dropdown:
+    names = studio.model_names("G")
+    with gr.Row():
+        with gr.Column(scale=1, min_width=280):
+            model = gr.Dropdown(names, value=names[0] if names else None, label="Model", allow_custom_value=True)
+            upload = gr.File(label="Photo (PNG, JPEG, WebP, BMP, GIF, TIFF)", type="filepath",
+                             file_types=[".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"])
+            method = gr.Radio([(f"{k}: {v}", k) for k, v in METHODS.items()], value=3, label="Method")
+            space = gr.Radio(["z", "w", "w+"], value="w+", label="Latent space")
+            with gr.Row():
+                lambda_code = gr.Number(0.0, label="λ1 · ‖z − z0‖²", minimum=0)
+                lambda_realism = gr.Number(0.0, label="λ2 · D(G(z))", minimum=0)
+            steps = gr.Slider(0, 1000, value=200, step=10, label="Max steps")
+            with gr.Row():
+                run = gr.Button("Invert", variant="primary")
+                stop = gr.Button("Stop")
+        with gr.Column(scale=2):
+            with gr.Row():
+                target = gr.Image(label="Input (as the model sees it)", type="pil", format="png", interactive=False)
+                result = gr.Image(label="Reconstruction", type="pil", format="png", interactive=False)
+            status = gr.Markdown()
+            curve = gr.LinePlot(x="step", y="loss", color="term", label="Loss", height=220)
+            send = gr.Button("Send to Edit")
+    recipe = gr.State(None)
+
+    @user_errors
+    def invert(model_name, path, method_value, space_value, l1, l2, max_steps):
+        if not path:
+            raise StudioError("upload a photo first")
+        image = load_image(path, name="the uploaded file")
+        try:
+            settings = InversionSettings(method=int(method_value), space=space_value, steps=int(max_steps),
+                                         lambda_code=float(l1 or 0), lambda_realism=float(l2 or 0))
+        except InversionError as exc:
+            raise StudioError(str(exc)) from None
+        G = studio.generator(model_name)
+        shown_target = image.resize((G.resolution, G.resolution))
+        rows = []
+        for step, step_recipe in studio.invert(model_name, image, settings):
+            rows += [{"step": step.step, "loss": v, "term": k} for k, v in step.losses.items()]
+            if step.done or step.step % PREVIEW_EVERY == 0:
+                text = f"step {step.step} · PSNR {step.psnr:.2f} dB · loss {step.losses['total']:.4f}"
+                if step.done:
+                    text = "**Done.** " + text
+                yield shown_target, to_pil(step.image), text, pd.DataFrame(rows), step_recipe.to_dict()
+
+    event = run.click(invert, [model, upload, method, space, lambda_code, lambda_realism, steps],
+                      [target, result, status, curve, recipe], api_name="invert", concurrency_id=MODEL_GROUP)
+    stop.click(None, None, None, cancels=[event], api_name="invert_stop")
+
+    @user_errors
+    def to_edit(recipe_dict):
+        if not recipe_dict:
+            raise StudioError("invert a photo first")
+        return (*edit.open_recipe(recipe_dict), gr.Tabs(selected=edit_tab_id))
+
+    send.click(to_edit, recipe, [*edit.outputs, tabs], api_name="invert_to_edit", concurrency_id=MODEL_GROUP)
+    return model
