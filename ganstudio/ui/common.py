@@ -10,6 +10,12 @@ import gradio as gr
 
 from ..errors import UserError
 
+# Small (64 px) model outputs are shown scaled up with crisp pixels; the files stay untouched.
+PIXEL_ART = ["gs-pixels"]
+CSS = """
+.gs-pixels img { width: 100% !important; height: 100% !important; object-fit: contain; image-rendering: pixelated; }
+"""
+
 # All model work runs in one concurrency group, so the device is never oversubscribed.
 MODEL_GROUP = "model"
 

@@ -83,6 +83,8 @@ def _parse_auth(text: str) -> tuple[str, str]:
 
 def launch_kwargs(options: LaunchOptions) -> dict:
     """The keyword arguments for Blocks.launch that make the studio safe by default."""
+    from .common import CSS
+
     return dict(
         server_name=options.host,
         server_port=options.port,
@@ -96,6 +98,7 @@ def launch_kwargs(options: LaunchOptions) -> dict:
         ssr_mode=False,
         mcp_server=False,
         quiet=False,
+        css=CSS,
     )
 
 

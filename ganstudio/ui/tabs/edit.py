@@ -14,10 +14,11 @@ from ...editing.layers import PRESETS, preset_rows
 from ...editing.recipe import Recipe, RecipeError, read_recipe_file
 from ...imaging import png_bytes
 from ...studio import Studio, StudioError
-from ..common import MODEL_GROUP, user_errors
+from ..common import MODEL_GROUP, PIXEL_ART, user_errors
 
 MAX_SLIDERS = 16
 SLIDER_RANGE = 3.0
+IMAGE_HEIGHT = 320
 
 
 @dataclass
@@ -38,20 +39,24 @@ def build(studio: Studio) -> EditTab:
                 psi = gr.Slider(0.0, 1.0, value=0.7, step=0.05, label="Truncation ψ")
             start = gr.Button("Start from this seed")
             recipe_file = gr.File(label="…or load a recipe (JSON, or a PNG exported by ganstudio)",
-                                  file_types=[".json", ".png"], type="filepath")
+                                  file_types=[".json", ".png"], type="filepath", height=90)
             method = gr.Dropdown([], label="Direction method", allow_custom_value=True)
             keep = gr.CheckboxGroup([], label="Keep fixed (conditional edit)")
             layers = gr.Dropdown(list(PRESETS), value="all", label="Layers (w+ rows)")
         with gr.Column(scale=2):
             with gr.Row():
-                before = gr.Image(label="Before", type="pil", format="png", interactive=False)
-                after = gr.Image(label="After", type="pil", format="png", interactive=False)
+                before = gr.Image(label="Before", type="pil", format="png", interactive=False, height=IMAGE_HEIGHT,
+                                  elem_classes=PIXEL_ART)
+                after = gr.Image(label="After", type="pil", format="png", interactive=False, height=IMAGE_HEIGHT,
+                                 elem_classes=PIXEL_ART)
+            sliders = [gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.05, visible=False)
+                       for _ in range(MAX_SLIDERS)]
             with gr.Row():
                 undo_btn, redo_btn, reset_btn = gr.Button("Undo"), gr.Button("Redo"), gr.Button("Reset")
                 export_btn = gr.Button("Export PNG + recipe", variant="primary")
-            exported = gr.File(label="Download", interactive=False)
-            recipe_view = gr.JSON(label="Recipe")
-    sliders = [gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.05, visible=False) for _ in range(MAX_SLIDERS)]
+            exported = gr.File(label="Download", interactive=False, visible=False)
+            with gr.Accordion("Recipe", open=False):
+                recipe_view = gr.JSON(label="Recipe")
     recipe = gr.State(None)  # the base recipe (no edits), as a dict
     history = gr.State(hist.new_history([0.0] * MAX_SLIDERS))
 
@@ -172,7 +177,7 @@ def build(studio: Studio) -> EditTab:
         folder = Path(tempfile.mkdtemp(prefix="ganstudio-export-"))
         path = folder / f"{rendered.recipe.model.replace('/', '_')}-edit.png"
         path.write_bytes(png_bytes(rendered.image, rendered.recipe.to_dict()))
-        return str(path)
+        return gr.File(value=str(path), visible=True)
 
     export_btn.click(export, recipe_view, exported, api_name="edit_export", concurrency_id=MODEL_GROUP)
 

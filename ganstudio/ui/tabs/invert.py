@@ -8,8 +8,8 @@ import pandas as pd
 from ...editing.inversion import METHODS, InversionError, InversionSettings
 from ...imaging import load_image, to_pil
 from ...studio import Studio, StudioError
-from ..common import MODEL_GROUP, user_errors
-from .edit import EditTab
+from ..common import MODEL_GROUP, PIXEL_ART, user_errors
+from .edit import IMAGE_HEIGHT, EditTab
 
 PREVIEW_EVERY = 5  # stream a frame every N optimisation steps
 
@@ -19,7 +19,7 @@ def build(studio: Studio, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> gr.
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             model = gr.Dropdown(names, value=names[0] if names else None, label="Model", allow_custom_value=True)
-            upload = gr.File(label="Photo (PNG, JPEG, WebP, BMP, GIF, TIFF)", type="filepath",
+            upload = gr.File(label="Photo (PNG, JPEG, WebP, BMP, GIF, TIFF)", type="filepath", height=120,
                              file_types=[".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"])
             method = gr.Radio([(f"{k}: {v}", k) for k, v in METHODS.items()], value=3, label="Method")
             space = gr.Radio(["z", "w", "w+"], value="w+", label="Latent space")
@@ -32,8 +32,10 @@ def build(studio: Studio, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> gr.
                 stop = gr.Button("Stop")
         with gr.Column(scale=2):
             with gr.Row():
-                target = gr.Image(label="Input (as the model sees it)", type="pil", format="png", interactive=False)
-                result = gr.Image(label="Reconstruction", type="pil", format="png", interactive=False)
+                target = gr.Image(label="Input (as the model sees it)", type="pil", format="png", interactive=False,
+                                  height=IMAGE_HEIGHT, elem_classes=PIXEL_ART)
+                result = gr.Image(label="Reconstruction", type="pil", format="png", interactive=False,
+                                  height=IMAGE_HEIGHT, elem_classes=PIXEL_ART)
             status = gr.Markdown()
             curve = gr.LinePlot(x="step", y="loss", color="term", label="Loss", height=220)
             send = gr.Button("Send to Edit")

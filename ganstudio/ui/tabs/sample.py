@@ -6,7 +6,7 @@ import gradio as gr
 
 from ...imaging import make_grid
 from ...studio import Studio
-from ..common import MODEL_GROUP, user_errors
+from ..common import MODEL_GROUP, PIXEL_ART, user_errors
 
 
 def build(studio: Studio) -> gr.Dropdown:
@@ -18,7 +18,8 @@ def build(studio: Studio) -> gr.Dropdown:
             psi = gr.Slider(-1.0, 2.0, value=1.0, step=0.05, label="Truncation ψ")
             go = gr.Button("Sample", variant="primary")
         with gr.Column(scale=2):
-            image = gr.Image(label="Samples", type="pil", format="png", interactive=False)
+            image = gr.Image(label="Samples", type="pil", format="png", interactive=False, height=512,
+                             elem_classes=PIXEL_ART)
 
     @user_errors
     def run(model_name, seed_text, psi_value):
