@@ -183,3 +183,36 @@ def read_png_recipe(source: str | os.PathLike | bytes) -> dict[str, Any] | None:
     except (UnidentifiedImageError, OSError):
         return None
     return json.loads(text) if text else None
+
+
+ANIMATION_FORMATS = ("gif", "mp4", "webm")
+
+
+def animation_bytes(frames: list[Image.Image], fmt: str, fps: int = 15) -> bytes:
+    """Encode frames as a looping GIF, or as MP4 (H.264) / WebM (VP9) video through PyAV."""
+    if not frames:
+        raise ValueError("an animation needs at least one frame")
+    if fmt == "gif":
+        buffer = io.BytesIO()
+        frames[0].save(buffer, format="GIF", save_all=True, append_images=frames[1:], loop=0,
+                       duration=max(1, round(1000 / fps)), disposal=2)
+        return buffer.getvalue()
+    if fmt not in ANIMATION_FORMATS:
+        raise ValueError(f"unknown animation format '{fmt}'; known: {', '.join(ANIMATION_FORMATS)}")
+    import av
+
+    codec, pix = ("libx264", "yuv420p") if fmt == "mp4" else ("libvpx-vp9", "yuv420p")
+    w, h = frames[0].size
+    scale = max(1, 256 // max(w, h))  # videos of 64-px images are unwatchably small; scale up crisply
+    w, h = (w * scale) // 2 * 2, (h * scale) // 2 * 2  # yuv420p needs even sizes
+    buffer = io.BytesIO()
+    with av.open(buffer, mode="w", format=fmt) as container:
+        stream = container.add_stream(codec, rate=fps)
+        stream.width, stream.height, stream.pix_fmt = w, h, pix
+        for frame in frames:
+            big = frame.convert("RGB").resize((w, h), Image.Resampling.NEAREST)
+            for packet in stream.encode(av.VideoFrame.from_image(big)):
+                container.mux(packet)
+        for packet in stream.encode():
+            container.mux(packet)
+    return buffer.getvalue()

@@ -27,6 +27,7 @@ from .editing.edit import ResolvedEdit, apply_edits
 from .editing.inversion import InversionSettings, InversionStep, invert
 from .editing.layers import check_rows
 from .editing.recipe import Edit, Recipe
+from .editing import sampling
 from .errors import UserError
 from .imaging import from_pil, to_pil, to_pils
 from .latents import z_from_seed, z_from_seeds
@@ -279,35 +280,103 @@ class Studio:
         edits = [Edit(f"{method}/{name}", float(a), layers, tuple(keep)) for name, a in alphas.items() if a]
         return self.render(base.with_edits(edits))
 
-    @torch.inference_mode()
-    def render(self, recipe: Recipe) -> Rendered:
-        """Replay a recipe to its image: bit-identical for the same model file."""
+    def _codes(self, recipe: Recipe) -> tuple[nn.Module, torch.Tensor | None, torch.Tensor]:
+        """The generator, z (when the recipe has one) and edited w+ for a recipe."""
         G = self.generator(recipe.model)
         g_hash = self.generator_hash(recipe.model)
         if recipe.model_hash != g_hash:
-            raise StudioError(
-                f"recipe was made with generator {recipe.model_hash}; model '{recipe.model}' is {g_hash}"
-            )
+            raise StudioError(f"recipe was made with generator {recipe.model_hash}; model '{recipe.model}' is {g_hash}")
         z = None
         if recipe.seed is not None:
             z = z_from_seed(recipe.seed, G.z_dim).unsqueeze(0).to(self.device)
             ws = G.mapping(z, psi=recipe.psi, cutoff=recipe.cutoff)
         else:
             code = recipe.code_tensor().unsqueeze(0).to(self.device)
+            expected = {"z": (G.z_dim,), "w": (G.w_dim,), "w+": (G.num_ws, G.w_dim)}[recipe.space]
+            if tuple(code.shape[1:]) != expected:
+                raise StudioError(f"recipe code has shape {tuple(code.shape[1:])}; this model needs {expected}")
             if recipe.space == "z":
                 z, ws = code, G.mapping(code, psi=recipe.psi, cutoff=recipe.cutoff)
             elif recipe.space == "w":
                 ws = code.unsqueeze(1).repeat(1, G.num_ws, 1)
             else:
                 ws = code
-            if ws.shape[1:] != (G.num_ws, G.w_dim) or (z is not None and z.shape[1] != G.z_dim):
-                raise StudioError(f"recipe code has shape {tuple(code.shape[1:])}, which does not fit this model")
         ws = apply_edits(G, ws, self._resolve(recipe.model, recipe.edits, G.num_ws), z=z,
                          psi=recipe.psi, cutoff=recipe.cutoff)
+        return G, z, ws
+
+    def _synthesize(self, G: nn.Module, ws: torch.Tensor, noise_mode: str, noise_seed: int = 0) -> torch.Tensor:
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(recipe.seed or 0)  # makes noise_mode="random" replayable too
-            image = G.synthesis(ws, noise_mode=recipe.noise_mode)
+            torch.manual_seed(noise_seed)  # makes noise_mode="random" replayable too
+            return G.synthesis(ws, noise_mode=noise_mode)
+
+    @torch.inference_mode()
+    def render(self, recipe: Recipe) -> Rendered:
+        """Replay a recipe to its image: bit-identical for the same model file."""
+        G, _, ws = self._codes(recipe)
+        image = self._synthesize(G, ws, recipe.noise_mode, recipe.seed or 0)
         return Rendered(to_pil(image[0]), ws[0].cpu(), recipe)
+
+    # ----- style mixing and interpolation ---------------------------------------------------
+    @torch.inference_mode()
+    def mix(self, model: str, row_seeds, col_seeds, layers: tuple[int, int] | None = None, psi: float = 1.0,
+            noise_mode: str = "const") -> list[list[Rendered]]:
+        """The StyleGAN mixing grid: cell (r, c) is column seed c with row seed r's styles in `layers`."""
+        rows_list, cols_list = parse_seeds(row_seeds), parse_seeds(col_seeds)
+        if len(rows_list) * len(cols_list) > MAX_SEEDS_PER_CALL:
+            raise StudioError(f"a mixing grid of at most {MAX_SEEDS_PER_CALL} cells, got {len(rows_list)}x{len(cols_list)}")
+        G = self.generator(model)
+        rows = check_rows(layers, G.num_ws)
+        row_ws = G.mapping(z_from_seeds(rows_list, G.z_dim).to(self.device), psi=psi)
+        col_ws = G.mapping(z_from_seeds(cols_list, G.z_dim).to(self.device), psi=psi)
+        grid = sampling.mix_styles(row_ws, col_ws, rows)
+        images = self._synthesize(G, grid.flatten(0, 1), noise_mode)
+        out, k = [], 0
+        for r, row_seed in enumerate(rows_list):
+            line = []
+            for c, col_seed in enumerate(cols_list):
+                recipe = self.code_recipe(model, grid[r, c], "w+", noise_mode=noise_mode, extra={
+                    "mix": {"row_seed": row_seed, "col_seed": col_seed, "rows": [rows.start, rows.stop], "psi": psi}})
+                line.append(Rendered(to_pil(images[k]), grid[r, c].cpu(), recipe))
+                k += 1
+            out.append(line)
+        return out
+
+    @torch.inference_mode()
+    def interpolate(self, a: Recipe, b: Recipe, frames: int = 24, space: str = "w") -> list[Image.Image]:
+        """Frames from recipe a to recipe b: slerp between their z, or lerp between their w+."""
+        if a.model != b.model:
+            raise StudioError("both ends of an interpolation must come from the same model")
+        if not 2 <= frames <= 240:
+            raise StudioError("frames must be between 2 and 240")
+        G, za, wa = self._codes(a)
+        _, zb, wb = self._codes(b)
+        if space == "z":
+            if za is None or zb is None:
+                raise StudioError("z interpolation needs codes in z (seeds); use w for inverted codes")
+            ws = G.mapping(sampling.interpolate(za[0], zb[0], frames, "z"), psi=a.psi, cutoff=a.cutoff)
+        else:
+            ws = sampling.interpolate(wa[0], wb[0], frames, "w")
+        return self._frames(G, ws, a.noise_mode)
+
+    @torch.inference_mode()
+    def walk(self, model: str, seeds, frames_per_step: int = 16, space: str = "z", psi: float = 1.0) -> list[Image.Image]:
+        """A looping latent walk through the seeds (back to the first)."""
+        seed_list = parse_seeds(seeds)
+        if len(seed_list) < 2:
+            raise StudioError("a latent walk needs at least 2 seeds")
+        if not 2 <= frames_per_step <= 120:
+            raise StudioError("frames per step must be between 2 and 120")
+        G = self.generator(model)
+        z = z_from_seeds(seed_list, G.z_dim).to(self.device)
+        if space == "z":
+            ws = G.mapping(sampling.latent_walk(z, frames_per_step, "z"), psi=psi)
+        else:
+            ws = sampling.latent_walk(G.mapping(z, psi=psi), frames_per_step, "w")
+        return self._frames(G, ws, "const")
+
+    def _frames(self, G: nn.Module, ws: torch.Tensor, noise_mode: str, batch: int = 16) -> list[Image.Image]:
+        return [img for i in range(0, len(ws), batch) for img in to_pils(self._synthesize(G, ws[i:i + batch], noise_mode))]
 
     # ----- inversion ------------------------------------------------------------------------
     def invert(self, model: str, image: Image.Image, settings: InversionSettings) -> Iterator[tuple[InversionStep, Recipe]]:
