@@ -54,11 +54,12 @@ def test_launched_app_answers_sample_through_gradio_client(checkpoint_dir):
                enable_monitoring=False, run_history=False, ssr_mode=False)
     try:
         client = Client(app.local_url, verbose=False)
-        path = client.predict("tiny", "1", 1.0, api_name="/sample")
-        image = Image.open(path)
+        gallery = client.predict("tiny", "1, 2", 1.0, 0, "const", api_name="/sample")
+        assert [item["caption"] for item in gallery] == ["seed 1", "seed 2"]
+        image = Image.open(gallery[0]["image"])
         assert image.size == (16, 16) and image.format == "PNG"
         with pytest.raises(Exception, match="unknown model"):
-            client.predict("nope", "1", 1.0, api_name="/sample")
+            client.predict("nope", "1", 1.0, 0, "const", api_name="/sample")
     finally:
         app.close()
 

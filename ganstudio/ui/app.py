@@ -17,10 +17,11 @@ def build_app(studio: Studio) -> gr.Blocks:
     with gr.Blocks(title="ganstudio", analytics_enabled=False) as app:
         gr.Markdown("# ganstudio\nGAN latent exploration and photo editing.")
         with gr.Tabs() as tabs:
-            with gr.Tab("Sample", id="sample"):
-                sample_picker = sample_tab.build(studio)
+            with gr.Tab("Sample & Mix", id="sample"):
+                sample_picker, link_sample = sample_tab.build(studio)
             with gr.Tab("Edit", id="edit"):
                 edit = edit_tab.build(studio)
+            link_sample(edit, tabs, "edit")
             with gr.Tab("Invert", id="invert"):
                 invert_picker = invert_tab.build(studio, edit, tabs, "edit")
             with gr.Tab("Models", id="models"):

@@ -1,33 +1,142 @@
-"""Sample tab: seeds and truncation in, images out."""
+"""Sample & Mix tab: seeds and truncation, the style-mixing grid, interpolations and latent walks."""
 
 from __future__ import annotations
 
+import random
+import tempfile
+from pathlib import Path
+from typing import Callable
+
 import gradio as gr
+from PIL import Image
 
-from ...imaging import make_grid
-from ...studio import Studio
+from ...editing.layers import PRESETS, preset_rows
+from ...imaging import ANIMATION_FORMATS, animation_bytes, make_grid
+from ...studio import MAX_SEEDS_PER_CALL, Studio, StudioError, parse_seeds
 from ..common import MODEL_GROUP, PIXEL_ART, user_errors
+from .edit import EditTab
 
 
-def build(studio: Studio) -> gr.Dropdown:
+def build(studio: Studio) -> tuple[gr.Dropdown, Callable[[EditTab, gr.Tabs, str], None]]:
+    """Lay out the tab; returns its model picker and a function that wires "Send to Edit"
+    once the Edit tab exists (it is laid out after this one)."""
     names = studio.model_names("G")
     with gr.Row():
-        with gr.Column(scale=1):
+        with gr.Column(scale=1, min_width=280):
             model = gr.Dropdown(names, value=names[0] if names else None, label="Model", allow_custom_value=True)
-            seeds = gr.Textbox("0", label="Seeds", info="e.g. 0, 1, 2 or 10-17")
-            psi = gr.Slider(-1.0, 2.0, value=1.0, step=0.05, label="Truncation ψ")
+            with gr.Row():
+                seeds = gr.Textbox("0-7", label="Seeds", info="e.g. 0, 1, 2 or 10-17", scale=3)
+                dice = gr.Button("🎲 Random", scale=1, min_width=80)
+            psi = gr.Slider(-1.0, 2.0, value=0.7, step=0.05, label="Truncation ψ")
+            with gr.Row():
+                cutoff = gr.Number(0, label="ψ layer cutoff (0 = all layers)", precision=0, minimum=0)
+                noise = gr.Radio(["const", "random", "none"], value="const", label="Noise")
             go = gr.Button("Sample", variant="primary")
         with gr.Column(scale=2):
-            image = gr.Image(label="Samples", type="pil", format="png", interactive=False, height=512,
-                             elem_classes=PIXEL_ART)
+            gallery = gr.Gallery(label="Samples (select one, then send it on)", columns=4, height=420,
+                                 format="png", object_fit="contain", elem_classes=PIXEL_ART)
+            send_edit = gr.Button("Send selected to Edit")
+    selected = gr.State(None)  # the recipe (dict) of the selected sample
+
+    with gr.Accordion("Style mixing", open=True):
+        with gr.Row():
+            row_seeds = gr.Textbox("1, 2, 3", label="Row seeds (give their styles)")
+            col_seeds = gr.Textbox("10, 11, 12, 13", label="Column seeds (receive them)")
+            preset = gr.Dropdown([*PRESETS[1:], "custom"], value="coarse", label="Layers")
+            start = gr.Number(0, label="custom: from row", precision=0, minimum=0)
+            stop = gr.Number(4, label="to row (exclusive)", precision=0, minimum=1)
+        mix_btn = gr.Button("Mix")
+        mix_image = gr.Image(label="Mixing grid (top: columns, left: rows)", type="pil", format="png",
+                             interactive=False, height=480, elem_classes=PIXEL_ART)
+
+    with gr.Accordion("Interpolation and latent walk", open=False):
+        with gr.Row():
+            seed_a = gr.Number(1, label="From seed", precision=0, minimum=0)
+            seed_b = gr.Number(2, label="To seed", precision=0, minimum=0)
+            space = gr.Radio([("slerp in z", "z"), ("lerp in w", "w")], value="w", label="Path")
+            frames = gr.Slider(2, 120, value=24, step=1, label="Frames")
+            fmt = gr.Radio(list(ANIMATION_FORMATS), value="gif", label="Format")
+        with gr.Row():
+            lerp_btn = gr.Button("Interpolate")
+            walk_seeds = gr.Textbox("1, 2, 3, 4", label="Walk through seeds (loops)")
+            walk_btn = gr.Button("Latent walk")
+        animation = gr.File(label="Animation", interactive=False)
+        preview = gr.Image(label="Preview (GIF)", type="filepath", interactive=False, height=256,
+                           elem_classes=PIXEL_ART)
 
     @user_errors
-    def run(model_name, seed_text, psi_value):
-        samples = studio.sample(model_name, seed_text, psi=psi_value)
-        pictures = [s.image for s in samples]
-        return pictures[0] if len(pictures) == 1 else make_grid(pictures, columns=min(8, len(pictures)))
+    def sample(model_name, seed_text, psi_value, cutoff_value, noise_mode):
+        samples = studio.sample(model_name, seed_text, psi=psi_value, cutoff=int(cutoff_value) or None,
+                                noise_mode=noise_mode)
+        return [(s.image, f"seed {s.seed}") for s in samples]
 
-    go.click(run, [model, seeds, psi], image, api_name="sample", concurrency_id=MODEL_GROUP)
-    psi.input(run, [model, seeds, psi], image, api_name="sample_psi", concurrency_id=MODEL_GROUP,
+    def on_select(model_name, seed_text, psi_value, cutoff_value, noise_mode, event: gr.SelectData):
+        seed = parse_seeds(seed_text)[event.index]
+        return studio.seed_recipe(model_name, seed, psi=psi_value, cutoff=int(cutoff_value) or None,
+                                  noise_mode=noise_mode).to_dict()
+
+    @user_errors
+    def mix(model_name, rows_text, cols_text, preset_name, start_row, stop_row, psi_value, noise_mode):
+        G = studio.generator(model_name)
+        rows = (int(start_row), int(stop_row)) if preset_name == "custom" else preset_rows(preset_name, G.num_ws)
+        grid = studio.mix(model_name, rows_text, cols_text, rows, psi=psi_value, noise_mode=noise_mode)
+        row_imgs = [s.image for s in studio.sample(model_name, rows_text, psi=psi_value, noise_mode=noise_mode)]
+        col_imgs = [s.image for s in studio.sample(model_name, cols_text, psi=psi_value, noise_mode=noise_mode)]
+        blank = Image.new("RGB", col_imgs[0].size, (255, 255, 255))
+        cells = [blank, *col_imgs]
+        for r, line in enumerate(grid):
+            cells += [row_imgs[r], *(cell.image for cell in line)]
+        return make_grid(cells, columns=len(col_imgs) + 1, padding=2)
+
+    def save_animation(images, fmt_name):
+        folder = Path(tempfile.mkdtemp(prefix="ganstudio-anim-"))
+        path = folder / f"animation.{fmt_name}"
+        path.write_bytes(animation_bytes(images, fmt_name))
+        gif = path if fmt_name == "gif" else folder / "preview.gif"
+        if fmt_name != "gif":
+            gif.write_bytes(animation_bytes(images, "gif"))
+        return str(path), str(gif)
+
+    @user_errors
+    def interpolate(model_name, a, b, space_name, n_frames, fmt_name, psi_value):
+        if a is None or b is None or a < 0 or b < 0:
+            raise StudioError("seeds must be whole numbers >= 0")
+        ra = studio.seed_recipe(model_name, int(a), psi=psi_value)
+        rb = studio.seed_recipe(model_name, int(b), psi=psi_value)
+        return save_animation(studio.interpolate(ra, rb, frames=int(n_frames), space=space_name), fmt_name)
+
+    @user_errors
+    def walk(model_name, seed_text, space_name, n_frames, fmt_name, psi_value):
+        n_seeds = len(parse_seeds(seed_text))
+        per_step = max(2, int(n_frames) // max(1, n_seeds))
+        return save_animation(studio.walk(model_name, seed_text, per_step, space=space_name, psi=psi_value), fmt_name)
+
+    def random_seeds(seed_text):
+        count = min(len(parse_seeds(seed_text)) if seed_text.strip() else 8, MAX_SEEDS_PER_CALL)
+        return ", ".join(str(random.randrange(2**31)) for _ in range(count))
+
+    sample_inputs = [model, seeds, psi, cutoff, noise]
+    go.click(sample, sample_inputs, gallery, api_name="sample", concurrency_id=MODEL_GROUP)
+    psi.input(sample, sample_inputs, gallery, api_name="sample_psi", concurrency_id=MODEL_GROUP,
               trigger_mode="always_last")
-    return model
+    dice.click(user_errors(random_seeds), seeds, seeds, api_name="random_seeds", queue=False).then(
+        sample, sample_inputs, gallery, api_name="sample_random", concurrency_id=MODEL_GROUP)
+    gallery.select(user_errors(on_select), sample_inputs, selected, api_name="sample_select")
+    mix_btn.click(mix, [model, row_seeds, col_seeds, preset, start, stop, psi, noise], mix_image, api_name="mix",
+                  concurrency_id=MODEL_GROUP)
+    lerp_btn.click(interpolate, [model, seed_a, seed_b, space, frames, fmt, psi], [animation, preview],
+                   api_name="interpolate", concurrency_id=MODEL_GROUP)
+    walk_btn.click(walk, [model, walk_seeds, space, frames, fmt, psi], [animation, preview], api_name="walk",
+                   concurrency_id=MODEL_GROUP)
+
+    def link(edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> None:
+        @user_errors
+        def to_edit(recipe_dict):
+            if not recipe_dict:
+                raise StudioError("select a sample first")
+            return (*edit.open_recipe(recipe_dict), gr.Tabs(selected=edit_tab_id))
+
+        send_edit.click(to_edit, selected, [*edit.outputs, tabs], api_name="sample_to_edit",
+                        concurrency_id=MODEL_GROUP)
+
+    return model, link
