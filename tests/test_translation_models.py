@@ -67,7 +67,8 @@ def test_stargan_generator_is_conditioned_on_target_labels():
     c1, c2 = torch.zeros(2, len(ATTRS)), torch.ones(2, len(ATTRS))
     y1, y2 = G(x, c1), G(x, c2)
     assert y1.shape == (2, 3, RES, RES) and y1.abs().max() <= 1
-    assert not torch.allclose(y1, y2)
+    # tiled labels are constant over the image: a norm right after the first conv would cancel them
+    assert (y1 - y2).abs().mean() > 0.02
     with pytest.raises(ValueError, match=r"labels must be \[2, 5\]"):
         G(x, torch.zeros(2, 3))
 

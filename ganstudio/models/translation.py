@@ -67,13 +67,21 @@ class _ResidualBlock(nn.Module):
         return x + self.body(x)
 
 
-def _resnet_translator(in_channels: int, width: int, n_blocks: int, affine: bool) -> nn.Sequential:
-    """c7s1-w, d2w, d4w, n x R4w, u2w, uw, c7s1-3 + tanh (Johnson et al., as CycleGAN uses it)."""
+def _resnet_translator(
+    in_channels: int, width: int, n_blocks: int, affine: bool, norm_first: bool
+) -> nn.Sequential:
+    """c7s1-w, d2w, d4w, n x R4w, u2w, uw, c7s1-3 + tanh (Johnson et al., as CycleGAN uses it).
 
-    def conv_norm_relu(conv: nn.Module, out: int) -> list[nn.Module]:
-        return [conv, nn.InstanceNorm2d(out, affine=affine), nn.ReLU(inplace=True)]
+    `norm_first=False` leaves the first conv unnormalised: instance norm subtracts each
+    channel's spatial mean, which would erase anything spatially constant the first conv
+    adds, i.e. all of StarGAN's tiled label channels.
+    """
 
-    layers: list[nn.Module] = [nn.ReflectionPad2d(3), *conv_norm_relu(nn.Conv2d(in_channels, width, 7), width)]
+    def conv_norm_relu(conv: nn.Module, out: int, norm: bool = True) -> list[nn.Module]:
+        return [conv, *([nn.InstanceNorm2d(out, affine=affine)] if norm else []), nn.ReLU(inplace=True)]
+
+    first = nn.Conv2d(in_channels, width, 7)
+    layers: list[nn.Module] = [nn.ReflectionPad2d(3), *conv_norm_relu(first, width, norm_first)]
     ch = width
     for _ in range(2):
         layers += conv_norm_relu(nn.Conv2d(ch, ch * 2, 3, stride=2, padding=1), ch * 2)
@@ -110,7 +118,7 @@ class ResnetGenerator(ConfigModule):
         _check(config.resolution >= 8 and config.resolution % 4 == 0, "resolution must be a multiple of 4, at least 8")
         _check(config.width >= 1 and config.n_blocks >= 0, "width must be >= 1 and n_blocks >= 0")
         self.resolution = config.resolution
-        self.net = _resnet_translator(3, config.width, config.n_blocks, affine=False)
+        self.net = _resnet_translator(3, config.width, config.n_blocks, affine=False, norm_first=True)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_image(x, "ResnetGenerator")
@@ -129,8 +137,10 @@ class StarGeneratorConfig:
 class StarGenerator(ConfigModule):
     """StarGAN's single generator G(x, c): the target labels c [B, c_dim] are tiled over
     the image and concatenated as extra input channels. It shares CycleGAN's ResNet body
-    (reflection padding, 3x3 down/up convs); StarGAN's own uses zero padding and 4x4
-    kernels, a detail that does not change the method."""
+    (reflection padding, 3x3 down/up convs) but leaves the first conv unnormalised, so
+    instance norm cannot cancel the constant label channels. (StarGAN's own G normalises
+    that conv too; with its zero padding the labels then reach the net only through the
+    image border, and with reflection padding not at all.)"""
 
     Config = StarGeneratorConfig
 
@@ -140,7 +150,7 @@ class StarGenerator(ConfigModule):
         _check(config.c_dim >= 1, "c_dim must be >= 1")
         _check(config.width >= 1 and config.n_blocks >= 0, "width must be >= 1 and n_blocks >= 0")
         self.resolution, self.c_dim = config.resolution, config.c_dim
-        self.net = _resnet_translator(3 + config.c_dim, config.width, config.n_blocks, affine=True)
+        self.net = _resnet_translator(3 + config.c_dim, config.width, config.n_blocks, affine=True, norm_first=False)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         _check_image(x, "StarGenerator")
