@@ -58,8 +58,54 @@ def _editing(name: str):
     return configure, run
 
 
+def _translate_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="a translation checkpoint: a .safetensors path or a model name")
+    p.add_argument("--image", required=True, help="the input image (PNG, JPEG, WebP, ...)")
+    p.add_argument("--to", help="CycleGAN: A or B; StarGAN: target attributes, e.g. Blond_Hair,Smiling or Eyeglasses=0")
+    p.add_argument("--labels", help="StarGAN: attributes the input has, e.g. Black_Hair,Smiling "
+                                    "(default: estimated by the model's discriminator)")
+    p.add_argument("--all-domains", action="store_true", help="write a grid of the input in every domain instead")
+    p.add_argument("--out", required=True, help="output PNG")
+    p.add_argument("--checkpoints", action="append", default=[], metavar="DIR",
+                   help="an extra folder to look up --model names in, besides the shipped checkpoints (repeatable)")
+    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+
+
+def _translate_run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .checkpoint import CheckpointError, atomic_write_bytes
+    from .imaging import ImageLoadError, load_image, png_bytes
+    from .studio import DEFAULT_CHECKPOINTS, Studio, StudioError, resolve_device
+    from .translate import TranslateError, load_translator, translate, translate_all_domains
+
+    if not args.all_domains and not args.to:
+        raise CliError("give --to (CycleGAN: A or B; StarGAN: attribute names) or --all-domains")
+    try:
+        path = Path(args.model)
+        if not path.is_file():  # a model name, as the studio lists it
+            path = Studio([DEFAULT_CHECKPOINTS, *args.checkpoints], device="cpu").entry(args.model).path
+        translator = load_translator(path, device=resolve_device(args.device))
+        image = load_image(args.image)
+        if args.all_domains:
+            result = translate_all_domains(translator, image, labels=args.labels).grid
+        else:
+            result = translate(translator, image, to=args.to, labels=args.labels)
+    except (CheckpointError, StudioError, ImageLoadError, TranslateError) as exc:
+        raise CliError(str(exc)) from None
+    recipe = {"command": "translate", "model": str(args.model), "image": Path(args.image).name,
+              "to": "all" if args.all_domains else args.to, "labels": args.labels}
+    try:
+        atomic_write_bytes(args.out, png_bytes(result, recipe))
+    except OSError as exc:
+        raise CliError(f"{args.out}: cannot write ({exc.strerror or exc})") from None
+    print(f"wrote {args.out} ({result.width}x{result.height})")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "info": ("print a checkpoint's header as JSON", _info_args, _info_run),
+    "translate": ("translate an image with a CycleGAN or StarGAN model", _translate_args, _translate_run),
     "serve": ("start the studio (same as `python launch.py`)", _serve_args, _serve_run),
     "edit": ("render a seed or recipe with attribute edits to a PNG", *_editing("edit")),
     "invert": ("find the latent code of a photo (methods 1-3) and write result, code and recipe", *_editing("invert")),

@@ -161,11 +161,9 @@ class Studio:
             self._headers[path] = (key, entry)
         return entry
 
-    def model_names(self, role: str | None = None) -> list[str]:
-        """Names of the readable models, optionally only those holding a network with `role`."""
-        return [
-            e.name for e in self.models() if e.info is not None and (role is None or _has_role(e.info, role))
-        ]
+    def model_names(self, kind: str | None = None) -> list[str]:
+        """Names of the readable models, optionally only one kind ("generator", "translation")."""
+        return [e.name for e in self.models() if e.info is not None and (kind is None or model_kind(e.info) == kind)]
 
     def entry(self, name: str) -> ModelEntry:
         """The model called `name`; only names that the scan found are accepted (no paths)."""
@@ -419,8 +417,13 @@ class Studio:
         ]
 
 
-def _has_role(info: CheckpointInfo, role: str) -> bool:
-    return role in info.networks or (role == "G" and any(r in info.networks for r in GENERATOR_ROLES))
+def model_kind(info: CheckpointInfo) -> str:
+    """"translation" (CycleGAN/StarGAN: image in, image out), "generator" (latent code in), or "other"."""
+    if "translation" in info.meta:
+        return "translation"
+    if any(role in info.networks for role in GENERATOR_ROLES):
+        return "generator"
+    return "other"
 
 
 def _inside(path: Path, root: Path) -> bool:

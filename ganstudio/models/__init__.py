@@ -1,3 +1,3 @@
 """Network architectures. Importing this package registers every arch in ARCHS."""
 
-from . import encoder, tiny  # noqa: F401
+from . import encoder, tiny, translation  # noqa: F401

@@ -25,7 +25,7 @@ def build_app(studio: Studio) -> gr.Blocks:
             with gr.Tab("Invert", id="invert"):
                 invert_picker = invert_tab.build(studio, edit, tabs, "edit")
             with gr.Tab("Models", id="models"):
-                models_tab.build(studio, [(sample_picker, "G"), (edit.outputs[0], "G"), (invert_picker, "G")])
+                models_tab.build(studio, [(sample_picker, "generator"), (edit.outputs[0], "generator"), (invert_picker, "generator")])
     # One worker for model work on a CPU; a GPU can take a couple at once.
     limit = 2 if studio.device.type == "cuda" else 1
     app.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=limit)

@@ -30,7 +30,7 @@ class EditTab:
 
 
 def build(studio: Studio) -> EditTab:
-    names = studio.model_names("G")
+    names = studio.model_names("generator")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             model = gr.Dropdown(names, value=names[0] if names else None, label="Model", allow_custom_value=True)

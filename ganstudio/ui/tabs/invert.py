@@ -15,7 +15,7 @@ PREVIEW_EVERY = 5  # stream a frame every N optimisation steps
 
 
 def build(studio: Studio, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> gr.Dropdown:
-    names = studio.model_names("G")
+    names = studio.model_names("generator")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             model = gr.Dropdown(names, value=names[0] if names else None, label="Model", allow_custom_value=True)

@@ -44,7 +44,7 @@ def model_details(studio: Studio, name: str | None) -> tuple[dict, str]:
 
 
 def build(studio: Studio, model_pickers: list[tuple[gr.Dropdown, str | None]]) -> None:
-    """`model_pickers`: the other tabs' model dropdowns and the role each needs, refreshed here."""
+    """`model_pickers`: the other tabs' model dropdowns and the kind of model each lists, refreshed here."""
     names = studio.model_names()
     folders = ", ".join(f"`{d}`" for d in studio.checkpoint_dirs)
     empty = gr.Markdown(EMPTY_STATE.format(folders=folders), visible=not names)
@@ -62,7 +62,7 @@ def build(studio: Studio, model_pickers: list[tuple[gr.Dropdown, str | None]]) -
     def on_refresh(current):
         names_now = studio.model_names()
         value = current if current in names_now else (names_now[0] if names_now else None)
-        pickers = [gr.Dropdown(choices=studio.model_names(role)) for _, role in model_pickers]
+        pickers = [gr.Dropdown(choices=studio.model_names(kind)) for _, kind in model_pickers]
         return (gr.Markdown(visible=not names_now), models_table(studio),
                 gr.Dropdown(choices=names_now, value=value), *pickers)
 

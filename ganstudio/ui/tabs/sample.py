@@ -20,7 +20,7 @@ from .edit import EditTab
 def build(studio: Studio) -> tuple[gr.Dropdown, Callable[[EditTab, gr.Tabs, str], None]]:
     """Lay out the tab; returns its model picker and a function that wires "Send to Edit"
     once the Edit tab exists (it is laid out after this one)."""
-    names = studio.model_names("G")
+    names = studio.model_names("generator")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             model = gr.Dropdown(names, value=names[0] if names else None, label="Model", allow_custom_value=True)

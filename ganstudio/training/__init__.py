@@ -1,0 +1,1 @@
+"""Training: loss terms, recipes and the loop that runs them."""
