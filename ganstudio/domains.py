@@ -13,10 +13,12 @@ from typing import Sequence
 
 import torch
 
+from .errors import UserError
+
 Groups = tuple[tuple[int, ...], ...]
 
 
-class DomainError(ValueError):
+class DomainError(UserError):
     """A request or group definition that does not fit the model's attributes."""
 
 

@@ -393,6 +393,27 @@ class Studio:
             )
             yield step, recipe
 
+    # ----- translation --------------------------------------------------------------------
+    def translator(self, name: str):
+        """The translation model `name` (CycleGAN or StarGAN), built from the cached checkpoint."""
+        from .translate import load_translator
+
+        if model_kind(self.entry(name).info) != "translation":
+            raise StudioError(f"model '{name}' is not a translation model (CycleGAN or StarGAN)")
+        return load_translator(self.load(name))
+
+    def translate(self, model: str, image: Image.Image, to, labels=None) -> Image.Image:
+        """An image translated to the target domain(s); see ganstudio.translate.translate."""
+        from .translate import translate
+
+        return translate(self.translator(model), image, to=to, labels=labels)
+
+    def translate_all(self, model: str, image: Image.Image, labels=None):
+        """The input translated into every domain, as in the StarGAN figure (a DomainGrid)."""
+        from .translate import translate_all_domains
+
+        return translate_all_domains(self.translator(model), image, labels=labels)
+
     # ----- sampling -----------------------------------------------------------------------
     @torch.inference_mode()
     def sample(

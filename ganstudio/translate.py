@@ -25,13 +25,14 @@ from torch import nn
 from . import checkpoint
 from .checkpoint import Checkpoint, CheckpointInfo
 from .domains import DomainError, Groups, apply_request, decode_labels, group_indices, parse_request
+from .errors import UserError
 from .imaging import from_pil, make_grid, to_pil
 from .models.translation import KINDS, TRANSLATION_KEY
 
 ImageLike = Image.Image | torch.Tensor
 
 
-class TranslateError(ValueError):
+class TranslateError(UserError):
     """A model or request translate cannot serve; the message names the model and the problem."""
 
 

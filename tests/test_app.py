@@ -121,3 +121,35 @@ def test_invert_endpoint_streams_frames_and_rejects_bad_uploads(launched, tmp_pa
     bad.write_text("<svg onload=alert(1)>")
     with pytest.raises(Exception, match="not an image"):
         client.predict("faces", handle_file(str(bad)), 1, "w+", 0.0, 0.0, 20, api_name="/invert")
+
+
+def test_translate_endpoints_serve_cyclegan_and_stargan(tmp_path):
+    from gradio_client import Client, handle_file
+
+    from tests.tiny_translation import save_cyclegan, save_stargan
+
+    folder = _unit(tmp_path)
+    save_cyclegan(folder / "horse2zebra.safetensors")
+    save_stargan(folder / "hair.safetensors")
+    studio = Studio(folder)
+    assert studio.model_names("translation") == ["hair", "horse2zebra"]
+    assert studio.model_names("generator") == ["faces"]
+    app = build_app(studio)
+    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, ssr_mode=False)
+    try:
+        client = Client(app.local_url, verbose=False)
+        photo = tmp_path / "photo.png"
+        Image.new("RGB", (40, 40), (30, 140, 200)).save(photo)
+        source = client.predict(handle_file(str(photo)), api_name="/translate_upload")
+        out = client.predict("horse2zebra", handle_file(source), "B", [], api_name="/translate")
+        assert Image.open(out).size == (16, 16)
+        star = client.predict("hair", handle_file(source), "B", ["Blond_Hair", "Smiling"], api_name="/translate")
+        assert Image.open(star).size == (16, 16)
+        grid = client.predict("hair", handle_file(source), api_name="/translate_all")
+        assert Image.open(grid).size[0] > 5 * 16
+        with pytest.raises(Exception, match="Purple_Hair"):
+            client.predict("hair", handle_file(source), "B", ["Purple_Hair"], api_name="/translate")
+        with pytest.raises(Exception, match="not a translation model"):
+            client.predict("faces", handle_file(source), "B", [], api_name="/translate")
+    finally:
+        app.close()

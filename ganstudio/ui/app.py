@@ -9,6 +9,7 @@ from .tabs import edit as edit_tab
 from .tabs import invert as invert_tab
 from .tabs import models as models_tab
 from .tabs import sample as sample_tab
+from .tabs import translate as translate_tab
 
 QUEUE_MAX_SIZE = 64
 
@@ -23,9 +24,15 @@ def build_app(studio: Studio) -> gr.Blocks:
                 edit = edit_tab.build(studio)
             link_sample(edit, tabs, "edit")
             with gr.Tab("Invert", id="invert"):
-                invert_picker = invert_tab.build(studio, edit, tabs, "edit")
+                invert_picker, invert_upload = invert_tab.build(studio, edit, tabs, "edit")
+            with gr.Tab("Translate", id="translate"):
+                translate_input, translate_picker, link_translate = translate_tab.build(studio)
+            link_translate(invert_upload, tabs, "invert")
+            edit.send_to_translate.click(lambda image: (image, gr.Tabs(selected="translate")), edit.after,
+                                         [translate_input, tabs], api_name="edit_to_translate")
             with gr.Tab("Models", id="models"):
-                models_tab.build(studio, [(sample_picker, "generator"), (edit.outputs[0], "generator"), (invert_picker, "generator")])
+                models_tab.build(studio, [(sample_picker, "generator"), (edit.outputs[0], "generator"),
+                                          (invert_picker, "generator"), (translate_picker, "translation")])
     # One worker for model work on a CPU; a GPU can take a couple at once.
     limit = 2 if studio.device.type == "cuda" else 1
     app.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=limit)

@@ -27,6 +27,8 @@ class EditTab:
 
     open_recipe: Callable
     outputs: list
+    after: gr.Image
+    send_to_translate: gr.Button
 
 
 def build(studio: Studio) -> EditTab:
@@ -54,6 +56,7 @@ def build(studio: Studio) -> EditTab:
             with gr.Row():
                 undo_btn, redo_btn, reset_btn = gr.Button("Undo"), gr.Button("Redo"), gr.Button("Reset")
                 export_btn = gr.Button("Export PNG + recipe", variant="primary")
+                to_translate = gr.Button("Send to Translate")
             exported = gr.File(label="Download", interactive=False, visible=False)
             with gr.Accordion("Recipe", open=False):
                 recipe_view = gr.JSON(label="Recipe")
@@ -189,4 +192,5 @@ def build(studio: Studio) -> EditTab:
 
     api_in = gr.Textbox(visible=False)
     api_in.submit(api_edit, api_in, [after, recipe_view], api_name="edit", concurrency_id=MODEL_GROUP)
-    return EditTab(open_recipe=user_errors(from_recipe), outputs=load_outputs)
+    return EditTab(open_recipe=user_errors(from_recipe), outputs=load_outputs, after=after,
+                   send_to_translate=to_translate)

@@ -14,7 +14,8 @@ from .edit import IMAGE_HEIGHT, EditTab
 PREVIEW_EVERY = 5  # stream a frame every N optimisation steps
 
 
-def build(studio: Studio, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> gr.Dropdown:
+def build(studio: Studio, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> tuple[gr.Dropdown, gr.File]:
+    """Lay out and wire the tab; returns its model picker and upload (other tabs send photos there)."""
     names = studio.model_names("generator")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -73,4 +74,4 @@ def build(studio: Studio, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> gr.
         return (*edit.open_recipe(recipe_dict), gr.Tabs(selected=edit_tab_id))
 
     send.click(to_edit, recipe, [*edit.outputs, tabs], api_name="invert_to_edit", concurrency_id=MODEL_GROUP)
-    return model
+    return model, upload

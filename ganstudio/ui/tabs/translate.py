@@ -1,0 +1,110 @@
+"""Translate tab: CycleGAN direction or StarGAN target attributes, side by side and into every domain."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from ...checkpoint import atomic_write_bytes
+from ...imaging import load_image, png_bytes
+from ...studio import Studio, StudioError
+from ..common import MODEL_GROUP, PIXEL_ART, user_errors
+
+IMAGE_HEIGHT = 300
+
+
+def _domains(studio: Studio, name: str | None) -> tuple[str, list[str]]:
+    """Kind and domain names from the header only (no weights are loaded to lay out the tab)."""
+    if not name:
+        return "", []
+    info = studio.entry(name).info
+    spec = info.meta.get("translation") or {}
+    kind = spec.get("kind", "")
+    domains = list(info.labels) or (["A", "B"] if kind == "cyclegan" else [])
+    return kind, domains
+
+
+def _direction_widgets(kind: str, domains: list[str]) -> tuple[gr.Radio, gr.Dropdown]:
+    """The direction radio (CycleGAN) and target picker (StarGAN), shown for the model's kind.
+
+    Their values never depend on the model (B/A; free attribute names checked by the studio),
+    so API calls are valid whichever model the page opened with.
+    """
+    a, b = domains if kind == "cyclegan" else ("A", "B")
+    return (gr.Radio([(f"{a} → {b}", "B"), (f"{b} → {a}", "A")], value="B", label="CycleGAN direction",
+                     visible=kind == "cyclegan"),
+            gr.Dropdown(domains if kind == "stargan" else [], value=[], multiselect=True, allow_custom_value=True,
+                        label="StarGAN target attributes", visible=kind == "stargan"))
+
+
+def build(studio: Studio):
+    """Lay out the tab; returns (input image, model picker, wire-up for Send to Invert)."""
+    names = studio.model_names("translation")
+    with gr.Row():
+        with gr.Column(scale=1, min_width=280):
+            model = gr.Dropdown(names, value=names[0] if names else None, label="Translation model",
+                                allow_custom_value=True)
+            upload = gr.File(label="Upload a photo", type="filepath", height=100,
+                             file_types=[".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"])
+            direction, targets = _direction_widgets(*_domains(studio, names[0] if names else None))
+            with gr.Row():
+                go = gr.Button("Translate", variant="primary")
+                sweep = gr.Button("All domains")
+        with gr.Column(scale=2):
+            with gr.Row():
+                source = gr.Image(label="Input", type="pil", format="png", interactive=False, height=IMAGE_HEIGHT,
+                                  elem_classes=PIXEL_ART)
+                result = gr.Image(label="Translated", type="pil", format="png", interactive=False,
+                                  height=IMAGE_HEIGHT, elem_classes=PIXEL_ART)
+            grid = gr.Image(label="Every domain", type="pil", format="png", interactive=False, height=200,
+                            elem_classes=PIXEL_ART)
+            send = gr.Button("Send result to Invert")
+
+    @user_errors
+    def on_model(name):
+        return _direction_widgets(*_domains(studio, name))
+
+    @user_errors
+    def on_upload(path):
+        if not path:
+            raise StudioError("choose an image")
+        return load_image(path, name="the uploaded file")
+
+    def _require(image, name):
+        if image is None:
+            raise StudioError("no input image: upload one, or send one from Sample, Edit or Invert")
+        if not name:
+            raise StudioError("choose a translation model (none found: train one with `ganstudio train cyclegan`)")
+
+    @user_errors
+    def run(name, image, to_domain, target_names):
+        _require(image, name)
+        kind, _ = _domains(studio, name)
+        if kind == "stargan" and not target_names:
+            raise StudioError("tick at least one target attribute")
+        return studio.translate(name, image, to=to_domain if kind == "cyclegan" else list(target_names))
+
+    @user_errors
+    def run_all(name, image):
+        _require(image, name)
+        return studio.translate_all(name, image).grid
+
+    model.change(on_model, model, [direction, targets], api_name="translate_model")
+    upload.upload(on_upload, upload, source, api_name="translate_upload")
+    go.click(run, [model, source, direction, targets], result, api_name="translate", concurrency_id=MODEL_GROUP)
+    sweep.click(run_all, [model, source], grid, api_name="translate_all", concurrency_id=MODEL_GROUP)
+
+    def link(invert_upload: gr.File, tabs: gr.Tabs, invert_tab_id: str) -> None:
+        @user_errors
+        def to_invert(image):
+            if image is None:
+                raise StudioError("translate an image first")
+            path = Path(tempfile.mkdtemp(prefix="ganstudio-translated-")) / "translated.png"
+            atomic_write_bytes(path, png_bytes(image))
+            return str(path), gr.Tabs(selected=invert_tab_id)
+
+        send.click(to_invert, result, [invert_upload, tabs], api_name="translate_to_invert")
+
+    return source, model, link
