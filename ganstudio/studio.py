@@ -188,7 +188,10 @@ class Studio:
                 self._cache.move_to_end(key)
                 return self._cache[key]
         try:
-            loaded = checkpoint.load(entry.path, device=self.device)
+            # Built outside inference mode even when a render triggered the load: parameters made
+            # inside it are inference tensors, which inversion's autograd could never use.
+            with torch.inference_mode(False):
+                loaded = checkpoint.load(entry.path, device=self.device)
         except CheckpointError as exc:
             raise StudioError(str(exc)) from None
         for module in loaded.networks.values():

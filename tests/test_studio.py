@@ -84,3 +84,15 @@ def test_parse_seeds(text, expected):
 def test_parse_seeds_errors(text):
     with pytest.raises(StudioError, match="seed"):
         parse_seeds(text)
+
+
+def test_a_model_first_loaded_by_a_render_can_still_be_inverted(checkpoint_dir):
+    from PIL import Image
+
+    from ganstudio.editing.inversion import InversionSettings
+
+    studio = Studio(checkpoint_dir)
+    studio.sample("tiny", "1")  # first load happens inside inference mode
+    steps = list(studio.invert("tiny", Image.new("RGB", (16, 16), (90, 40, 200)),
+                               InversionSettings(method=1, steps=3, lambda_perceptual=0)))
+    assert steps[-1][0].done

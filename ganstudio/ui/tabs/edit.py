@@ -50,9 +50,9 @@ def build(studio: Studio) -> EditTab:
                 before = gr.Image(label="Before", type="pil", format="png", interactive=False, height=IMAGE_HEIGHT,
                                   elem_classes=PIXEL_ART)
                 after = gr.Image(label="After", type="pil", format="png", interactive=False, height=IMAGE_HEIGHT,
-                                 elem_classes=PIXEL_ART)
-            sliders = [gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.05, visible=False)
-                       for _ in range(MAX_SLIDERS)]
+                                 elem_classes=PIXEL_ART, elem_id="edit-after")
+            sliders = [gr.Slider(-SLIDER_RANGE, SLIDER_RANGE, value=0.0, step=0.05, visible=False,
+                                 elem_id=f"edit-slider-{i}") for i in range(MAX_SLIDERS)]
             with gr.Row():
                 undo_btn, redo_btn, reset_btn = gr.Button("Undo"), gr.Button("Redo"), gr.Button("Reset")
                 export_btn = gr.Button("Export PNG + recipe", variant="primary")

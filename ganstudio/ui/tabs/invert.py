@@ -20,7 +20,7 @@ def build(studio: Studio, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> tup
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             model = gr.Dropdown(names, value=names[0] if names else None, label="Model", allow_custom_value=True)
-            upload = gr.File(label="Photo (PNG, JPEG, WebP, BMP, GIF, TIFF)", type="filepath", height=120,
+            upload = gr.File(elem_id="invert-upload", label="Photo (PNG, JPEG, WebP, BMP, GIF, TIFF)", type="filepath", height=120,
                              file_types=[".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"])
             method = gr.Radio([(f"{k}: {v}", k) for k, v in METHODS.items()], value=3, label="Method")
             space = gr.Radio(["z", "w", "w+"], value="w+", label="Latent space")
@@ -37,7 +37,7 @@ def build(studio: Studio, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> tup
                                   height=IMAGE_HEIGHT, elem_classes=PIXEL_ART)
                 result = gr.Image(label="Reconstruction", type="pil", format="png", interactive=False,
                                   height=IMAGE_HEIGHT, elem_classes=PIXEL_ART)
-            status = gr.Markdown()
+            status = gr.Markdown(elem_id="invert-status")
             curve = gr.LinePlot(x="step", y="loss", color="term", label="Loss", height=220)
             send = gr.Button("Send to Edit")
     recipe = gr.State(None)

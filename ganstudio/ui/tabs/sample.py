@@ -27,13 +27,13 @@ def build(studio: Studio) -> tuple[gr.Dropdown, Callable[[EditTab, gr.Tabs, str]
             with gr.Row():
                 seeds = gr.Textbox("0-7", label="Seeds", info="e.g. 0, 1, 2 or 10-17", scale=3)
                 dice = gr.Button("🎲 Random", scale=1, min_width=80)
-            psi = gr.Slider(-1.0, 2.0, value=0.7, step=0.05, label="Truncation ψ")
+            psi = gr.Slider(-1.0, 2.0, value=0.7, step=0.05, label="Truncation ψ", elem_id="sample-psi")
             with gr.Row():
                 cutoff = gr.Number(0, label="ψ layer cutoff (0 = all layers)", precision=0, minimum=0)
                 noise = gr.Radio(["const", "random", "none"], value="const", label="Noise")
             go = gr.Button("Sample", variant="primary")
         with gr.Column(scale=2):
-            gallery = gr.Gallery(label="Samples (select one, then send it on)", columns=4, height=420,
+            gallery = gr.Gallery(label="Samples (select one, then send it on)", columns=4, height=420, elem_id="samples",
                                  format="png", object_fit="contain", elem_classes=PIXEL_ART)
             send_edit = gr.Button("Send selected to Edit")
     selected = gr.State(None)  # the recipe (dict) of the selected sample

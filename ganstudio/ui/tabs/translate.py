@@ -46,7 +46,7 @@ def build(studio: Studio):
         with gr.Column(scale=1, min_width=280):
             model = gr.Dropdown(names, value=names[0] if names else None, label="Translation model",
                                 allow_custom_value=True)
-            upload = gr.File(label="Upload a photo", type="filepath", height=100,
+            upload = gr.File(elem_id="translate-upload", label="Upload a photo", type="filepath", height=100,
                              file_types=[".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"])
             direction, targets = _direction_widgets(*_domains(studio, names[0] if names else None))
             with gr.Row():
@@ -57,7 +57,7 @@ def build(studio: Studio):
                 source = gr.Image(label="Input", type="pil", format="png", interactive=False, height=IMAGE_HEIGHT,
                                   elem_classes=PIXEL_ART)
                 result = gr.Image(label="Translated", type="pil", format="png", interactive=False,
-                                  height=IMAGE_HEIGHT, elem_classes=PIXEL_ART)
+                                  height=IMAGE_HEIGHT, elem_classes=PIXEL_ART, elem_id="translate-result")
             grid = gr.Image(label="Every domain", type="pil", format="png", interactive=False, height=200,
                             elem_classes=PIXEL_ART)
             send = gr.Button("Send result to Invert")

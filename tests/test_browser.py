@@ -1,0 +1,127 @@
+"""End-to-end journey in a real headless Chromium (Debian's package, driven by Playwright)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+CHROMIUM = shutil.which("chromium")
+pytestmark = pytest.mark.browser
+SHOTS = Path(os.environ.get("GANSTUDIO_SCREENSHOTS", "")) if os.environ.get("GANSTUDIO_SCREENSHOTS") else None
+
+if not CHROMIUM:
+    if os.environ.get("CI"):
+        pytest.fail("CI must install Debian's chromium for the browser tests", pytrace=False)
+    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
+
+
+@pytest.fixture(scope="module")
+def studio_url(tmp_path_factory):
+    import torch
+
+    from ganstudio import checkpoint
+    from ganstudio.studio import Studio
+    from ganstudio.ui.app import build_app
+    from ganstudio.ui.common import CSS
+    from tests.conftest import make_tiny
+    from tests.tiny_translation import save_cyclegan
+
+    folder = tmp_path_factory.mktemp("ckpt")
+    G = make_tiny(num_ws=4)
+    checkpoint.save(folder / "faces.safetensors", {"G_ema": G}, labels=["Smiling", "Eyeglasses"],
+                    extra={"directions.mean_diff": torch.randn(2, G.w_dim, generator=torch.Generator().manual_seed(1)) * 3},
+                    meta={"directions": {"mean_diff": {"space": "w", "names": ["Smiling", "Eyeglasses"]}}})
+    save_cyclegan(folder / "glasses.safetensors", labels=("no_glasses", "glasses"))
+    app = build_app(Studio(folder))
+    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, ssr_mode=False, css=CSS)
+    yield app.local_url
+    app.close()
+
+
+@pytest.fixture(scope="module")
+def page(studio_url):
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, headless=True, args=[
+            "--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync", "--no-first-run"])
+        page = browser.new_page(viewport={"width": 1280, "height": 900})
+        page.goto(studio_url)
+        page.get_by_role("tab", name="Sample & Mix").wait_for(timeout=60_000)
+        yield page
+        browser.close()
+
+
+def _shot(page, name):
+    if SHOTS:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
+
+
+def _src(locator) -> str:
+    return (locator.first.get_attribute("src") or "") if locator.count() else ""
+
+
+def _wait_change(read, before, timeout=90.0):
+    end = time.time() + timeout
+    while time.time() < end:
+        now = read()
+        if now and now != before:
+            return now
+        time.sleep(0.2)
+    raise AssertionError("the image never changed")
+
+
+def test_psi_slider_changes_the_samples(page):
+    page.get_by_role("button", name="Sample", exact=True).click()
+    first = page.locator("#samples img")
+    before = _wait_change(lambda: _src(first), "")
+    slider = page.locator("#sample-psi input[type=number]")
+    slider.fill("0.1")
+    slider.press("Enter")
+    _wait_change(lambda: _src(first), before)
+    _shot(page, "sample")
+
+
+def test_attribute_slider_edits_the_face(page):
+    page.get_by_role("tab", name="Edit").click()
+    page.get_by_role("button", name="Start from this seed").click()
+    after = page.locator("#edit-after img")
+    before = _wait_change(lambda: _src(after), "")
+    number = page.locator("#edit-slider-0 input[type=number]")
+    number.fill("2.5")
+    number.press("Enter")
+    _wait_change(lambda: _src(after), before)
+    _shot(page, "edit")
+
+
+def test_upload_invert_watch_frames_then_translate(page, tmp_path):
+    page.get_by_role("tab", name="Invert").click()
+    photo = tmp_path / "face.png"
+    Image.new("RGB", (48, 48), (200, 150, 120)).save(photo)
+    page.locator("#invert-upload input[type=file]").set_input_files(str(photo))
+    page.get_by_label("1: optimise").check()
+    page.get_by_role("button", name="Invert", exact=True).click()
+    status = page.locator("#invert-status")
+    seen = set()
+    end = time.time() + 120
+    while time.time() < end and not page.locator("text=Done.").count():
+        text = status.inner_text() if status.count() else ""
+        if "PSNR" in text:
+            seen.add(text)
+        time.sleep(0.1)
+    assert page.locator("text=Done.").count(), "inversion never finished"
+    assert len(seen) >= 2, f"expected several streamed frames, saw {seen}"
+    _shot(page, "invert")
+    page.get_by_role("tab", name="Translate").click()
+    page.locator("#translate-upload input[type=file]").set_input_files(str(photo))
+    page.get_by_role("button", name="Translate", exact=True).click()
+    result = page.locator("#translate-result img")
+    _wait_change(lambda: _src(result), "")
+    _shot(page, "translate")
