@@ -6,9 +6,9 @@ have glasses?". Each face is a pure function of (seed, index): the random number
 a numpy Generator seeded with that pair, drawn in fixed-size blocks so that forcing one
 attribute (say Eyeglasses on) leaves every other factor of the face unchanged.
 
-Drawing: opaque shapes with PIL on a supersampled RGBA canvas, box-downsampled (anti-aliasing),
-then soft effects in numpy at the output size (blush, light shading over an ellipsoid head,
-skin/hair grain), composited over a plain or gradient background.
+Drawing: opaque shapes with PIL on a supersampled, premultiplied RGBa canvas (2x, at least 128 px),
+box-downsampled (the anti-aliasing), then soft effects in numpy at the output size (blush,
+light shading over an ellipsoid head, grain), composited over a plain or gradient background.
 """
 
 from __future__ import annotations
@@ -229,7 +229,7 @@ _STYLE_SLOTS = (
     "short_style", "long_style", "bangs_style", "hat_style", "hat_hue", "hat_value", "glasses_style",
     "frame_colour", "sunglasses", "beard_style", "iris", "shirt_hue", "shirt_value", "collar",
     "freckles", "blush", "lip", "background_hue2", "background_angle", "ears", "brow_shape",
-    "eye_tilt", "lip_size", "nose_length", "hat_tilt", "pompom",
+    "eye_tilt", "lip_size", "nose_length", "hat_tilt", "pompom", "hair_length",
 )
 
 
@@ -336,6 +336,15 @@ def _pts(xs, ys) -> np.ndarray:
     return out
 
 
+@lru_cache(maxsize=None)
+def _top_arc(n: int, lowest: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(sin t, -cos t, t) for the points of an n-gon circle (y down) whose height -cos t is at
+    most `lowest`, ordered from the left over the top to the right: the outline of domes and hair."""
+    t = np.linspace(-math.pi, math.pi, n, endpoint=False)
+    keep = -np.cos(t) <= lowest
+    return np.sin(t[keep]), -np.cos(t[keep]), t[keep]
+
+
 def _ellipse(cx: float, cy: float, rx: float, ry: float, n: int = 20) -> np.ndarray:
     return _unit_circle(n) * (rx, ry) + (cx, cy)
 
@@ -399,7 +408,8 @@ class _Painter:
         self.line(np.concatenate([points, points[:1]]), fill, width)
 
     def render(self) -> Image.Image:
-        image = Image.new("RGBA", (self.size, self.size), (0, 0, 0, 0))
+        # Premultiplied RGBa: opaque shapes draw the same, and reduce() skips two conversions.
+        image = Image.new("RGBa", (self.size, self.size), (0, 0, 0, 0))
         draw = ImageDraw.Draw(image)
         points = np.concatenate([op[0] for op in self.ops])
         rotated = (points @ self.matrix.T + self.offset).ravel().tolist()
@@ -487,7 +497,7 @@ def draw_face_array(spec: FaceSpec, resolution: int = 64) -> np.ndarray:
         _draw_freckles(p, geo, skin, d)
     _draw_hair_front(p, geo, hair, f, st, at, d)
     if at["Wearing_Hat"]:
-        _draw_hat(p, geo, st, hair)
+        _draw_hat(p, geo, st)
     if at["Eyeglasses"]:
         _draw_glasses(p, geo, st, f, skin)
 
@@ -531,13 +541,12 @@ def _draw_ears(p: _Painter, g: _Geometry, skin, st) -> None:
 def _draw_long_hair_back(p: _Painter, g: _Geometry, hair, st, d) -> None:
     style = int(st["long_style"] * 3)  # 0 straight, 1 wavy, 2 very long
     width = g.a * (1.22 + 0.1 * st["long_style"])
-    bottom = g.b * (1.35 + 0.25 * (style == 2) + 0.1 * st["hat_value"])
+    bottom = g.b * (1.35 + 0.25 * (style == 2) + 0.1 * st["hair_length"])
     n = 14
     xs = _linspace(-width, width, n)
     ys = bottom + 0.02 * np.cos(_linspace(0, 6 * math.pi, n)) * (style == 1) + 0.02 * (d[:n] - 0.5)
-    top = _ellipse(0.0, -0.05 * g.b, width, g.b * 1.12, 28)
-    top = top[top[:, 1] <= 0.05 * g.b]
-    top = top[np.argsort(np.arctan2(top[:, 1], top[:, 0]))]
+    sx, cy, _ = _top_arc(28, 0.09)
+    top = _pts(width * sx, -0.05 * g.b + 1.12 * g.b * cy)
     left = np.array([[-width, 0.0]])
     right = np.array([[width, 0.0]])
     shape = np.concatenate([left, top, right, _pts(xs[::-1], ys[::-1])])
@@ -684,15 +693,11 @@ def _draw_hair_front(p: _Painter, g: _Geometry, hair, f, st, at, d) -> None:
     short_style = int(st["short_style"] * 5)   # 0 crew 1 side part 2 curly 3 quiff 4 receding
     part = (st["long_style"] - 0.5) * 0.8 * a if long_hair else (0.25 * a if short_style == 1 else 0.0)
     # Outer silhouette: the top of the head, grown by the hair volume.
-    n = 40
-    cos, sin = _circle(n)
-    keep = cos > -0.05 if long_hair else cos > (0.05 if short_style != 2 else -0.1)
-    ang = np.arctan2(sin[keep], cos[keep])
-    order = np.argsort(ang)
-    ox = (a * volume * 1.04 * sin[keep])[order]
-    oy = (-b * volume * cos[keep] - 0.02 * b)[order]
+    sx, cy, ang = _top_arc(40, 0.05 if long_hair else (-0.05 if short_style != 2 else 0.1))
+    ox = a * volume * 1.04 * sx
+    oy = b * volume * cy - 0.02 * b
     if short_style == 2 and not long_hair:   # curly: bumpy outline
-        bump = 1.0 + 0.06 * np.cos(ang[order] * 9 + d[36] * 6)
+        bump = 1.0 + 0.06 * np.cos(ang * 9 + d[36] * 6)
         ox, oy = ox * bump, oy * bump
         ox, oy = ox * 1.08, oy * 1.05
     outer = _pts(ox, oy)
@@ -702,7 +707,7 @@ def _draw_hair_front(p: _Painter, g: _Geometry, hair, f, st, at, d) -> None:
     side_x = a * (0.9 if long_hair else 0.98)
     xs = _linspace(side_x, -side_x, 17)
     if at["Bangs"]:
-        fringe = -0.27 * b + (0.0 if g.eye_y > 0 else 0.0)
+        fringe = -0.27 * b
         bang_style = int(st["bangs_style"] * 3)
         if bang_style == 0:     # blunt fringe with a slight zigzag
             ys = fringe + 0.025 * b * ((np.arange(17) % 2) - 0.5) - 0.04 * b * (xs / a) ** 2
@@ -730,7 +735,7 @@ def _draw_hair_front(p: _Painter, g: _Geometry, hair, f, st, at, d) -> None:
     p.lines(strands, strand, 0.0055)
 
 
-def _draw_hat(p: _Painter, g: _Geometry, st, hair) -> None:
+def _draw_hat(p: _Painter, g: _Geometry, st) -> None:
     a, b = g.a, g.b
     hue = st["hat_hue"]
     colour = _hsv(hue, 0.35 + 0.55 * ((hue * 13.1) % 1.0), 0.22 + 0.6 * st["hat_value"])
@@ -738,9 +743,8 @@ def _draw_hat(p: _Painter, g: _Geometry, st, hair) -> None:
     style = int(st["hat_style"] * 3)  # 0 beanie, 1 cap, 2 brimmed hat
     skew = (st["hat_tilt"] - 0.5) * 0.06 * b
     if style == 0:
-        dome = _ellipse(0.0, -0.42 * b, a * 1.13, b * 0.72, 32)
-        dome = dome[dome[:, 1] <= -0.4 * b]
-        dome = dome[np.argsort(np.arctan2(dome[:, 1], dome[:, 0]))]
+        sx, cy, _ = _top_arc(32, 0.028)
+        dome = _pts(a * 1.13 * sx, -0.42 * b + 0.72 * b * cy)
         p.poly(np.concatenate([[[-a * 1.13, -0.36 * b + skew]], dome, [[a * 1.13, -0.36 * b - skew]]]), colour)
         p.poly(np.array([[-a * 1.16, -0.6 * b + skew], [a * 1.16, -0.6 * b - skew], [a * 1.16, -0.34 * b - skew],
                          [-a * 1.16, -0.34 * b + skew]]), band)
@@ -750,15 +754,12 @@ def _draw_hat(p: _Painter, g: _Geometry, st, hair) -> None:
         if st["pompom"] < 0.5:
             p.poly(_ellipse(0.0, -1.15 * b, 0.22 * a, 0.16 * b, 14), _scale(colour, 1.25))
     elif style == 1:
-        dome = _ellipse(0.0, -0.5 * b, a * 1.1, b * 0.62, 32)
-        dome = dome[dome[:, 1] <= -0.48 * b]
-        dome = dome[np.argsort(np.arctan2(dome[:, 1], dome[:, 0]))]
+        sx, cy, _ = _top_arc(32, 0.032)
+        dome = _pts(a * 1.1 * sx, -0.5 * b + 0.62 * b * cy)
         p.poly(np.concatenate([[[-a * 1.1, -0.45 * b]], dome, [[a * 1.1, -0.45 * b]]]), colour)
         p.line(np.array([[0.0, -1.1 * b], [0.0, -0.5 * b]]), band, 0.008)
-        visor = _ellipse(g.phi * 0.4 * a, -0.45 * b, a * 1.02, 0.2 * b, 24)
-        visor = visor[visor[:, 1] >= -0.46 * b]
-        visor = visor[np.argsort(-visor[:, 0])]
-        p.poly(visor, band)
+        sx, cy, _ = _top_arc(24, 0.05)
+        p.poly(_pts(g.phi * 0.4 * a + 1.02 * a * sx, -0.45 * b - 0.2 * b * cy), band)   # the arc upside down
     else:
         crown = np.array([[-0.8 * a, -0.55 * b], [-0.72 * a, -1.28 * b], [0.0, -1.22 * b], [0.72 * a, -1.28 * b],
                           [0.8 * a, -0.55 * b]])
@@ -825,8 +826,9 @@ def _grain(resolution: int, dx: int, dy: int) -> np.ndarray:
 def _finish(small: Image.Image, g: _Geometry, centre, angle, f, st, at, d, skin) -> np.ndarray:
     """Blush, light and grain on the drawn person, then composite over the background.
 
-    Written as per-pixel multipliers on 2-D maps so that only a handful of operations touch
-    all three colour planes: out = rgb * m + blush_colour * w + background * (1 - alpha)."""
+    `small` is premultiplied (RGBa), so compositing is out = rgb * m + background * (1 - alpha),
+    and everything else is a per-pixel multiplier on 2-D maps: only a handful of operations
+    touch all three colour planes."""
     res = small.size[0]
     planes = np.asarray(small).transpose(2, 0, 1).astype(np.float32)   # channels first: fast broadcasting
     rgb, alpha = planes[:3], planes[3] * np.float32(1.0 / 255.0)
@@ -844,7 +846,7 @@ def _finish(small: Image.Image, g: _Geometry, centre, angle, f, st, at, d, skin)
     k = 1.15 * f["shading"] / math.sqrt(lx * lx + ly * ly + lz * lz)
     lambert = np.maximum((nx * lx + ny * ly) * rim + nz * lz, 0.0)
     # Grain: per-pixel detail for the generator's noise inputs to model.
-    lit = (1.0 - f["shading"] + k * lambert) * _grain(res, int(d[18] * res), int(d[19] * res)) * alpha
+    lit = (1.0 - f["shading"] + k * lambert) * _grain(res, int(d[18] * res), int(d[19] * res))
     out = _background(res, X, Y, f, st) * (1.0 - alpha) + 0.5
     # Blush on the cheeks (not through a beard): round Gaussians, so separable in x and y.
     if not at["Beard"]:
@@ -858,7 +860,7 @@ def _finish(small: Image.Image, g: _Geometry, centre, angle, f, st, at, d, skin)
             px, py = centre[0] + c * bx - s * by, centre[1] + s * bx + c * by
             blush = blush + np.outer(np.exp(-(axis - py) ** 2 / sigma2), np.exp(-(axis - px) ** 2 / sigma2))
         w = (strength * blush).astype(np.float32) * lit
-        out += _BLUSH * w
+        out += _BLUSH * (w * alpha)
         lit -= w
     out += rgb * lit
     np.minimum(out, 255.0, out=out)
