@@ -911,9 +911,10 @@ class SynthFaces(torch.utils.data.Dataset):
 
     def __getitem__(self, index: int):
         spec = self.face(int(index))
-        pixels = torch.from_numpy(draw_face_array(spec, self.resolution)).permute(2, 0, 1).float() / 127.5 - 1.0
+        pixels = draw_face_array(spec, self.resolution).transpose(2, 0, 1).astype(np.float32)
+        pixels = torch.from_numpy(pixels / np.float32(127.5) - np.float32(1.0))   # as imaging.from_pil, bit for bit
         labels = torch.from_numpy(attributes_vector(spec.attributes))
-        factors = torch.tensor([spec.factors[n] for n in FACTORS], dtype=torch.float32)
+        factors = torch.from_numpy(np.array([spec.factors[n] for n in FACTORS], np.float32))
         return pixels, labels, factors
 
     def label_table(self) -> torch.Tensor:
