@@ -34,6 +34,9 @@ def test_options_are_typed_and_unknown_ones_refused():
         open_dataset("toy:ring?colour=red")
     ds = open_dataset("synthfaces:32?n=5", n=7)
     assert len(ds) == 7 and ds.spec == "synthfaces:32?n=7"
+    # callers that know their model's size pass it as an override (ganstudio directions does)
+    assert open_dataset("synthfaces:64?n=2", resolution=32)[0][0].shape == (3, 32, 32)
+    assert open_dataset("digits:32", resolution=16).resolution == 16
 
 
 @pytest.mark.parametrize("resolution", [16, 32])

@@ -43,11 +43,12 @@ class Digits(torch.utils.data.Dataset):
 
 @DATASETS.register("digits")
 def _open(arg: str | None, options) -> Digits:
-    """digits[:16|32]"""
+    """digits[:16|32] (a resolution= option wins over the one after the colon)"""
     from . import DataSpecError
 
+    override = options.int("resolution")
     try:
-        resolution = int(arg) if arg else 32
+        resolution = override or (int(arg) if arg else 32)
     except ValueError:
         raise DataSpecError(f"digits: resolution {arg!r} is not one of {RESOLUTIONS}") from None
     if resolution not in RESOLUTIONS:

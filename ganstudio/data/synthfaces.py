@@ -945,13 +945,15 @@ def parse_force(items: list[str] | None) -> dict[str, float | bool]:
 
 @DATASETS.register("synthfaces")
 def _open(arg: str | None, options) -> SynthFaces:
-    """synthfaces[:RESOLUTION]?n=50000&seed=0&coupling=1&force=Eyeglasses:1,yaw:0"""
+    """synthfaces[:RESOLUTION]?n=50000&seed=0&coupling=1&force=Eyeglasses:1,yaw:0 (a resolution=
+    option, e.g. a caller's override, wins over the one after the colon)."""
     from . import DataSpecError
 
     n, seed = options.int("n", 50_000, low=1), options.int("seed", 0)
     coupling, force = options.float("coupling", DEFAULT_PRIORS.coupling), options.list("force")
+    override = options.int("resolution")
     try:
-        resolution = int(arg) if arg else 64
+        resolution = override or (int(arg) if arg else 64)
     except ValueError:
         raise DataSpecError(f"synthfaces: resolution {arg!r} is not an integer from 32 to 256") from None
     try:
