@@ -103,6 +103,26 @@ def _translate_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _data_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", choices=["synthfaces"], help="what to write (SynthFaces procedural faces)")
+    p.add_argument("--n", type=int, default=1000, help="number of images (default 1000)")
+    p.add_argument("--resolution", type=int, default=64, help="square size in pixels, 32..256 (default 64)")
+    p.add_argument("--seed", type=int, default=0, help="face stream; image i is always face (seed, i)")
+    p.add_argument("--out", required=True, help="output folder: images/, list_attr.txt, factors.csv")
+    p.add_argument("--overwrite", action="store_true", help="replace a data set already in --out")
+
+
+def _data_run(args: argparse.Namespace) -> int:
+    from .data.export import export_synthfaces
+
+    try:
+        out = export_synthfaces(args.out, args.n, args.resolution, args.seed, overwrite=args.overwrite)
+    except (ValueError, OSError) as exc:
+        raise CliError(str(exc)) from None
+    print(f"wrote {args.n} faces to {out / 'images'} and labels to {out / 'list_attr.txt'}")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "info": ("print a checkpoint's header as JSON", _info_args, _info_run),
     "translate": ("translate an image with a CycleGAN or StarGAN model", _translate_args, _translate_run),
@@ -110,6 +130,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "edit": ("render a seed or recipe with attribute edits to a PNG", *_editing("edit")),
     "invert": ("find the latent code of a photo (methods 1-3) and write result, code and recipe", *_editing("invert")),
     "directions": ("compute attribute / unsupervised direction sets for a model", *_editing("directions")),
+    "data": ("write a data set to disk: ganstudio data synthfaces --n N --out DIR", _data_args, _data_run),
 }
 
 

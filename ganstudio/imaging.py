@@ -130,7 +130,9 @@ def to_rgb(image: Image.Image) -> Image.Image:
         return image
     if image.mode in ("I;16", "I;16B", "I;16L", "I;16N", "I"):
         array = np.asarray(image, dtype=np.float64)
-        top = 65535.0 if array.max() > 255 else 255.0
+        # 16-bit modes always span 0..65535 (a dark 16-bit image must stay dark); 32-bit "I"
+        # images carry no range, so guess from the values.
+        top = 65535.0 if image.mode.startswith("I;16") or array.max() > 255 else 255.0
         array = np.clip(array / top * 255.0, 0, 255).round().astype(np.uint8)
         return Image.fromarray(array, "L").convert("RGB")
     if image.mode == "F":

@@ -121,6 +121,7 @@ def test_upload_invert_watch_frames_then_translate(page, tmp_path):
     _shot(page, "invert")
     page.get_by_role("tab", name="Translate").click()
     page.locator("#translate-upload input[type=file]").set_input_files(str(photo))
+    _wait_change(lambda: _src(page.locator("#translate-source img")), "")  # the upload is decoded and shown
     page.get_by_role("button", name="Translate", exact=True).click()
     result = page.locator("#translate-result img")
     _wait_change(lambda: _src(result), "")

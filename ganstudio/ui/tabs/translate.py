@@ -55,7 +55,7 @@ def build(studio: Studio):
         with gr.Column(scale=2):
             with gr.Row():
                 source = gr.Image(label="Input", type="pil", format="png", interactive=False, height=IMAGE_HEIGHT,
-                                  elem_classes=PIXEL_ART)
+                                  elem_classes=PIXEL_ART, elem_id="translate-source")
                 result = gr.Image(label="Translated", type="pil", format="png", interactive=False,
                                   height=IMAGE_HEIGHT, elem_classes=PIXEL_ART, elem_id="translate-result")
             grid = gr.Image(label="Every domain", type="pil", format="png", interactive=False, height=200,
