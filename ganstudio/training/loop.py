@@ -128,6 +128,7 @@ class Trainer:
         self.data_position = 0  # items this process has drawn from its sampler
         self.train_seconds = 0.0
         self.phase_steps = {p.name: 0 for p in self.phases}
+        self.last_losses: dict[str, torch.Tensor] = {}  # "D/loss", ... of the latest finite updates
         self._loader: Iterator | None = None
         self._batch: Any = None
         self._signal: int | None = None
@@ -245,6 +246,7 @@ class Trainer:
         if phase.after_update is not None:
             phase.after_update(self.nets)
         self._interval.add(phase.name, losses)
+        self.last_losses.update({f"{phase.name}/{k}": v.detach() for k, v in losses.items()})
         return True
 
     @torch.no_grad()

@@ -271,13 +271,13 @@ def info_loss(
         ce = sum(
             F.cross_entropy(part, cat_codes[:, i]) for i, part in enumerate(logits.split(list(cat_sizes), dim=1))
         )
-        out["info_cat"] = ce.detach()
+        out["cat"] = ce.detach()
         total = total + ce
     if cont_codes is not None and cont_codes.shape[1]:
         mean, logvar = outputs["q_cont_mean"].float(), outputs["q_cont_logvar"].float()
         nll = 0.5 * ((cont_codes - mean).square() * torch.exp(-logvar) + logvar + math.log(2 * math.pi))
         nll = nll.sum(1).mean()
-        out["info_cont"] = nll.detach()
+        out["cont"] = nll.detach()
         total = total + nll
     out["loss"] = total
     return out

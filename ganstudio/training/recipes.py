@@ -44,6 +44,7 @@ from typing import Any, Callable, ClassVar
 import torch
 from torch import nn
 
+from .. import models  # noqa: F401  (importing the package fills ARCHS)
 from ..config import ConfigError
 from ..latents import z_from_seeds
 from ..registry import ARCHS, LOSSES, Registry
@@ -115,8 +116,6 @@ class Phase:
 def build_arch(name: str, user: dict, required: dict, optional: dict, recipe: str) -> nn.Module:
     """An arch from its registry name: the user's config keys, plus what the recipe needs
     (`required`, an error if the arch has no such option) and what fits (`optional`)."""
-    import ganstudio.models  # noqa: F401  (fills ARCHS)
-
     cls = ARCHS.get(name)
     fields = {f.name for f in dataclasses.fields(cls.Config)}
     config = {k: v for k, v in optional.items() if k in fields and v is not None}
@@ -184,6 +183,7 @@ class GanRecipe(Recipe):
         except TypeError as exc:
             raise ConfigError(f"loss_args for '{config.loss}': {exc}") from None
         self.policy = parse_policy(config.augment)
+        ARCHS.get(config.arch)  # an unknown arch is reported as such, listing the known ones
         self.d_arch = config.d_arch or DEFAULT_D_ARCH.get(config.arch)
         if self.d_arch is None:
             raise ConfigError(f"no default discriminator for arch '{config.arch}'; pass --set d_arch=NAME")
@@ -287,6 +287,9 @@ class GanRecipe(Recipe):
 
     def reals(self, batch: Any) -> torch.Tensor:
         return self.unpack(batch)[0]
+
+    def meta(self) -> dict[str, Any]:
+        return {**super().meta(), "loss": self.config.loss}
 
 
 def add_term(losses: Losses, name: str, term: Losses, weight: float = 1.0) -> None:
