@@ -3,15 +3,17 @@
 import json
 
 import pytest
+import torch
 
 from ganstudio.cli import main
 from ganstudio.config import ConfigError
+from ganstudio.registry import LOSSES
 from ganstudio.studio import Studio
 from ganstudio.training import commands
-from ganstudio.training.config import parse_set
+from ganstudio.training.config import TrainConfig, parse_set, resolve
 from tests.training_kit import ToyImages
 
-FAST = ["--kimg", "0.032", "--batch", "8", "--snapshot-kimg", "0.016", "--no-progress",
+FAST = ["--arch", "tiny", "--kimg", "0.032", "--batch", "8", "--snapshot-kimg", "0.016", "--no-progress",
         "--set", "workers=0", "log_every=2", "grid=4", "device=cpu"]
 
 
@@ -28,7 +30,8 @@ def toy_data(monkeypatch):
 
 
 def test_dry_run_prints_the_resolved_config(toy_data, tmp_path, capsys):
-    code = main(["train", "gan", "--data", "toy:16", "--out", str(tmp_path), "--loss", "wgan", "--dry-run",
+    code = main(["train", "gan", "--data", "toy:16", "--arch", "tiny", "--out", str(tmp_path), "--loss", "wgan",
+                 "--dry-run",
                  "--set", "D.hidden=16", "G.w_dim=4"])
     assert code == 0
     out = json.loads(capsys.readouterr().out)
@@ -64,7 +67,7 @@ def test_train_export_and_resume_from_the_command_line(toy_data, tmp_path, capsy
 @pytest.mark.parametrize("argv,message", [
     (["train", "stargan", "--data", "toy:16"], "unknown recipe 'stargan'; known: acgan, cgan, gan, infogan"),
     (["train", "gan", "--data", "toy:16", "--set", "lrr=1"], "unknown TrainConfig keys: lrr"),
-    (["train", "gan", "--data", "toy:16", "--loss", "wgann", "--dry-run"], "unknown loss 'wgann'"),
+    (["train", "gan", "--data", "toy:16", "--arch", "tiny", "--loss", "wgann", "--dry-run"], "unknown loss 'wgann'"),
     (["train", "gan", "--data", "toy:16", "--arch", "nope", "--dry-run"], "unknown arch 'nope'"),
     (["train", "gan"], "--data is required"),
     (["export", "no/such/run", "--out", "x.safetensors"], "no such run folder or snapshot"),
@@ -80,3 +83,16 @@ def test_parse_set_reads_json_values_and_dotted_keys():
         "lr": 1e-4, "augment": "color,cutout", "G": {"w_dim": 64, "num_ws": 3}, "compile": True}
     with pytest.raises(ConfigError, match="key=value"):
         parse_set(["lr"])
+
+
+def test_arch_presets_yield_to_the_objective_and_to_the_user():
+    cpu = torch.device("cpu")
+    style = resolve(TrainConfig(arch="stylegan", batch=32), {}, cpu, resolution=64)
+    assert style.betas == (0.0, 0.99) and style.lr == 0.0025 and style.style_mixing == 0.9
+    assert style.r1_gamma == pytest.approx(0.0002 * 64**2 / 32)  # StyleGAN2-ADA's heuristic
+    wgan = resolve(TrainConfig(arch="stylegan", loss="wgan"), LOSSES.get("wgan").defaults, cpu, 64)
+    assert (wgan.optimizer, wgan.lr, wgan.d_steps) == ("rmsprop", 5e-5, 5)
+    mine = resolve(TrainConfig(arch="stylegan", lr=1e-3, style_mixing=0.0, r1_gamma=0.0), {}, cpu, 64)
+    assert (mine.lr, mine.style_mixing, mine.r1_gamma) == (1e-3, 0.0, 0.0)
+    plain = resolve(TrainConfig(arch="tiny"), {}, cpu, 16)
+    assert (plain.lr, plain.betas, plain.style_mixing, plain.r1_gamma) == (2e-4, (0.5, 0.999), 0.0, 0.0)

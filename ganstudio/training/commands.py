@@ -89,8 +89,8 @@ def _dry_run(config: TrainConfig, dataset: Any) -> int:
     from .loop import _describe
     from .recipes import RECIPES, describe_dataset
 
-    resolved = resolve(config, LOSSES.get(config.loss).defaults, pick_device(config.device))
     data = describe_dataset(dataset, config.data)
+    resolved = resolve(config, LOSSES.get(config.loss).defaults, pick_device(config.device), data.resolution)
     recipe = RECIPES.get(resolved.recipe)(resolved, data)
     nets = recipe.networks()
     return _print_json({

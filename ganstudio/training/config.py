@@ -21,7 +21,7 @@ from ..config import ConfigError, from_dict, to_dict
 class TrainConfig:
     recipe: str = "gan"  # RECIPES name: gan, cgan, acgan, infogan, ...
     data: str = ""  # the data spec, e.g. "synthfaces:64" (recorded in checkpoints)
-    arch: str = "tiny"  # generator (ARCHS name)
+    arch: str = "stylegan"  # generator (ARCHS name): stylegan, dcgan, tiny, ...
     d_arch: str | None = None  # discriminator; None: the generator arch's usual partner
     resolution: int | None = None  # None: the data set's
     G: dict = field(default_factory=dict)  # more generator config keys (`--set G.w_dim=64`)
@@ -36,12 +36,12 @@ class TrainConfig:
     d_lr: float | None = None
     betas: tuple[float, float] | None = None  # Adam betas
     d_steps: int | None = None  # k discriminator steps per generator step (WGAN's n_critic)
-    r1_gamma: float = 0.0  # R1 weight (0: off)
+    r1_gamma: float | None = None  # R1 weight (0: off); None: the arch preset's, else 0
     r1_interval: int = 16  # lazy R1: every N discriminator steps, scaled by N
     ema_kimg: float = 10.0  # half-life of the generator EMA, in thousands of images
     ema_rampup: float | None = 0.05  # early on the half-life is at most this fraction of images seen
     w_avg_beta: float = 0.995  # decay of the tracked mean w (truncation centre)
-    style_mixing: float = 0.0  # probability of mixing two latents at a random layer cutoff
+    style_mixing: float | None = None  # probability of mixing two latents at a random layer cutoff
     augment: str = ""  # differentiable augmentation policy, e.g. "color,translation,cutout"
     info_cat: tuple[int, ...] = (10,)  # infogan: categorical codes and their sizes
     info_cont: int = 2  # infogan: continuous codes, uniform in [-1, 1]
@@ -69,6 +69,14 @@ class TrainConfig:
             cfg = dataclasses.replace(cfg, betas=tuple(cfg.betas))
         return cfg
 
+
+# How an architecture is usually trained, where the config says None and the objective
+# prescribes nothing. R1 "auto" is StyleGAN2-ADA's heuristic gamma = 0.0002 * resolution^2 / batch.
+ARCH_PRESETS: dict[str, dict[str, Any]] = {
+    "stylegan": {"lr": 0.0025, "betas": (0.0, 0.99), "style_mixing": 0.9, "r1_gamma": "auto"},
+    "dcgan": {"lr": 2e-4, "betas": (0.5, 0.999)},
+}
+GENERAL = {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "d_steps": 1, "style_mixing": 0.0, "r1_gamma": 0.0}
 
 # Options that may change when a run is resumed without breaking exact continuation.
 RESUMABLE = frozenset({"kimg", "snapshot_kimg", "keep_snapshots", "log_every", "workers", "max_nonfinite"})
@@ -111,13 +119,26 @@ def merge(config: TrainConfig, changes: Mapping[str, Any]) -> TrainConfig:
     return TrainConfig.from_json(data)
 
 
-def resolve(config: TrainConfig, objective_defaults: Mapping[str, Any], device: torch.device) -> TrainConfig:
-    """Fill every None that has a rule: the objective's prescriptions, then general defaults."""
-    optimizer = config.optimizer or objective_defaults.get("optimizer", "adam")
+def resolve(
+    config: TrainConfig, objective_defaults: Mapping[str, Any], device: torch.device, resolution: int | None = None
+) -> TrainConfig:
+    """Fill every None: from the user's value, else the objective's prescription (WGAN's
+    RMSProp and n_critic), else the arch preset, else the general default."""
+    preset = ARCH_PRESETS.get(config.arch, {})
+
+    def pick(name: str) -> Any:
+        value = getattr(config, name)
+        if value is not None:
+            return value
+        return objective_defaults.get(name, preset.get(name, GENERAL[name]))
+
+    optimizer = pick("optimizer")
     if optimizer not in ("adam", "rmsprop"):
         raise ConfigError(f"optimizer must be 'adam' or 'rmsprop', got '{optimizer}'")
-    lr = config.lr if config.lr is not None else objective_defaults.get("lr", 2e-4)
-    betas = config.betas if config.betas is not None else objective_defaults.get("betas", (0.5, 0.999))
+    lr, betas = pick("lr"), pick("betas")
+    r1_gamma = pick("r1_gamma")
+    if r1_gamma == "auto":
+        r1_gamma = 0.0002 * (config.resolution or resolution or 64) ** 2 / config.batch
     amp = config.amp
     if amp == "auto":
         amp = "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "none"
@@ -130,7 +151,9 @@ def resolve(config: TrainConfig, objective_defaults: Mapping[str, Any], device: 
         g_lr=config.g_lr if config.g_lr is not None else lr,
         d_lr=config.d_lr if config.d_lr is not None else lr,
         betas=tuple(betas),
-        d_steps=config.d_steps if config.d_steps is not None else objective_defaults.get("d_steps", 1),
+        d_steps=pick("d_steps"),
+        style_mixing=pick("style_mixing"),
+        r1_gamma=r1_gamma,
         amp=amp,
         channels_last=config.channels_last if config.channels_last is not None else device.type == "cuda",
     )
@@ -145,6 +168,8 @@ def _check(cfg: TrainConfig) -> None:
     for name, value in positive.items():
         if not value > 0:
             raise ConfigError(f"{name} must be positive, got {value}")
+    if cfg.r1_gamma < 0:
+        raise ConfigError(f"r1_gamma must not be negative, got {cfg.r1_gamma}")
     if not 0.0 <= cfg.style_mixing <= 1.0:
         raise ConfigError(f"style_mixing is a probability, got {cfg.style_mixing}")
     for name in ("G", "D", "loss_args"):

@@ -81,14 +81,15 @@ def reduce_gradients(params: Iterable[nn.Parameter], loss: torch.Tensor) -> bool
     """Average gradients over processes; True when the (averaged) loss and every gradient
     are finite, the same answer on every process."""
     grads = [p.grad for p in params if p.grad is not None]
+    if not _active():  # alone: one fused norm says whether any gradient is inf or nan
+        return bool(torch.isfinite(loss.detach()) & torch.isfinite(nn.utils.get_total_norm(grads)))
     flat = torch.cat([g.flatten() for g in grads] + [loss.detach().float().flatten()])
-    if _active():
-        dist.all_reduce(flat)
-        flat /= dist.get_world_size()
-        offset = 0
-        for g in grads:
-            g.copy_(flat[offset:offset + g.numel()].view_as(g))
-            offset += g.numel()
+    dist.all_reduce(flat)
+    flat /= dist.get_world_size()
+    offset = 0
+    for g in grads:
+        g.copy_(flat[offset:offset + g.numel()].view_as(g))
+        offset += g.numel()
     return bool(torch.isfinite(flat).all())
 
 

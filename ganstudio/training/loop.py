@@ -30,7 +30,7 @@ from typing import Any, Iterator, Mapping
 
 import torch
 from torch import nn
-from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler
+from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler, default_collate
 
 from .. import __version__
 from ..config import ConfigError
@@ -97,13 +97,13 @@ class Trainer:
     ):
         self.dist = dist.init_from_env(config.device)
         self.device = self.dist.device
+        self.dataset = dataset
+        self.data = describe_dataset(dataset, config.data or type(dataset).__name__)
         objective = LOSSES.get(config.loss)
-        self.config = config = resolve(config, objective.defaults, self.device)
+        self.config = config = resolve(config, objective.defaults, self.device, self.data.resolution)
         if config.batch % self.dist.world:
             raise ConfigError(f"batch {config.batch} does not split evenly over {self.dist.world} processes")
         self.batch_per_rank = config.batch // self.dist.world
-        self.dataset = dataset
-        self.data = describe_dataset(dataset, config.data or type(dataset).__name__)
         self.recipe: Recipe = RECIPES.get(config.recipe)(config, self.data)
         self.progress = progress and self.dist.main
 
@@ -117,6 +117,7 @@ class Trainer:
             self.nets[role] = net.train()
         self.ema = {twin: copy.deepcopy(self.nets[src]).eval().requires_grad_(False)
                     for twin, src in self.recipe.ema.items()}
+        self._params = {role: list(net.parameters()) for role, net in self.nets.items()}
         self.phases: list[Phase] = self.recipe.phases()
         self.optimizers = {p.name: self._optimizer(p) for p in self.phases}
         seed_everything((config.seed * 1_000_003 + self.dist.rank + 1) % 2**63, self.device)
@@ -225,8 +226,9 @@ class Trainer:
         return nullcontext()
 
     def _update(self, phase: Phase) -> bool:
-        for role, net in self.nets.items():
-            net.requires_grad_(role in phase.roles)
+        for role, params in self._params.items():
+            for p in params:
+                p.requires_grad_(role in phase.roles)
         opt = self.optimizers[phase.name]
         opt.zero_grad(set_to_none=True)
         ctx = StepContext(self.step_count, self.phase_steps[phase.name], dist.all_mean)
@@ -338,11 +340,12 @@ class Trainer:
         if not self.dist.main:
             return
         n = self.config.grid
-        images = torch.stack([_first(self.dataset[i]) for i in range(min(n, len(self.dataset)))])
-        if images.dim() == 4:  # image data sets only; a toy recipe may override reals()
-            self._write_grid(self.run_dir / "samples" / "reals.png", self.recipe.reals([images]))
+        items = [self.dataset[i] for i in range(min(n, len(self.dataset)))]
+        self._write_grid(self.run_dir / "samples" / "reals.png", self.recipe.reals(default_collate(items)))
 
     def _write_grid(self, path: Path, images: torch.Tensor) -> None:
+        if images.dim() != 4:  # not images (e.g. 2-D points): the recipe has to plot them itself
+            return
         columns = max(1, int(len(images) ** 0.5 + 0.999))
         atomic_write_bytes(path, png_bytes(make_grid(to_pils(images), columns)))
 
@@ -474,10 +477,6 @@ def _progress(enabled: bool, total_kimg: float, initial: float):
 def _note(main: bool, message: str) -> None:
     if main:
         print(f"ganstudio train: {message}", file=sys.stderr, flush=True)
-
-
-def _first(item: Any) -> torch.Tensor:
-    return item[0] if isinstance(item, (tuple, list)) else item
 
 
 def _to_device(batch: Any, device: torch.device, channels_last: bool) -> Any:
