@@ -259,9 +259,9 @@ class Trainer:
             half_life = min(half_life, self.nimg * c.ema_rampup)
         beta = 0.5 ** (c.batch / max(half_life, 1e-8))
         for twin, src in self.recipe.ema.items():
-            for p_ema, p in zip(self.ema[twin].parameters(), self.nets[src].parameters()):
-                p_ema.copy_(p.detach().lerp(p_ema, beta))
-            for b_ema, b in zip(self.ema[twin].buffers(), self.nets[src].buffers()):
+            ema, net = self.ema[twin], self.nets[src]
+            torch._foreach_lerp_(list(ema.parameters()), list(net.parameters()), 1.0 - beta)  # one fused op
+            for b_ema, b in zip(ema.buffers(), net.buffers()):
                 b_ema.copy_(b)
 
     # ----- the run --------------------------------------------------------------------------
@@ -408,7 +408,7 @@ class Trainer:
 
 
 class _Interval:
-    """What happened since the last stats line: loss sums, timing, images, skipped phases."""
+    """What happened since the last stats line: losses, timing, images, skipped phases."""
 
     def __init__(self):
         self._log: runs.StatsLog | None = None
@@ -416,8 +416,7 @@ class _Interval:
         self.reset(None)
 
     def reset(self, trainer: "Trainer | None") -> None:
-        self.sums: dict[str, torch.Tensor] = defaultdict(lambda: torch.zeros(()))
-        self.counts: dict[str, int] = defaultdict(int)
+        self.losses: dict[str, list[torch.Tensor]] = defaultdict(list)  # reduced only when a line is written
         self.data_s = self.snapshot_s = 0.0
         self.nonfinite: set[str] = set()
         self.wall = time.perf_counter()
@@ -426,17 +425,16 @@ class _Interval:
 
     def add(self, phase: str, losses: Mapping[str, torch.Tensor]) -> None:
         for key, value in losses.items():
-            name = f"{phase}/{key}"
-            self.sums[name] = self.sums[name].to(value.device) + value.detach().float()
-            self.counts[name] += 1
+            self.losses[f"{phase}/{key}"].append(value.detach())  # never keep a graph alive
 
     def collect(self, trainer: "Trainer") -> dict[str, Any]:
         wall = time.perf_counter() - self.wall
         images = trainer.nimg - self.nimg
-        names = sorted(self.sums)
+        names = sorted(self.losses)
         means = {}
         if names:
-            values = torch.stack([self.sums[n].to(trainer.device) / self.counts[n] for n in names])
+            values = torch.stack([torch.stack(self.losses[n]).float().mean().to(trainer.device)
+                                  for n in names])
             means = dict(zip(names, dist.all_mean(values).tolist()))
         self.last_nonfinite = self.nonfinite
         record = {
