@@ -34,8 +34,8 @@ from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler, d
 
 from .. import __version__
 from ..config import ConfigError
-from ..imaging import make_grid, png_bytes, to_pils
 from ..checkpoint import atomic_write_bytes
+from ..imaging import make_grid, png_bytes, to_pils
 from ..registry import LOSSES
 from . import distributed as dist
 from . import runs
@@ -382,7 +382,7 @@ class Trainer:
         return path
 
     def _load(self, path: Path) -> None:
-        info, tensors, state = runs.load_snapshot(path)
+        _, tensors, state = runs.load_snapshot(path)
         for role, net in {**self.ema, **self.nets}.items():
             prefix = f"{role}."
             weights = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}

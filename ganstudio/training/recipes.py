@@ -243,7 +243,8 @@ class GanRecipe(Recipe):
         if ctx is not None and self.config.w_avg_beta < 1 and hasattr(G, "w_avg"):
             with torch.no_grad():
                 mean = ctx.reduce_mean(ws[:, 0].detach().float().mean(0))
-                G.w_avg.copy_(mean.lerp(G.w_avg.float(), self.config.w_avg_beta))
+                new = mean.lerp(G.w_avg.float(), self.config.w_avg_beta)
+                G.w_avg.copy_(torch.where(torch.isfinite(new), new, G.w_avg))  # a non-finite w never poisons it
         if self.config.style_mixing > 0 and ws.shape[1] > 1 and float(torch.rand(())) < self.config.style_mixing:
             cutoff = int(torch.randint(1, ws.shape[1], ()))
             other = G.mapping(torch.randn_like(inputs.z), **cond)
@@ -284,9 +285,6 @@ class GanRecipe(Recipe):
         c = self.grid_condition(len(seeds), device)
         ws = G.mapping(z) if c is None else G.mapping(z, c=c)
         return G.synthesis(ws).float()
-
-    def reals(self, batch: Any) -> torch.Tensor:
-        return self.unpack(batch)[0]
 
     def meta(self) -> dict[str, Any]:
         return {**super().meta(), "loss": self.config.loss}
