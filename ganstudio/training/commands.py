@@ -43,8 +43,8 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def train_command(args: argparse.Namespace) -> int:
-    from .loop import Trainer, TrainingError
     from . import distributed, runs
+    from .loop import Trainer, TrainingError
     from .recipes import RECIPES
 
     try:
@@ -72,7 +72,8 @@ def train_command(args: argparse.Namespace) -> int:
     try:
         result = trainer.run()
     except TrainingError as exc:
-        print(f"ganstudio train: error: {exc}", file=sys.stderr)
+        if trainer.dist.main:
+            print(f"ganstudio train: error: {exc}", file=sys.stderr)
         return 1
     finally:
         distributed.shutdown()
@@ -86,8 +87,8 @@ def _dry_run(config: TrainConfig, dataset: Any) -> int:
     """The resolved config and the networks it builds, without training or writing anything."""
     from ..registry import LOSSES
     from .distributed import pick_device
-    from .loop import _describe
     from .recipes import RECIPES, describe_dataset
+    from .runs import describe_network
 
     data = describe_dataset(dataset, config.data)
     resolved = resolve(config, LOSSES.get(config.loss).defaults, pick_device(config.device), data.resolution)
@@ -97,7 +98,7 @@ def _dry_run(config: TrainConfig, dataset: Any) -> int:
         "config": resolved.to_json(),
         "data": {"name": data.name, "resolution": data.resolution, "size": len(dataset),
                  "label_names": list(data.label_names), "label_kind": data.label_kind},
-        "networks": {role: _describe(net) for role, net in nets.items()},
+        "networks": {role: describe_network(net) for role, net in nets.items()},
         "phases": [{"name": p.name, "updates": list(p.roles), "repeat": p.repeat, "lr": p.lr}
                    for p in recipe.phases()],
     })

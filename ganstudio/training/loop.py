@@ -177,7 +177,7 @@ class Trainer:
                 "config": self.config.to_json(),
                 "data": {"name": self.data.name, "resolution": self.data.resolution, "size": len(self.dataset),
                          "label_names": list(self.data.label_names), "label_kind": self.data.label_kind},
-                "networks": {role: _describe(net) for role, net in self.nets.items()},
+                "networks": {role: runs.describe_network(net) for role, net in self.nets.items()},
                 "world": self.dist.world,
                 "ganstudio_version": __version__,
             })
@@ -488,14 +488,6 @@ def _to_device(batch: Any, device: torch.device, channels_last: bool) -> Any:
     if isinstance(batch, dict):
         return {k: _to_device(v, device, channels_last) for k, v in batch.items()}
     return batch
-
-
-def _describe(net: nn.Module) -> dict[str, Any]:
-    from ..checkpoint import arch_of
-    from ..config import to_dict
-
-    return {"arch": arch_of(net), "config": to_dict(net.config),
-            "parameters": sum(p.numel() for p in net.parameters())}
 
 
 def _compile(net: nn.Module) -> None:

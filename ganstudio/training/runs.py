@@ -27,6 +27,7 @@ from torch import nn
 
 from .. import checkpoint
 from ..checkpoint import atomic_write_bytes
+from ..config import to_dict
 
 RUN_NAME = re.compile(r"^(\d{5})-")
 LATEST = "latest"
@@ -71,6 +72,12 @@ def read_config(run_dir: Path) -> dict[str, Any]:
         raise RunError(f"{run_dir}: not a run folder (no config.json)") from None
     except json.JSONDecodeError as exc:
         raise RunError(f"{path}: not valid JSON ({exc})") from None
+
+
+def describe_network(net: nn.Module) -> dict[str, Any]:
+    """Arch, config and size of a network, for config.json and --dry-run."""
+    return {"arch": checkpoint.arch_of(net), "config": to_dict(net.config),
+            "parameters": sum(p.numel() for p in net.parameters())}
 
 
 def snapshot_path(run_dir: Path, step: int) -> Path:
