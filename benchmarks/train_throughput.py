@@ -15,7 +15,6 @@ that data loading is not what is measured.
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import os
 import platform
 import sys
