@@ -140,3 +140,40 @@ def test_ema_half_life_and_tracked_w_avg():
         assert torch.allclose(p_ema, start[name], atol=1e-6), name  # endless half-life: G_ema stays put
     assert copy.nets["G"].w_avg.abs().sum() > 0
     assert torch.equal(copy.ema["G_ema"].w_avg, copy.nets["G"].w_avg)
+
+
+def test_recipe_hooks_for_schedules_and_state_survive_resume(tmp_path, monkeypatch):
+    from ganstudio.training.recipes import RECIPES, GanRecipe
+
+    class Scheduled(GanRecipe):
+        """Halves the learning rate after 16 images; counts its G steps as recipe state."""
+
+        name = "scheduled"
+
+        def __init__(self, config, data):
+            super().__init__(config, data)
+            self.g_steps = torch.zeros((), dtype=torch.int64)
+
+        def lr_factor(self, nimg):
+            return 0.5 if nimg >= 16 else 1.0
+
+        def g_step(self, nets, batch, ctx):
+            self.g_steps += 1
+            return super().g_step(nets, batch, ctx)
+
+        def state_tensors(self):
+            return {"g_steps": self.g_steps}
+
+        def load_state_tensors(self, tensors):
+            self.g_steps = tensors["g_steps"].clone()
+
+    monkeypatch.setitem(RECIPES._items, "scheduled", Scheduled)
+    trainer = Trainer(tiny_config(recipe="scheduled", kimg=0.032, lr=1e-3), ToyImages(), out=tmp_path, progress=False)
+    for _ in range(2):  # 8 then 16 images seen
+        trainer.step()
+        assert trainer.optimizers["G"].param_groups[0]["lr"] == 1e-3
+    trainer.step()
+    assert trainer.optimizers["G"].param_groups[0]["lr"] == 5e-4 and trainer.optimizers["D"].param_groups[0]["lr"] == 5e-4
+    result = trainer.run()
+    resumed = Trainer.resume(result.snapshot, ToyImages(), progress=False)
+    assert int(resumed.recipe.g_steps) == int(trainer.recipe.g_steps) == result.step == 4

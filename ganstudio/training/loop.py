@@ -210,6 +210,10 @@ class Trainer:
         start = time.perf_counter()
         all_finite = True
         self._batch = None
+        factor = self.recipe.lr_factor(self.nimg)
+        for phase in self.phases:
+            for group in self.optimizers[phase.name].param_groups:
+                group["lr"] = phase.lr * factor
         for phase in self.phases:
             for _ in range(phase.repeat):
                 if phase.fresh_data or self._batch is None:
@@ -361,6 +365,7 @@ class Trainer:
                 t, meta = optimizer_state(opt, f"opt.{name}")
                 tensors.update(t)
                 optimizers[name] = meta
+            tensors.update({f"recipe.{k}": v for k, v in self.recipe.state_tensors().items()})
             state = {
                 "step": self.step_count, "nimg": self.nimg, "skipped": self.skipped, "bad_in_a_row": self.bad_in_a_row,
                 "data_position": self.data_position, "train_seconds": self.train_seconds,
@@ -396,6 +401,7 @@ class Trainer:
         extra = {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
         for name, opt in self.optimizers.items():
             load_optimizer_state(opt, f"opt.{name}", extra, state["optimizers"][name])
+        self.recipe.load_state_tensors({k[len("recipe."):]: v for k, v in extra.items() if k.startswith("recipe.")})
         self.step_count, self.nimg, self.skipped = state["step"], state["nimg"], state["skipped"]
         self.bad_in_a_row, self.data_position = state["bad_in_a_row"], state["data_position"]
         self.train_seconds = state["train_seconds"]

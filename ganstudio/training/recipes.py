@@ -30,6 +30,9 @@ Adding a recipe (e.g. an encoder, CycleGAN, StarGAN or a toy 2-D GAN):
 
         def grid(self, nets, seeds): ...              # images for samples/ (fixed seeds or fixed inputs)
         def reals(self, batch): ...                   # training images for samples/reals.png
+        def lr_factor(self, nimg): ...                # optional: a learning-rate schedule
+        def state_tensors(self): ...                  # optional: state to snapshot (history pool), and
+        def load_state_tensors(self, tensors): ...    # ... how to restore it on resume
 
 Only the networks in a phase's `roles` receive gradients in that phase; the others are
 frozen for it, so a phase may run any network forward freely.
@@ -151,6 +154,17 @@ class Recipe:
 
     def reals(self, batch: Any) -> torch.Tensor:
         return batch[0] if isinstance(batch, (tuple, list)) else batch
+
+    def lr_factor(self, nimg: int) -> float:
+        """Learning-rate multiplier after `nimg` real images (a schedule, e.g. CycleGAN's linear decay)."""
+        return 1.0
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """State the recipe keeps between steps (e.g. CycleGAN's history pool), saved in snapshots."""
+        return {}
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        """Restore what state_tensors() returned (on the CPU; move it where it belongs)."""
 
     def labels(self) -> tuple[str, ...]:
         return self.data.label_names
