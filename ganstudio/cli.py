@@ -123,6 +123,46 @@ def _data_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _train_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("recipe", help="what to train: gan, cgan, acgan, infogan, ...")
+    p.add_argument("--data", help="data set spec, e.g. synthfaces:64, digits:32, folder:/path?resolution=64")
+    p.add_argument("--out", default="runs", help="folder for numbered run folders (default: runs)")
+    p.add_argument("--arch", help="generator architecture: stylegan, dcgan, tiny (default: tiny)")
+    p.add_argument("--resolution", type=int, help="image size (default: the data set's)")
+    p.add_argument("--loss", help="objective: nonsaturating (default), minimax, wgan, wgan-gp, lsgan, hinge, ...")
+    p.add_argument("--kimg", type=float, help="training length in thousands of real images")
+    p.add_argument("--batch", type=int, help="global batch size")
+    p.add_argument("--seed", type=int, help="random seed")
+    p.add_argument("--snapshot-kimg", dest="snapshot_kimg", type=float, help="snapshot interval in kimg")
+    p.add_argument("--set", action="extend", nargs="+", metavar="KEY=VALUE",
+                   help="any other config field, JSON values; G.key / D.key / loss_args.key for the networks "
+                        "and the objective (e.g. --set lr=1e-4 G.w_dim=64 workers=0)")
+    p.add_argument("--resume", metavar="latest|PATH", help="continue a run exactly: 'latest' under --out, "
+                                                            "a run folder, or a snapshot file")
+    p.add_argument("--dry-run", action="store_true", help="print the resolved config as JSON and exit")
+    p.add_argument("--no-progress", action="store_true", help="no progress bar (logs still go to stats.jsonl)")
+
+
+def _train_run(args: argparse.Namespace) -> int:
+    from .training.commands import train_command
+
+    return train_command(args)
+
+
+def _export_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("source", metavar="RUN", help="a run folder (its latest snapshot) or a snapshot file")
+    p.add_argument("--out", required=True, help="the checkpoint to write, e.g. checkpoints/NAME.safetensors")
+    p.add_argument("--fp16", action="store_true", help="store weights as float16 (half the size)")
+    p.add_argument("--include-g", action="store_true", help="also store the raw generator G besides G_ema")
+    p.add_argument("--notes", help="free text for the header")
+
+
+def _export_run(args: argparse.Namespace) -> int:
+    from .training.commands import export_command
+
+    return export_command(args)
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "info": ("print a checkpoint's header as JSON", _info_args, _info_run),
     "translate": ("translate an image with a CycleGAN or StarGAN model", _translate_args, _translate_run),
@@ -131,6 +171,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "invert": ("find the latent code of a photo (methods 1-3) and write result, code and recipe", *_editing("invert")),
     "directions": ("compute attribute / unsupervised direction sets for a model", *_editing("directions")),
     "data": ("write a data set to disk: ganstudio data synthfaces --n N --out DIR", _data_args, _data_run),
+    "train": ("train a model; writes a numbered run folder (see docs/training.md)", _train_args, _train_run),
+    "export": ("write a run's latest snapshot as a studio checkpoint", _export_args, _export_run),
 }
 
 

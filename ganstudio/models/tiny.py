@@ -1,8 +1,12 @@
-"""`tiny`: the smallest generator that honours the style-generator contract.
+"""`tiny` and `tiny_d`: the smallest generator and discriminator that honour the contracts.
 
-It exists so tests, the CLI and the studio can exercise the whole pipeline in
-milliseconds; it is also the shortest readable example of the contract:
-`mapping(z, psi, cutoff) -> ws [B, num_ws, w_dim]`, `synthesis(ws) -> [-1, 1] images`.
+They exist so tests, the CLI, the trainer and the studio can exercise the whole pipeline in
+milliseconds; they are also the shortest readable examples of the contracts:
+
+- generator: `mapping(z, psi, cutoff, c) -> ws [B, num_ws, w_dim]`,
+  `synthesis(ws) -> [-1, 1] images`, optional condition `c [B, c_dim]`;
+- discriminator: `forward(img, c) -> logits [B]`, `features(img) -> [B, F]`, and
+  `heads(img, c) -> dict` with the optional class head (ACGAN) and Q head (InfoGAN).
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from torch import nn
 
 from ..registry import ARCHS
 from .base import ConfigModule
+from .minibatch import MinibatchDiscrimination
 
 
 @dataclass(frozen=True)
@@ -23,6 +28,7 @@ class TinyConfig:
     num_ws: int = 2
     resolution: int = 16
     hidden: int = 32
+    c_dim: int = 0  # length of the condition vector c (0: unconditional)
 
 
 @ARCHS.register("tiny")
@@ -33,13 +39,22 @@ class TinyGenerator(ConfigModule):
         super().__init__(config)
         c = config
         self.z_dim, self.w_dim, self.num_ws, self.resolution = c.z_dim, c.w_dim, c.num_ws, c.resolution
-        self.mapping_net = nn.Sequential(nn.Linear(c.z_dim, c.hidden), nn.LeakyReLU(0.2), nn.Linear(c.hidden, c.w_dim))
+        self.c_dim = c.c_dim
+        self.mapping_net = nn.Sequential(
+            nn.Linear(c.z_dim + c.c_dim, c.hidden), nn.LeakyReLU(0.2), nn.Linear(c.hidden, c.w_dim)
+        )
         self.synth_net = nn.Sequential(
             nn.Linear(c.w_dim * c.num_ws, c.hidden), nn.LeakyReLU(0.2), nn.Linear(c.hidden, 3 * c.resolution**2)
         )
         self.register_buffer("w_avg", torch.zeros(c.w_dim))
 
-    def mapping(self, z: torch.Tensor, psi: float = 1.0, cutoff: int | None = None) -> torch.Tensor:
+    def mapping(
+        self, z: torch.Tensor, psi: float = 1.0, cutoff: int | None = None, c: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        if self.c_dim:
+            # No condition (e.g. plain sampling in the studio) means the all-zero condition.
+            c = z.new_zeros(z.shape[0], self.c_dim) if c is None else c.to(z.dtype)
+            z = torch.cat([z, c], dim=1)
         w = self.mapping_net(z)
         ws = w.unsqueeze(1).repeat(1, self.num_ws, 1)
         if psi != 1.0:
@@ -51,9 +66,75 @@ class TinyGenerator(ConfigModule):
         x = self.synth_net(ws.flatten(1))
         return torch.tanh(x).view(-1, 3, self.resolution, self.resolution)
 
-    def forward(self, z: torch.Tensor, psi: float = 1.0, cutoff: int | None = None) -> torch.Tensor:
-        return self.synthesis(self.mapping(z, psi, cutoff))
+    def forward(
+        self,
+        z: torch.Tensor,
+        c: torch.Tensor | None = None,
+        psi: float = 1.0,
+        cutoff: int | None = None,
+        noise_mode: str = "const",
+    ) -> torch.Tensor:
+        return self.synthesis(self.mapping(z, psi, cutoff, c=c), noise_mode=noise_mode)
 
     def style_affines(self) -> list[torch.Tensor]:
         """The weights that read each w row ([out, w_dim] per row), for SeFa."""
         return list(self.synth_net[0].weight.split(self.w_dim, dim=1))
+
+
+@dataclass(frozen=True)
+class TinyDConfig:
+    resolution: int = 16
+    hidden: int = 32
+    c_dim: int = 0  # projection conditioning on c [B, c_dim] (cGAN); 0: unconditional
+    num_classes: int = 0  # auxiliary class head (ACGAN); 0: none
+    q_cat: tuple[int, ...] = ()  # InfoGAN categorical codes, one entry per code: its number of values
+    q_cont: int = 0  # InfoGAN continuous codes
+    minibatch_kernels: int = 0  # minibatch discrimination features appended before the output
+
+
+@ARCHS.register("tiny_d")
+class TinyDiscriminator(ConfigModule):
+    Config = TinyDConfig
+
+    def __init__(self, config: TinyDConfig):
+        super().__init__(config)
+        c = config
+        self.resolution, self.c_dim = c.resolution, c.c_dim
+        self.body = nn.Sequential(nn.Flatten(), nn.Linear(3 * c.resolution**2, c.hidden), nn.LeakyReLU(0.2))
+        self.minibatch = MinibatchDiscrimination(c.hidden, c.minibatch_kernels) if c.minibatch_kernels else None
+        features = c.hidden + c.minibatch_kernels
+        self.out = nn.Linear(features, 1)
+        self.embed = nn.Linear(c.c_dim, features, bias=False) if c.c_dim else None
+        self.class_head = nn.Linear(features, c.num_classes) if c.num_classes else None
+        q_size = sum(c.q_cat) + 2 * c.q_cont
+        self.q_head = nn.Sequential(nn.Linear(features, c.hidden), nn.LeakyReLU(0.2), nn.Linear(c.hidden, q_size)) \
+            if q_size else None
+
+    def features(self, img: torch.Tensor) -> torch.Tensor:
+        h = self.body(img)
+        return self.minibatch(h) if self.minibatch is not None else h
+
+    def _logits(self, h: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
+        logits = self.out(h).squeeze(1)
+        if self.embed is not None:
+            if c is None:
+                raise ValueError(f"tiny_d was built with c_dim={self.c_dim} and needs a condition c")
+            logits = logits + (self.embed(c.to(h.dtype)) * h).sum(1)  # projection discriminator
+        return logits
+
+    def forward(self, img: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self._logits(self.features(img), c)
+
+    def heads(self, img: torch.Tensor, c: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
+        h = self.features(img)
+        out = {"logits": self._logits(h, c), "features": h}
+        if self.class_head is not None:
+            out["class_logits"] = self.class_head(h)
+        if self.q_head is not None:
+            q = self.q_head(h)
+            n_cat = sum(self.config.q_cat)
+            if n_cat:
+                out["q_cat_logits"] = q[:, :n_cat]  # the codes' logits side by side
+            if self.config.q_cont:
+                out["q_cont_mean"], out["q_cont_logvar"] = q[:, n_cat:].chunk(2, dim=1)
+        return out

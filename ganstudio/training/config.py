@@ -1,0 +1,177 @@
+"""TrainConfig: everything that defines a training run, stored as the run's config.json.
+
+Fields left as None are resolved by `resolve()` (from the chosen objective's prescriptions,
+the data set and the machine) so that config.json and `--dry-run` always show the values
+actually used.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+import torch
+
+from ..config import ConfigError, from_dict, to_dict
+
+
+@dataclass(frozen=True)
+class TrainConfig:
+    recipe: str = "gan"  # RECIPES name: gan, cgan, acgan, infogan, ...
+    data: str = ""  # the data spec, e.g. "synthfaces:64" (recorded in checkpoints)
+    arch: str = "stylegan"  # generator (ARCHS name): stylegan, dcgan, tiny, ...
+    d_arch: str | None = None  # discriminator; None: the generator arch's usual partner
+    resolution: int | None = None  # None: the data set's
+    G: dict = field(default_factory=dict)  # more generator config keys (`--set G.w_dim=64`)
+    D: dict = field(default_factory=dict)  # more discriminator config keys
+    loss: str = "nonsaturating"  # LOSSES name
+    loss_args: dict = field(default_factory=dict)  # objective options (`--set loss_args.gp_lambda=5`)
+    kimg: float = 100.0  # length: thousands of real images shown to the discriminator
+    batch: int = 32  # global batch, split evenly over the processes
+    optimizer: str | None = None  # adam | rmsprop; None: the objective's choice (else adam)
+    lr: float | None = None  # learning rate of both players unless g_lr / d_lr say otherwise
+    g_lr: float | None = None
+    d_lr: float | None = None
+    betas: tuple[float, float] | None = None  # Adam betas
+    d_steps: int | None = None  # k discriminator steps per generator step (WGAN's n_critic)
+    r1_gamma: float | None = None  # R1 weight (0: off); None: the arch preset's, else 0
+    r1_interval: int = 16  # lazy R1: every N discriminator steps, scaled by N
+    ema_kimg: float = 10.0  # half-life of the generator EMA, in thousands of images
+    ema_rampup: float | None = 0.05  # early on the half-life is at most this fraction of images seen
+    w_avg_beta: float = 0.995  # decay of the tracked mean w (truncation centre)
+    style_mixing: float | None = None  # probability of mixing two latents at a random layer cutoff
+    augment: str = ""  # differentiable augmentation policy, e.g. "color,translation,cutout"
+    info_cat: tuple[int, ...] = (10,)  # infogan: categorical codes and their sizes
+    info_cont: int = 2  # infogan: continuous codes, uniform in [-1, 1]
+    info_lambda: float = 1.0  # infogan: weight of the mutual-information term
+    ac_weight: float = 1.0  # acgan: weight of the class terms
+    amp: str = "auto"  # bf16 | none | auto (bf16 on GPUs that support it)
+    channels_last: bool | None = None  # None: on GPUs
+    compile: bool = False  # torch.compile the networks' forward passes
+    seed: int = 0
+    snapshot_kimg: float = 4.0  # snapshot (and sample grid) interval
+    keep_snapshots: int = 5  # older snapshots are deleted (0: keep all)
+    log_every: int = 50  # steps between stats.jsonl lines
+    grid: int = 16  # fixed seeds 0..grid-1 for the sample grids
+    workers: int = 1  # DataLoader worker processes
+    max_nonfinite: int = 8  # stop after this many steps in a row with non-finite losses
+    device: str = "auto"
+
+    def to_json(self) -> dict[str, Any]:
+        return to_dict(self)
+
+    @classmethod
+    def from_json(cls, data: Mapping[str, Any]) -> "TrainConfig":
+        cfg = from_dict(cls, data)
+        if cfg.betas is not None:  # JSON lists back to the tuple the field holds
+            cfg = dataclasses.replace(cfg, betas=tuple(cfg.betas))
+        return cfg
+
+
+# How an architecture is usually trained, where the config says None and the objective
+# prescribes nothing. R1 "auto" is StyleGAN2-ADA's heuristic gamma = 0.0002 * resolution^2 / batch.
+ARCH_PRESETS: dict[str, dict[str, Any]] = {
+    "stylegan": {"lr": 0.0025, "betas": (0.0, 0.99), "style_mixing": 0.9, "r1_gamma": "auto"},
+    "dcgan": {"lr": 2e-4, "betas": (0.5, 0.999)},
+}
+GENERAL = {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "d_steps": 1, "style_mixing": 0.0, "r1_gamma": 0.0}
+
+# Options that may change when a run is resumed without breaking exact continuation.
+RESUMABLE = frozenset({"kimg", "snapshot_kimg", "keep_snapshots", "log_every", "workers", "max_nonfinite"})
+
+
+def parse_set(items: list[str]) -> dict[str, Any]:
+    """`--set key=value` pairs into a nested dict: values are JSON when they parse, else
+    strings; `G.w_dim=64` goes into the G dict."""
+    out: dict[str, Any] = {}
+    for item in items:
+        key, sep, raw = item.partition("=")
+        key = key.strip()
+        if not sep or not key:
+            raise ConfigError(f"--set expects key=value, got '{item}'")
+        try:
+            value = json.loads(raw)
+        except json.JSONDecodeError:
+            value = raw
+        head, dot, rest = key.partition(".")
+        if dot:
+            if not rest:
+                raise ConfigError(f"--set: '{key}' has an empty sub-key")
+            out.setdefault(head, {})
+            if not isinstance(out[head], dict):
+                raise ConfigError(f"--set: '{head}' is given both as a value and with sub-keys")
+            out[head][rest] = value
+        else:
+            out[key] = value
+    return out
+
+
+def merge(config: TrainConfig, changes: Mapping[str, Any]) -> TrainConfig:
+    """A copy with changes applied; dict fields (G, D, loss_args) are updated key by key."""
+    data = config.to_json()
+    for key, value in changes.items():
+        if isinstance(value, dict) and isinstance(data.get(key), dict):
+            data[key] = {**data[key], **value}
+        else:
+            data[key] = value
+    return TrainConfig.from_json(data)
+
+
+def resolve(
+    config: TrainConfig, objective_defaults: Mapping[str, Any], device: torch.device, resolution: int | None = None
+) -> TrainConfig:
+    """Fill every None: from the user's value, else the objective's prescription (WGAN's
+    RMSProp and n_critic), else the arch preset, else the general default."""
+    preset = ARCH_PRESETS.get(config.arch, {})
+
+    def pick(name: str) -> Any:
+        value = getattr(config, name)
+        if value is not None:
+            return value
+        return objective_defaults.get(name, preset.get(name, GENERAL[name]))
+
+    optimizer = pick("optimizer")
+    if optimizer not in ("adam", "rmsprop"):
+        raise ConfigError(f"optimizer must be 'adam' or 'rmsprop', got '{optimizer}'")
+    lr, betas = pick("lr"), pick("betas")
+    r1_gamma = pick("r1_gamma")
+    if r1_gamma == "auto":
+        r1_gamma = 0.0002 * (config.resolution or resolution or 64) ** 2 / config.batch
+    amp = config.amp
+    if amp == "auto":
+        amp = "bf16" if device.type == "cuda" and torch.cuda.is_bf16_supported() else "none"
+    if amp not in ("bf16", "none"):
+        raise ConfigError(f"amp must be 'bf16', 'none' or 'auto', got '{config.amp}'")
+    resolved = dataclasses.replace(
+        config,
+        optimizer=optimizer,
+        lr=lr,
+        g_lr=config.g_lr if config.g_lr is not None else lr,
+        d_lr=config.d_lr if config.d_lr is not None else lr,
+        betas=tuple(betas),
+        d_steps=pick("d_steps"),
+        style_mixing=pick("style_mixing"),
+        r1_gamma=r1_gamma,
+        amp=amp,
+        channels_last=config.channels_last if config.channels_last is not None else device.type == "cuda",
+    )
+    _check(resolved)
+    return resolved
+
+
+def _check(cfg: TrainConfig) -> None:
+    positive = {"kimg": cfg.kimg, "batch": cfg.batch, "d_steps": cfg.d_steps, "r1_interval": cfg.r1_interval,
+                "snapshot_kimg": cfg.snapshot_kimg, "log_every": cfg.log_every, "max_nonfinite": cfg.max_nonfinite,
+                "lr": cfg.lr, "g_lr": cfg.g_lr, "d_lr": cfg.d_lr}
+    for name, value in positive.items():
+        if not value > 0:
+            raise ConfigError(f"{name} must be positive, got {value}")
+    if cfg.r1_gamma < 0:
+        raise ConfigError(f"r1_gamma must not be negative, got {cfg.r1_gamma}")
+    if not 0.0 <= cfg.style_mixing <= 1.0:
+        raise ConfigError(f"style_mixing is a probability, got {cfg.style_mixing}")
+    for name in ("G", "D", "loss_args"):
+        if not isinstance(getattr(cfg, name), dict):
+            raise ConfigError(f"{name} must be a JSON object of config keys")

@@ -1,0 +1,40 @@
+"""Differentiable augmentation: shapes, gradients, and what each transform does."""
+
+import pytest
+import torch
+
+from ganstudio.training.augment import diff_augment, parse_policy
+
+
+def test_every_transform_is_differentiable_and_keeps_shape():
+    torch.manual_seed(0)
+    x = torch.randn(4, 3, 16, 16, requires_grad=True)
+    y = diff_augment(x, "color,translation,cutout")
+    assert y.shape == x.shape and not torch.allclose(y, x)
+    y.square().sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_translation_shifts_content_by_at_most_an_eighth():
+    torch.manual_seed(1)
+    ones = torch.ones(64, 1, 16, 16)
+    y = diff_augment(ones, "translation")
+    kept = (y == 1).flatten(1).sum(1)
+    assert set(y.unique().tolist()) <= {0.0, 1.0}
+    assert (kept >= 14 * 14).all() and (kept < 256).any()  # shifted by up to 2 pixels, zero-filled
+
+
+def test_cutout_zeroes_at_most_a_half_size_square():
+    torch.manual_seed(2)
+    y = diff_augment(torch.ones(64, 3, 16, 16), "cutout")
+    zeros = (y[:, 0] == 0).flatten(1).sum(1)
+    assert (zeros > 0).all() and (zeros <= 8 * 8).all()
+    assert torch.equal(y[:, 0], y[:, 2])  # the same square in every channel
+
+
+def test_policy_parsing():
+    assert parse_policy(" color, cutout ") == ("color", "cutout")
+    x = torch.randn(2, 3, 8, 8)
+    assert diff_augment(x, "") is x
+    with pytest.raises(ValueError, match="unknown transform 'blur'; known: color, translation, cutout"):
+        parse_policy("color,blur")

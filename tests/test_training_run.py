@@ -1,0 +1,179 @@
+"""A few-step run end to end, every recipe and objective, and the loop's mechanics."""
+
+import json
+import math
+import re
+
+import pytest
+import torch
+from PIL import Image
+
+from ganstudio import checkpoint
+from ganstudio.config import ConfigError
+from ganstudio.latents import z_from_seeds
+from ganstudio.studio import Studio
+from ganstudio.training import Trainer
+from ganstudio.training.export import export_run
+from ganstudio.training.recipes import Inputs
+from ganstudio.training.runs import read_stats
+from tests.training_kit import ToyImages, tiny_config
+
+
+def test_short_run_writes_a_run_folder_whose_export_the_studio_samples(tmp_path):
+    trainer = Trainer(tiny_config(), ToyImages(), out=tmp_path / "runs", progress=False)
+    result = trainer.run()
+    run = result.run_dir
+    assert result.exit_code == 0 and result.step == 8 and result.kimg == pytest.approx(0.064)
+    assert re.fullmatch(r"00000-toy16-tiny", run.name)
+    config = json.loads((run / "config.json").read_text())
+    assert config["config"]["loss"] == "nonsaturating" and config["config"]["optimizer"] == "adam"
+    assert config["networks"]["D"]["arch"] == "tiny_d" and config["data"]["label_names"] == ["A", "B", "C"]
+
+    stats = read_stats(run)
+    assert [s["step"] for s in stats] == [2, 4, 6, 8]
+    last = stats[-1]
+    assert {"D/loss", "D/real", "D/fake", "G/loss"} <= set(last["losses"])
+    assert all(math.isfinite(v) for v in last["losses"].values())
+    assert last["img_per_s"] > 0 and last["sec_per_kimg"] > 0 and last["skipped"] == 0
+    assert {"interval_s", "data_s", "snapshot_s"} <= set(last["timing"])
+
+    assert Image.open(run / "samples" / "reals.png").size == (2 * 16 + 3 * 2,) * 2  # 4 images, 2x2 grid
+    assert sorted(p.name for p in (run / "samples").glob("fakes-*.png")) == ["fakes-000004.png", "fakes-000008.png"]
+    assert (run / "latest").read_text().strip() == "snapshots/snapshot-000008.safetensors"
+    assert result.snapshot == run / "snapshots" / "snapshot-000008.safetensors"
+
+    out = export_run(run, tmp_path / "checkpoints" / "toy.safetensors")
+    info = checkpoint.read_info(out)
+    assert info.roles == ("G_ema", "D") and info.arch == "tiny" and info.dataset == "toy16"
+    assert info.step == 8 and info.kimg == pytest.approx(0.064) and info.labels == ("A", "B", "C")
+    assert info.meta["recipe"] == "gan" and info.meta["loss"] == "nonsaturating" and info.meta["run"] == run.name
+    assert "train_state" not in info.meta and info.extra_keys == ()
+
+    studio = Studio(tmp_path / "checkpoints", device="cpu")
+    [sample] = studio.sample("toy", "5")
+    G_ema = trainer.ema["G_ema"]
+    expected = G_ema(z_from_seeds([5], G_ema.z_dim))
+    assert torch.allclose(studio.generator("toy")(sample.z[None]), expected)
+
+
+@pytest.mark.parametrize("recipe,loss,extra_keys", [
+    ("gan", "minimax", set()),
+    ("gan", "wgan-gp", {"D/gp", "D/wdist"}),
+    ("gan", "lsgan", set()),
+    ("gan", "hinge", set()),
+    ("gan", "feature-matching", {"G/fm"}),
+    ("cgan", "nonsaturating", set()),
+    ("acgan", "nonsaturating", {"D/cls_real", "D/cls_fake", "D/cls_real_acc", "G/cls"}),
+    ("infogan", "nonsaturating", {"D/info", "G/info", "G/info_cat", "G/info_cont"}),
+])
+def test_every_recipe_and_objective_trains(recipe, loss, extra_keys):
+    trainer = Trainer(tiny_config(recipe=recipe, loss=loss, d_steps=1, info_cat=(3,), info_cont=1),
+                      ToyImages(), out=None, progress=False)
+    before = {k: v.clone() for k, v in trainer.nets["G"].state_dict().items()}
+    for _ in range(2):
+        trainer.step()
+    assert extra_keys <= set(trainer.last_losses)
+    assert all(torch.isfinite(v) for v in trainer.last_losses.values())
+    logged = [v for values in trainer._interval.losses.values() for v in values]
+    assert logged and not any(v.requires_grad for v in logged)  # stats never hold on to a graph
+    assert any(not torch.equal(before[k], v) for k, v in trainer.nets["G"].state_dict().items())
+    images = trainer.recipe.grid({**trainer.nets, **trainer.ema}, [0, 1, 2])
+    assert images.shape == (3, 3, 16, 16)
+
+
+def test_conditional_recipes_build_conditional_networks():
+    trainer = Trainer(tiny_config(recipe="acgan"), ToyImages(), out=None, progress=False)
+    assert trainer.nets["G"].c_dim == 3 and trainer.nets["D"].config.num_classes == 3
+    trainer = Trainer(tiny_config(recipe="infogan", info_cat=(4, 2), info_cont=3), ToyImages(), out=None,
+                      progress=False)
+    assert trainer.nets["G"].c_dim == 9 and trainer.nets["D"].config.q_cat == (4, 2)
+    with pytest.raises(ConfigError, match="needs a labelled data set"):
+        Trainer(tiny_config(recipe="cgan"), ToyImages(labels=()), out=None, progress=False)
+    with pytest.raises(ConfigError, match="sets tiny.c_dim=3"):
+        Trainer(tiny_config(recipe="cgan", G={"c_dim": 5}), ToyImages(), out=None, progress=False)
+
+
+def test_wgan_runs_five_rmsprop_critic_steps_with_clipping():
+    trainer = Trainer(tiny_config(loss="wgan"), ToyImages(), out=None, progress=False)
+    assert trainer.config.d_steps == 5 and trainer.config.lr == 5e-5
+    assert isinstance(trainer.optimizers["D"], torch.optim.RMSprop)
+    trainer.step()
+    assert trainer.nimg == 5 * 8 and trainer.phase_steps == {"D": 5, "G": 1}
+    assert all(p.abs().max() <= 0.01 for p in trainer.nets["D"].parameters())
+
+
+def test_lazy_r1_every_n_steps_scaled_by_n():
+    trainer = Trainer(tiny_config(r1_gamma=2.0, r1_interval=4), ToyImages(), out=None, progress=False)
+    d_phase = trainer.phases[0]
+    batch = trainer._next_batch()
+    seen = []
+    for step in range(5):
+        torch.manual_seed(0)
+        ctx = type("Ctx", (), {"step": 0, "phase_step": step, "reduce_mean": staticmethod(lambda t: t)})
+        seen.append(d_phase.run(trainer.nets, batch, ctx))
+    assert ["r1" in s for s in seen] == [True, False, False, False, True]
+    # the loss carries gamma / 2 * N * R1 on the lazy steps
+    assert (seen[0]["loss"] - seen[1]["loss"]).item() == pytest.approx(2.0 / 2 * 4 * seen[0]["r1"].item(), rel=1e-4)
+
+
+def test_style_mixing_replaces_later_layers():
+    torch.manual_seed(0)
+    trainer = Trainer(tiny_config(style_mixing=1.0), ToyImages(), out=None, progress=False)
+    G = trainer.nets["G"]
+    inputs = Inputs(z=torch.randn(4, G.z_dim))
+    mixed = trainer.recipe.generate(G, inputs)
+    assert not torch.allclose(mixed, G(inputs.z))
+    trainer.recipe.config = tiny_config(style_mixing=0.0)
+    assert torch.equal(trainer.recipe.generate(G, inputs), G(inputs.z))
+
+
+def test_ema_half_life_and_tracked_w_avg():
+    copy = Trainer(tiny_config(ema_kimg=0.0, ema_rampup=None), ToyImages(), out=None, progress=False)
+    frozen = Trainer(tiny_config(ema_kimg=1e9, ema_rampup=None), ToyImages(), out=None, progress=False)
+    start = {k: v.clone() for k, v in frozen.ema["G_ema"].named_parameters()}
+    for _ in range(3):
+        copy.step()
+        frozen.step()
+    for (name, p_ema), p in zip(copy.ema["G_ema"].named_parameters(), copy.nets["G"].parameters()):
+        assert torch.equal(p_ema, p), name  # half-life 0: G_ema is G
+    for name, p_ema in frozen.ema["G_ema"].named_parameters():
+        assert torch.allclose(p_ema, start[name], atol=1e-6), name  # endless half-life: G_ema stays put
+    assert copy.nets["G"].w_avg.abs().sum() > 0
+    assert torch.equal(copy.ema["G_ema"].w_avg, copy.nets["G"].w_avg)
+
+
+def test_recipe_hooks_for_schedules_and_state_survive_resume(tmp_path, monkeypatch):
+    from ganstudio.training.recipes import RECIPES, GanRecipe
+
+    class Scheduled(GanRecipe):
+        """Halves the learning rate after 16 images; counts its G steps as recipe state."""
+
+        name = "scheduled"
+
+        def __init__(self, config, data):
+            super().__init__(config, data)
+            self.g_steps = torch.zeros((), dtype=torch.int64)
+
+        def lr_factor(self, nimg):
+            return 0.5 if nimg >= 16 else 1.0
+
+        def g_step(self, nets, batch, ctx):
+            self.g_steps += 1
+            return super().g_step(nets, batch, ctx)
+
+        def state_tensors(self):
+            return {"g_steps": self.g_steps}
+
+        def load_state_tensors(self, tensors):
+            self.g_steps = tensors["g_steps"].clone()
+
+    monkeypatch.setitem(RECIPES._items, "scheduled", Scheduled)
+    trainer = Trainer(tiny_config(recipe="scheduled", kimg=0.032, lr=1e-3), ToyImages(), out=tmp_path, progress=False)
+    for _ in range(2):  # 8 then 16 images seen
+        trainer.step()
+        assert trainer.optimizers["G"].param_groups[0]["lr"] == 1e-3
+    trainer.step()
+    assert trainer.optimizers["G"].param_groups[0]["lr"] == 5e-4 and trainer.optimizers["D"].param_groups[0]["lr"] == 5e-4
+    result = trainer.run()
+    resumed = Trainer.resume(result.snapshot, ToyImages(), progress=False)
+    assert int(resumed.recipe.g_steps) == int(trainer.recipe.g_steps) == result.step == 4
