@@ -1,3 +1,3 @@
 """Network architectures. Importing this package registers every arch in ARCHS."""
 
-from . import stylegan, tiny  # noqa: F401
+from . import discriminator, stylegan, tiny  # noqa: F401
