@@ -1,3 +1,7 @@
-"""Network architectures. Importing this package registers every arch in ARCHS."""
+"""Network architectures. Importing this package registers every arch in ARCHS.
 
-from . import discriminator, stylegan, tiny  # noqa: F401
+Generators: `stylegan`, `dcgan`, `tiny`. Discriminators: `stylegan_d` (residual, any generator),
+`dcgan_d`. A generator arch's usual discriminator is the same name with `_d`.
+"""
+
+from . import dcgan, discriminator, stylegan, tiny  # noqa: F401
