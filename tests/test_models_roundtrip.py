@@ -63,3 +63,18 @@ def test_discriminator_round_trip(tmp_path, arch, config):
     assert set(got) == set(expected)
     for key in expected:
         assert torch.equal(got[key], expected[key]), key
+
+
+@pytest.mark.parametrize("arch, config", [GENERATORS[0], GENERATORS[2]], ids=["stylegan", "dcgan"])
+def test_studio_samples_each_generator_arch(tmp_path, arch, config):
+    from ganstudio.imaging import to_pils
+    from ganstudio.latents import z_from_seeds
+    from ganstudio.studio import Studio
+
+    G = _build(arch, config)
+    checkpoint.save(tmp_path / f"{arch}.safetensors", {"G_ema": G})
+    samples = Studio(tmp_path, device="cpu").sample(arch, "3, 4", psi=0.5, cutoff=1)
+    with torch.no_grad():
+        expected = to_pils(G(z_from_seeds([3, 4], G.z_dim), psi=0.5, cutoff=1))
+    assert [s.ws.shape for s in samples] == [(G.num_ws, G.w_dim)] * 2
+    assert [s.image.tobytes() for s in samples] == [im.tobytes() for im in expected]
