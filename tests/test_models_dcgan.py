@@ -39,6 +39,9 @@ def test_generator_contract_w_is_z_and_psi_pulls_towards_zero():
     assert torch.equal(G.mapping(z, psi=0.5, cutoff=0), z.unsqueeze(1))
     assert torch.equal(G(z, psi=0.5), G.synthesis(G.mapping(z, psi=0.5)))
     assert torch.equal(G.synthesis(G.mapping(z), noise_mode="random"), G.synthesis(G.mapping(z), noise_mode="none"))
+    z_before = z.clone()
+    G.mapping(z).add_(1.0)  # editing ws in place must not write into z
+    assert torch.equal(z, z_before)
 
 
 def test_label_conditioned_generator():

@@ -92,7 +92,8 @@ class DCGANGenerator(ConfigModule):
         self, z: torch.Tensor, psi: float = 1.0, cutoff: int | None = None, c: torch.Tensor | None = None
     ) -> torch.Tensor:
         """w [B, 1, w_dim] = [z truncated towards 0 by psi, embed(c)]."""
-        w = truncate(z.unsqueeze(1), self.w_avg[: self.z_dim], psi, cutoff)
+        # A copy, so callers that edit ws in place never write into their z.
+        w = truncate(z.unsqueeze(1).clone(), self.w_avg[: self.z_dim], psi, cutoff)
         if self.embed is not None:
             if c is None:
                 raise ValueError("this generator is conditional: pass c [B, c_dim]")
