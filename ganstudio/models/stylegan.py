@@ -125,7 +125,6 @@ class SynthesisBlock(nn.Module):
     def __init__(self, config: StyleGANConfig, resolution: int):
         super().__init__()
         ch, w_dim = config.channels(resolution), config.w_dim
-        self.resolution = resolution
         if resolution == 4:
             self.const = nn.Parameter(torch.randn(ch, 4, 4))
             self.conv1 = StyledConv(ch, ch, w_dim, 4)
@@ -134,20 +133,17 @@ class SynthesisBlock(nn.Module):
             self.conv1 = StyledConv(ch, ch, w_dim, resolution)
         self.torgb = ToRGB(ch, w_dim)
 
-    @property
-    def num_ws(self) -> int:
-        """Rows of ws this block reads; its toRGB shares its row with the next block's first conv."""
-        return 2 if self.resolution == 4 else 3
-
 
 class SynthesisNetwork(nn.Module):
     def __init__(self, config: StyleGANConfig):
         super().__init__()
-        self.resolutions = [2**i for i in range(2, int(math.log2(config.resolution)) + 1)]
-        self.blocks = nn.ModuleList(SynthesisBlock(config, r) for r in self.resolutions)
+        resolutions = [2**i for i in range(2, int(math.log2(config.resolution)) + 1)]
+        self.blocks = nn.ModuleList(SynthesisBlock(config, r) for r in resolutions)
         self.register_buffer("skip_kernel", fir_kernel(gain=4.0), persistent=False)
 
     def forward(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        """Block k >= 1 reads rows 2k-1, 2k (convs) and 2k+1 (toRGB, shared with the next block's
+        first conv); the 4x4 block reads rows 0 and 1, as in StyleGAN2."""
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}")
         first = self.blocks[0]
