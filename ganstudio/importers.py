@@ -56,7 +56,8 @@ def read_stylegan2_pt(path: str | os.PathLike) -> tuple[dict[str, torch.Tensor],
         ) from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure means "not a checkpoint"
         detail = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
-        raise CheckpointError(f"{path}: not a PyTorch checkpoint ({type(exc).__name__}{': ' + detail if detail else ''})") from None
+        reason = f"{type(exc).__name__}: {detail}" if detail else type(exc).__name__
+        raise CheckpointError(f"{path}: not a PyTorch checkpoint ({reason})") from None
     if not isinstance(obj, Mapping):
         raise CheckpointError(
             f"{path}: not a {SOURCE} checkpoint (expected a dict with a 'g_ema' state dict, got {type(obj).__name__})"
@@ -276,7 +277,10 @@ def import_stylegan2_pt(
     in_path = Path(in_path)
     state, latent_avg = read_stylegan2_pt(in_path)
     G = convert_stylegan2_state(state, size, channel_multiplier, latent_avg, where=f"{in_path}: g_ema")
-    w_avg_note = "latent_avg from the file" if latent_avg is not None else f"w_avg estimated from {W_AVG_SAMPLES} samples"
+    if latent_avg is not None:
+        w_avg_note = "latent_avg from the file"
+    else:
+        w_avg_note = f"w_avg estimated from {W_AVG_SAMPLES} samples"
     meta: dict[str, Any] = {"imported_from": SOURCE, "source_file": in_path.name}
     return checkpoint.save(
         out_path,

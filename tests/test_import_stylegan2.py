@@ -86,7 +86,8 @@ def test_training_snapshot_with_args_and_without_latent_avg(ref, tmp_path):
         pt,
     )
     out = tmp_path / "snap.safetensors"
-    assert main(["import", "stylegan2-pt", str(pt), "--size", "64", "--channel-multiplier", "auto", "--out", str(out)]) == 0
+    args = ["import", "stylegan2-pt", str(pt), "--size", "64", "--channel-multiplier", "auto", "--out", str(out)]
+    assert main(args) == 0
     loaded = checkpoint.load(out)
     assert "estimated" in loaded.info.notes
     # the reference latent_avg is the mean of 2000 mapped samples; ours of 10000 others

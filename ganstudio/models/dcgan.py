@@ -76,7 +76,9 @@ class DCGANGenerator(ConfigModule):
         self.w_dim = c.z_dim + (c.c_embed_dim if c.c_dim else 0)
         self.embed = nn.Linear(c.c_dim, c.c_embed_dim, bias=False) if c.c_dim else None
         ch = _width(c.ngf, c.resolution, 4)
-        layers: list[nn.Module] = [nn.ConvTranspose2d(self.w_dim, ch, 4, 1, 0, bias=False), nn.BatchNorm2d(ch), nn.ReLU()]
+        layers: list[nn.Module] = [
+            nn.ConvTranspose2d(self.w_dim, ch, 4, 1, 0, bias=False), nn.BatchNorm2d(ch), nn.ReLU()
+        ]
         res = 4
         while res < c.resolution // 2:
             res *= 2
@@ -138,7 +140,8 @@ class DCGANDConfig:
         object.__setattr__(self, "q_categorical", tuple(self.q_categorical))
         _check_resolution("dcgan_d", self.resolution)
         if self.conditioning not in D_CONDITIONING:
-            raise ValueError(f"dcgan_d conditioning must be one of {', '.join(D_CONDITIONING)}, got {self.conditioning!r}")
+            known = ", ".join(D_CONDITIONING)
+            raise ValueError(f"dcgan_d conditioning must be one of {known}, got {self.conditioning!r}")
         if (self.conditioning != "none") != (self.c_dim > 0):
             raise ValueError("dcgan_d: conditioning 'projection' or 'concat' needs c_dim > 0, and c_dim > 0 needs one")
         if self.ndf < 1:

@@ -46,11 +46,14 @@ class ResNetDConfig:
         if not (isinstance(r, int) and 8 <= r <= 1024 and r & (r - 1) == 0):
             raise ValueError(f"stylegan_d resolution must be a power of two from 8 to 1024, got {r!r}")
         if self.conditioning not in CONDITIONING:
-            raise ValueError(f"stylegan_d conditioning must be one of {', '.join(CONDITIONING)}, got {self.conditioning!r}")
+            known = ", ".join(CONDITIONING)
+            raise ValueError(f"stylegan_d conditioning must be one of {known}, got {self.conditioning!r}")
         if (self.conditioning == "projection") != (self.c_dim > 0):
             raise ValueError("stylegan_d: conditioning='projection' needs c_dim > 0, and c_dim > 0 needs it")
         if self.channels(4) % self.mbstd_features:
-            raise ValueError(f"stylegan_d: mbstd_features {self.mbstd_features} must divide {self.channels(4)} channels")
+            raise ValueError(
+                f"stylegan_d: mbstd_features {self.mbstd_features} must divide the {self.channels(4)} channels at 4x4"
+            )
         if self.channel_base // r < 1:
             raise ValueError(f"stylegan_d channel_base {self.channel_base} gives no channels at {r} px")
 
@@ -63,7 +66,9 @@ class ResBlock(nn.Module):
         super().__init__()
         self.conv0 = EqualConv2d(in_channels, in_channels, 3, spectral=spectral)
         self.conv1 = EqualConv2d(in_channels, out_channels, 3, down=True, spectral=spectral)
-        self.skip = EqualConv2d(in_channels, out_channels, 1, bias=False, activation=False, down=True, spectral=spectral)
+        self.skip = EqualConv2d(
+            in_channels, out_channels, 1, bias=False, activation=False, down=True, spectral=spectral
+        )
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return (self.conv1(self.conv0(x)) + self.skip(x)) * (1 / math.sqrt(2))
