@@ -163,6 +163,54 @@ def _export_run(args: argparse.Namespace) -> int:
     return export_command(args)
 
 
+def _channel_multiplier(text: str) -> int | None:
+    if text == "auto":
+        return None
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be a positive whole number or 'auto', got {text!r}")
+    return value
+
+
+def _import_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument(
+        "format",
+        choices=["stylegan2-pt"],
+        help="stylegan2-pt: a rosinality/stylegan2-pytorch .pt file (its g_ema generator is imported)",
+    )
+    p.add_argument("input", help="the file to convert (read with torch.load(weights_only=True) only)")
+    p.add_argument("--size", type=int, required=True, help="the resolution the model generates, e.g. 1024")
+    p.add_argument(
+        "--channel-multiplier",
+        type=_channel_multiplier,
+        default=2,
+        help="as given to its train.py (default 2, StyleGAN2 config-f); 'auto' takes the widths from the file",
+    )
+    p.add_argument("--out", required=True, help="the ganstudio checkpoint to write (.safetensors)")
+
+
+def _import_run(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from .checkpoint import CheckpointError
+    from .importers import import_stylegan2_pt
+
+    out = Path(args.out)
+    if out.suffix != ".safetensors":
+        raise CliError(f"--out {out}: the checkpoint name must end in .safetensors")
+    if out.resolve() == Path(args.input).resolve():
+        raise CliError("--out must differ from the input file")
+    try:
+        path = import_stylegan2_pt(args.input, out, size=args.size, channel_multiplier=args.channel_multiplier)
+    except CheckpointError as exc:
+        raise CliError(str(exc)) from None
+    print(f"wrote {path} (arch stylegan, role G_ema, {args.size} px)")
+    return 0
+
+
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
     "info": ("print a checkpoint's header as JSON", _info_args, _info_run),
     "translate": ("translate an image with a CycleGAN or StarGAN model", _translate_args, _translate_run),
@@ -173,6 +221,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "data": ("write a data set to disk: ganstudio data synthfaces --n N --out DIR", _data_args, _data_run),
     "train": ("train a model; writes a numbered run folder (see docs/training.md)", _train_args, _train_run),
     "export": ("write a run's latest snapshot as a studio checkpoint", _export_args, _export_run),
+    "import": ("convert a community checkpoint into a ganstudio checkpoint", _import_args, _import_run),
 }
 
 

@@ -40,7 +40,7 @@ def test_tiny_discriminator_heads_follow_the_contract():
     assert plain(x).shape == (4,) and plain.features(x).shape == (4, 32)
     assert set(plain.heads(x)) == {"logits", "features"}
     torch.manual_seed(0)
-    multi = TinyDiscriminator(TinyDConfig(num_classes=5, q_cat=(10, 3), q_cont=2))
+    multi = TinyDiscriminator(TinyDConfig(n_classes=5, q_categorical=(10, 3), q_continuous=2))
     heads = multi.heads(x)
     assert heads["class_logits"].shape == (4, 5) and heads["q_cat_logits"].shape == (4, 13)
     assert heads["q_cont_mean"].shape == heads["q_cont_logvar"].shape == (4, 2)

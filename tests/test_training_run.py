@@ -83,10 +83,10 @@ def test_every_recipe_and_objective_trains(recipe, loss, extra_keys):
 
 def test_conditional_recipes_build_conditional_networks():
     trainer = Trainer(tiny_config(recipe="acgan"), ToyImages(), out=None, progress=False)
-    assert trainer.nets["G"].c_dim == 3 and trainer.nets["D"].config.num_classes == 3
+    assert trainer.nets["G"].c_dim == 3 and trainer.nets["D"].config.n_classes == 3
     trainer = Trainer(tiny_config(recipe="infogan", info_cat=(4, 2), info_cont=3), ToyImages(), out=None,
                       progress=False)
-    assert trainer.nets["G"].c_dim == 9 and trainer.nets["D"].config.q_cat == (4, 2)
+    assert trainer.nets["G"].c_dim == 9 and trainer.nets["D"].config.q_categorical == (4, 2)
     with pytest.raises(ConfigError, match="needs a labelled data set"):
         Trainer(tiny_config(recipe="cgan"), ToyImages(labels=()), out=None, progress=False)
     with pytest.raises(ConfigError, match="sets tiny.c_dim=3"):

@@ -1,3 +1,7 @@
-"""Network architectures. Importing this package registers every arch in ARCHS."""
+"""Network architectures. Importing this package registers every arch in ARCHS.
 
-from . import encoder, tiny, translation  # noqa: F401
+Generators: `stylegan`, `dcgan`, `tiny`. Discriminators: `stylegan_d` (residual, any generator),
+`dcgan_d`. A generator arch's usual discriminator is the same name with `_d`.
+"""
+
+from . import dcgan, discriminator, encoder, stylegan, tiny, translation  # noqa: F401

@@ -86,9 +86,9 @@ class TinyDConfig:
     resolution: int = 16
     hidden: int = 32
     c_dim: int = 0  # projection conditioning on c [B, c_dim] (cGAN); 0: unconditional
-    num_classes: int = 0  # auxiliary class head (ACGAN); 0: none
-    q_cat: tuple[int, ...] = ()  # InfoGAN categorical codes, one entry per code: its number of values
-    q_cont: int = 0  # InfoGAN continuous codes
+    n_classes: int = 0  # auxiliary class head (ACGAN); 0: none
+    q_categorical: tuple[int, ...] = ()  # InfoGAN categorical codes, one entry per code: its number of values
+    q_continuous: int = 0  # InfoGAN continuous codes
     minibatch_kernels: int = 0  # minibatch discrimination features appended before the output
 
 
@@ -105,8 +105,8 @@ class TinyDiscriminator(ConfigModule):
         features = c.hidden + c.minibatch_kernels
         self.out = nn.Linear(features, 1)
         self.embed = nn.Linear(c.c_dim, features, bias=False) if c.c_dim else None
-        self.class_head = nn.Linear(features, c.num_classes) if c.num_classes else None
-        q_size = sum(c.q_cat) + 2 * c.q_cont
+        self.class_head = nn.Linear(features, c.n_classes) if c.n_classes else None
+        q_size = sum(c.q_categorical) + 2 * c.q_continuous
         self.q_head = nn.Sequential(nn.Linear(features, c.hidden), nn.LeakyReLU(0.2), nn.Linear(c.hidden, q_size)) \
             if q_size else None
 
@@ -132,9 +132,9 @@ class TinyDiscriminator(ConfigModule):
             out["class_logits"] = self.class_head(h)
         if self.q_head is not None:
             q = self.q_head(h)
-            n_cat = sum(self.config.q_cat)
+            n_cat = sum(self.config.q_categorical)
             if n_cat:
                 out["q_cat_logits"] = q[:, :n_cat]  # the codes' logits side by side
-            if self.config.q_cont:
+            if self.config.q_continuous:
                 out["q_cont_mean"], out["q_cont_logvar"] = q[:, n_cat:].chunk(2, dim=1)
         return out

@@ -58,7 +58,7 @@ from .losses import GanBatch, Losses, class_loss, info_loss, r1_penalty
 RECIPES: Registry[type] = Registry("recipe")
 
 # The discriminator a generator arch trains with unless `d_arch` says otherwise.
-DEFAULT_D_ARCH = {"tiny": "tiny_d", "dcgan": "dcgan_d", "stylegan": "resnet_d"}
+DEFAULT_D_ARCH = {"tiny": "tiny_d", "dcgan": "dcgan_d", "stylegan": "stylegan_d"}
 
 
 @dataclass(frozen=True)
@@ -209,6 +209,10 @@ class GanRecipe(Recipe):
     def d_required(self) -> dict[str, Any]:
         return {}
 
+    def d_optional(self) -> dict[str, Any]:
+        """D options set when the arch has them (and the user did not)."""
+        return {}
+
     def sample_inputs(self, G: nn.Module, labels: torch.Tensor | None, n: int, device: torch.device) -> Inputs:
         return Inputs(z=torch.randn(n, G.z_dim, device=device))
 
@@ -230,7 +234,7 @@ class GanRecipe(Recipe):
         res = c.resolution or self.data.resolution
         c_dim = self.g_c_dim()
         G = build_arch(c.arch, c.G, {"c_dim": c_dim} if c_dim else {}, {"resolution": res}, self.name)
-        D = build_arch(self.d_arch, c.D, self.d_required(), {"resolution": res}, self.name)
+        D = build_arch(self.d_arch, c.D, self.d_required(), {"resolution": res, **self.d_optional()}, self.name)
         return {"G": G, "D": D}
 
     def phases(self) -> list[Phase]:
@@ -352,6 +356,9 @@ class ConditionalGanRecipe(_LabelledRecipe):
     def d_required(self) -> dict[str, Any]:
         return {"c_dim": self.data.num_labels}
 
+    def d_optional(self) -> dict[str, Any]:
+        return {"conditioning": "projection"}
+
     def real_condition(self, labels: torch.Tensor | None) -> torch.Tensor | None:
         return None if labels is None else labels.float()
 
@@ -364,7 +371,7 @@ class ACGanRecipe(_LabelledRecipe):
     name = "acgan"
 
     def d_required(self) -> dict[str, Any]:
-        return {"num_classes": self.data.num_labels}
+        return {"n_classes": self.data.num_labels}
 
     def d_terms(self, batch: GanBatch, labels: torch.Tensor | None, inputs: Inputs, losses: Losses) -> None:
         kind, w = self.data.label_kind, self.config.ac_weight
@@ -388,7 +395,7 @@ class InfoGanRecipe(GanRecipe):
         return sum(self.config.info_cat) + self.config.info_cont
 
     def d_required(self) -> dict[str, Any]:
-        return {"q_cat": tuple(self.config.info_cat), "q_cont": self.config.info_cont}
+        return {"q_categorical": tuple(self.config.info_cat), "q_continuous": self.config.info_cont}
 
     def _codes(self, cat: torch.Tensor, cont: torch.Tensor) -> torch.Tensor:
         parts = [torch.nn.functional.one_hot(cat[:, i], k).float() for i, k in enumerate(self.config.info_cat)]

@@ -1,0 +1,200 @@
+"""`stylegan`: a StyleGAN2-style generator in plain PyTorch.
+
+z --mapping MLP--> w (one per layer: ws [B, num_ws, w_dim]) --synthesis--> image.
+Synthesis starts from a learned 4x4 constant; each resolution has an upsampling
+modulated convolution, a plain one, and a toRGB whose output is added to the
+upsampled image of the level below (skip architecture). Noise with a learned
+strength is added after every convolution. Layer i of synthesis reads ws[:, i],
+so style mixing is just a different w per row, and truncation is a lerp to w_avg.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..registry import ARCHS
+from .base import ConfigModule
+from .layers import EqualLinear, ModulatedConv2d, bias_lrelu, fir_kernel, pixel_norm, truncate, upsample2d
+
+NOISE_MODES = ("random", "const", "none")
+
+
+@dataclass(frozen=True)
+class StyleGANConfig:
+    """Defaults: a 64 px model small enough to train in about an hour and to render a frame in
+    a few milliseconds on a 2-core CPU (channels 128 up to 16 px, 64 at 32 px, 32 at 64 px).
+    StyleGAN2 config-f at 1024 px is z_dim=w_dim=512, mapping_layers=8, channel_base=32768,
+    channel_max=512."""
+
+    resolution: int = 64
+    z_dim: int = 128
+    w_dim: int = 128
+    c_dim: int = 0
+    mapping_layers: int = 4
+    mapping_lr_mul: float = 0.01
+    channel_base: int = 2048
+    channel_max: int = 128
+
+    def __post_init__(self):
+        r = self.resolution
+        if not (isinstance(r, int) and 16 <= r <= 1024 and r & (r - 1) == 0):
+            raise ValueError(f"stylegan resolution must be a power of two from 16 to 1024, got {r!r}")
+        for name in ("z_dim", "w_dim", "mapping_layers", "channel_base", "channel_max"):
+            if not (isinstance(getattr(self, name), int) and getattr(self, name) > 0):
+                raise ValueError(f"stylegan {name} must be a positive integer, got {getattr(self, name)!r}")
+        if self.c_dim < 0:
+            raise ValueError(f"stylegan c_dim must be >= 0, got {self.c_dim}")
+        if self.channel_base // r < 1:
+            raise ValueError(f"stylegan channel_base {self.channel_base} gives no channels at {r} px")
+
+    def channels(self, res: int) -> int:
+        """Feature maps at resolution `res` (halving as resolution doubles, capped)."""
+        return min(self.channel_base // res, self.channel_max)
+
+    @property
+    def num_ws(self) -> int:
+        return 2 * int(math.log2(self.resolution)) - 2
+
+
+class MappingNetwork(nn.Module):
+    """z (and optionally a class/attribute vector c) -> w by an MLP with a reduced learning rate."""
+
+    def __init__(self, config: StyleGANConfig):
+        super().__init__()
+        c = config
+        self.embed = EqualLinear(c.c_dim, c.w_dim) if c.c_dim else None
+        in_dim = c.z_dim + (c.w_dim if c.c_dim else 0)
+        dims = [in_dim] + [c.w_dim] * c.mapping_layers
+        self.layers = nn.ModuleList(
+            EqualLinear(dims[i], dims[i + 1], lr_mul=c.mapping_lr_mul, activation=True)
+            for i in range(c.mapping_layers)
+        )
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        x = pixel_norm(z)
+        if self.embed is not None:
+            if c is None:
+                raise ValueError("this generator is conditional: pass c [B, c_dim]")
+            x = torch.cat([x, pixel_norm(self.embed(c.to(z.dtype)))], dim=1)
+        for layer in self.layers:
+            x = layer(x)
+        return x
+
+
+class StyledConv(nn.Module):
+    """Modulated 3x3 convolution, per-pixel noise with a learned strength, bias, leaky ReLU."""
+
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, up: bool = False):
+        super().__init__()
+        self.conv = ModulatedConv2d(in_channels, out_channels, 3, w_dim, up=up)
+        self.noise_strength = nn.Parameter(torch.zeros([]))
+        self.bias = nn.Parameter(torch.zeros(out_channels))
+        self.register_buffer("noise_const", torch.randn(resolution, resolution))
+        self.resolution = resolution
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str) -> torch.Tensor:
+        x = self.conv(x, w)
+        if noise_mode == "const":
+            x = x + self.noise_const * self.noise_strength
+        elif noise_mode == "random":
+            noise = torch.randn(x.shape[0], 1, self.resolution, self.resolution, device=x.device, dtype=x.dtype)
+            x = x + noise * self.noise_strength
+        return bias_lrelu(x, self.bias)
+
+
+class ToRGB(nn.Module):
+    """Modulated 1x1 convolution to RGB (no demodulation), plus a bias."""
+
+    def __init__(self, in_channels: int, w_dim: int):
+        super().__init__()
+        self.conv = ModulatedConv2d(in_channels, 3, 1, w_dim, demodulate=False)
+        self.bias = nn.Parameter(torch.zeros(3))
+
+    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+        return self.conv(x, w) + self.bias[None, :, None, None]
+
+
+class SynthesisBlock(nn.Module):
+    """One resolution: (upsampling conv,) conv, toRGB. The 4x4 block starts from the constant."""
+
+    def __init__(self, config: StyleGANConfig, resolution: int):
+        super().__init__()
+        ch, w_dim = config.channels(resolution), config.w_dim
+        if resolution == 4:
+            self.const = nn.Parameter(torch.randn(ch, 4, 4))
+            self.conv1 = StyledConv(ch, ch, w_dim, 4)
+        else:
+            self.conv0 = StyledConv(config.channels(resolution // 2), ch, w_dim, resolution, up=True)
+            self.conv1 = StyledConv(ch, ch, w_dim, resolution)
+        self.torgb = ToRGB(ch, w_dim)
+
+
+class SynthesisNetwork(nn.Module):
+    def __init__(self, config: StyleGANConfig):
+        super().__init__()
+        resolutions = [2**i for i in range(2, int(math.log2(config.resolution)) + 1)]
+        self.blocks = nn.ModuleList(SynthesisBlock(config, r) for r in resolutions)
+        self.register_buffer("skip_kernel", fir_kernel(gain=4.0), persistent=False)
+
+    def forward(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        """Block k >= 1 reads rows 2k-1, 2k (convs) and 2k+1 (toRGB, shared with the next block's
+        first conv); the 4x4 block reads rows 0 and 1, as in StyleGAN2."""
+        if noise_mode not in NOISE_MODES:
+            raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}")
+        first = self.blocks[0]
+        x = first.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1)
+        x = first.conv1(x, ws[:, 0], noise_mode)
+        img = first.torgb(x, ws[:, 1])
+        i = 1
+        for block in self.blocks[1:]:
+            x = block.conv0(x, ws[:, i], noise_mode)
+            x = block.conv1(x, ws[:, i + 1], noise_mode)
+            img = upsample2d(img, self.skip_kernel) + block.torgb(x, ws[:, i + 2])
+            i += 2
+        return img
+
+
+@ARCHS.register("stylegan")
+class StyleGANGenerator(ConfigModule):
+    """Style-based generator. `synthesis(ws)` never touches the mapping network, so a caller
+    that already holds ws (interpolation frames, edits, inversion) renders with synthesis only."""
+
+    Config = StyleGANConfig
+
+    def __init__(self, config: StyleGANConfig):
+        super().__init__(config)
+        c = config
+        self.z_dim, self.w_dim, self.c_dim = c.z_dim, c.w_dim, c.c_dim
+        self.resolution, self.num_ws = c.resolution, c.num_ws
+        self.mapping_net = MappingNetwork(c)
+        self.synthesis_net = SynthesisNetwork(c)
+        self.register_buffer("w_avg", torch.zeros(c.w_dim))
+
+    def mapping(
+        self, z: torch.Tensor, psi: float = 1.0, cutoff: int | None = None, c: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """ws [B, num_ws, w_dim]. w_avg (the truncation centre) is tracked by the trainer, which
+        averages it over all processes; the model only uses it."""
+        w = self.mapping_net(z, c)
+        ws = w.unsqueeze(1).repeat(1, self.num_ws, 1)
+        return truncate(ws, self.w_avg, psi, cutoff)
+
+    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        """Images [B, 3, R, R], roughly in [-1, 1] (not clamped, so gradients stay honest)."""
+        if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
+            raise ValueError(f"ws must be [B, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
+        return self.synthesis_net(ws, noise_mode)
+
+    def forward(
+        self,
+        z: torch.Tensor,
+        c: torch.Tensor | None = None,
+        psi: float = 1.0,
+        cutoff: int | None = None,
+        noise_mode: str = "const",
+    ) -> torch.Tensor:
+        return self.synthesis(self.mapping(z, psi=psi, cutoff=cutoff, c=c), noise_mode=noise_mode)
