@@ -16,7 +16,7 @@ from .config import TrainConfig, merge, parse_set, resolve
 from .runs import RunError
 
 # Command-line flags and the config fields they set.
-FLAGS = {"recipe": "recipe", "data": "data", "arch": "arch", "resolution": "resolution", "loss": "loss",
+FLAGS = {"recipe": "recipe", "data": "data", "arch": "arch", "generator": "generator", "resolution": "resolution", "loss": "loss",
          "kimg": "kimg", "batch": "batch", "seed": "seed", "snapshot_kimg": "snapshot_kimg"}
 
 
@@ -57,8 +57,10 @@ def train_command(args: argparse.Namespace) -> int:
         else:
             if not changes.get("data"):
                 raise CliError("--data is required (or --resume to continue a run)")
+            recipe_cls = RECIPES.get(changes.get("recipe", TrainConfig.recipe))  # a typo fails before the data opens
+            if "arch" not in changes and recipe_cls.default_arch:
+                changes["arch"] = recipe_cls.default_arch
             config = merge(TrainConfig(), changes)
-            RECIPES.get(config.recipe)  # a typo fails before the data set is opened
             dataset = open_training_data(config.data, config.resolution)
             if args.dry_run:
                 return _dry_run(config, dataset)

@@ -58,6 +58,7 @@ class TrainConfig:
     workers: int = 1  # DataLoader worker processes
     max_nonfinite: int = 8  # stop after this many steps in a row with non-finite losses
     device: str = "auto"
+    generator: str = ""  # encoder recipe: the checkpoint whose latent space the encoder learns
 
     def to_json(self) -> dict[str, Any]:
         return to_dict(self)
@@ -75,6 +76,7 @@ class TrainConfig:
 ARCH_PRESETS: dict[str, dict[str, Any]] = {
     "stylegan": {"lr": 0.0025, "betas": (0.0, 0.99), "style_mixing": 0.9, "r1_gamma": "auto"},
     "dcgan": {"lr": 2e-4, "betas": (0.5, 0.999)},
+    "encoder": {"lr": 3e-4, "betas": (0.9, 0.999)},
 }
 GENERAL = {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "d_steps": 1, "style_mixing": 0.0, "r1_gamma": 0.0}
 

@@ -136,6 +136,7 @@ class Recipe:
     """Base class; see the module docstring for how to write one."""
 
     name: ClassVar[str] = ""
+    default_arch: ClassVar[str | None] = None  # the arch `--arch` means when not given
     ema: ClassVar[dict[str, str]] = {"G_ema": "G"}  # EMA twin role -> the role it follows
     export_roles: ClassVar[tuple[str, ...]] = ("G_ema", "D")
 
@@ -432,3 +433,6 @@ class InfoGanRecipe(GanRecipe):
     def meta(self) -> dict[str, Any]:
         return {**super().meta(), "info_cat": list(self.config.info_cat), "info_cont": self.config.info_cont}
 
+
+# Recipes that live in their own modules register themselves on import.
+from . import encoder_recipe  # noqa: E402,F401

@@ -1,0 +1,54 @@
+"""The encoder recipe learns to invert a frozen generator and exports the whole model unit."""
+
+import torch
+
+from ganstudio import checkpoint
+from ganstudio.models.discriminator import ResNetDConfig, ResNetDiscriminator
+from ganstudio.models.stylegan import StyleGANConfig, StyleGANGenerator
+from ganstudio.studio import Studio
+from ganstudio.training.config import TrainConfig
+from ganstudio.training.export import export_run
+from ganstudio.training.loop import Trainer
+from ganstudio.training.runs import read_stats
+
+
+class Faces(torch.utils.data.Dataset):
+    """Images the tiny generator itself makes, so the encoder has something learnable."""
+
+    resolution, label_names, label_kind = 16, (), "none"
+
+    def __init__(self, G):
+        with torch.no_grad():
+            self.images = G(torch.randn(64, G.z_dim, generator=torch.Generator().manual_seed(1))).clamp(-1, 1)
+
+    def __len__(self):
+        return len(self.images)
+
+    def __getitem__(self, i):
+        return self.images[i], torch.zeros(0)
+
+
+def test_encoder_recipe_trains_and_exports_a_model_unit(tmp_path):
+    torch.manual_seed(0)
+    G = StyleGANGenerator(StyleGANConfig(resolution=16, z_dim=8, w_dim=8, channel_base=64, channel_max=16,
+                                         mapping_layers=2))
+    D = ResNetDiscriminator(ResNetDConfig(resolution=16, channel_base=64, channel_max=16))
+    source = checkpoint.save(tmp_path / "g.safetensors", {"G_ema": G, "D": D}, dataset="test")
+    config = TrainConfig(recipe="encoder", arch="encoder", data="test", generator=str(source), batch=8,
+                         kimg=0.4, snapshot_kimg=0.2, workers=0, log_every=5, G={"channel_base": 64, "channel_max": 16})
+    trainer = Trainer(config, Faces(G), out=tmp_path / "runs", progress=False)
+    result = trainer.run()
+    stats = read_stats(result.run_dir)
+    assert stats[-1]["losses"]["E/latent"] < stats[0]["losses"]["E/latent"]  # it learns
+    assert torch.equal(trainer.nets["G_ema"].w_avg, G.w_avg)  # the generator stayed frozen
+    unit = export_run(result.run_dir, tmp_path / "ckpt" / "faces.safetensors")
+    info = checkpoint.read_info(unit)
+    assert info.roles == ("G_ema", "D", "E")
+    studio = Studio(tmp_path / "ckpt")
+    assert studio.network("faces", "E").space == "w+"
+    from PIL import Image
+
+    from ganstudio.editing.inversion import InversionSettings
+
+    steps = list(studio.invert("faces", Image.new("RGB", (16, 16), (120, 60, 30)), InversionSettings(method=2, space="w+")))
+    assert len(steps) == 1 and steps[0][0].code.shape == (G.num_ws, 8)
