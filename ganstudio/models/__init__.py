@@ -1,3 +1,3 @@
 """Network architectures. Importing this package registers every arch in ARCHS."""
 
-from . import tiny  # noqa: F401
+from . import judge, tiny  # noqa: F401
