@@ -49,7 +49,8 @@ def _eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data", help="real data spec (default: the data set named in the checkpoint header)")
     p.add_argument("--features", default="judge", choices=["judge", "inception"],
                    help="feature space: the SynthFaces judge (default) or Inception-v3 from --inception")
-    p.add_argument("--judge", help="judge checkpoint (default: checkpoints/judge-synthfaces64.safetensors)")
+    p.add_argument("--judge", help="judge checkpoint (default: the judge trained on the same data set among the "
+                   "checkpoint folders, else checkpoints/judge-synthfaces64.safetensors)")
     p.add_argument("--inception", help="Inception-v3 weights (.safetensors or .pth); never downloaded")
     p.add_argument("--n", type=int, default=2000, help="samples, and real images per real set (default 2000)")
     p.add_argument("--seed", type=int, default=0, help="picks the real images and KID subsets")

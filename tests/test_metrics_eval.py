@@ -92,3 +92,16 @@ def test_user_errors_are_one_line(models, judge_path, tmp_path, capsys):
     assert main([*base, "--model", "oracle", "--judge", str(judge_path), "--data", "elsewhere"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "unknown data set 'elsewhere'" in err
+
+
+def test_the_judge_is_found_by_the_data_set_it_was_trained_on(models, judge_path, tmp_path):
+    import shutil
+
+    from ganstudio.metrics.evaluate import DEFAULT_JUDGE, find_judge
+
+    shutil.copy(judge_path, models / "some-judge.safetensors")  # its header says dataset "attrs"
+    assert find_judge("attrs:32?n=500", [models]) == models / "some-judge.safetensors"
+    assert find_judge("ring", [models]) == DEFAULT_JUDGE
+    argv = ["eval", "--model", "oracle", "--checkpoints", str(models), "--out", str(tmp_path / "o"), *FAST]
+    assert main(argv) == 0
+    assert json.loads((tmp_path / "o" / "metrics.json").read_text())["features"]["path"].endswith("some-judge.safetensors")

@@ -1,9 +1,9 @@
 """`ganstudio eval`: measure a generator against real data, honestly.
 
 N samples from the model's generator (G_ema when present; seeds base..base+N-1, so any image
-on the contact sheet can be reproduced in the studio) are compared in a feature space
-(the judge by default) with N real images from the data spec (default: the data set named in
-the checkpoint header). A second, disjoint set of N real images gives the *real-vs-real*
+on the contact sheet can be reproduced in the studio) are compared in a feature space (by
+default the judge trained on the same data set, found by checkpoint header) with N real
+images from the data spec (default: the data set named in the checkpoint header). A second, disjoint set of N real images gives the *real-vs-real*
 baseline, so "FD <= 3x real-vs-real" can be read off directly; FD and KID depend on N, so
 always compare at equal N.
 
@@ -341,7 +341,7 @@ def evaluate(
         result, images = evaluate_points(G, dataset, n, seed, batch_size, dev)
         header["features"] = "raw 2-D points"
     else:
-        path = _extractor_path(features, judge, inception)
+        path = _extractor_path(features, judge, inception, spec, checkpoint_dirs)
         extractor = build_extractor(features, path, dev)
         header["features"] = {"name": features, "path": str(path), "dim": extractor.dim}
         result, images = evaluate_images(G, ckpt, dataset, extractor, n, seed, psi, batch_size, k,
@@ -351,9 +351,9 @@ def evaluate(
     return result
 
 
-def _extractor_path(features: str, judge, inception) -> Path:
+def _extractor_path(features: str, judge, inception, spec: str, checkpoint_dirs: Sequence[str | Path]) -> Path:
     if features == "judge":
-        path = Path(judge) if judge else DEFAULT_JUDGE
+        path = Path(judge) if judge else find_judge(spec, checkpoint_dirs)
         if not path.is_file():
             raise EvalError(f"{path}: no judge checkpoint; train one with `ganstudio judge train --data SPEC "
                             f"--out {path}` or pass --judge PATH")
@@ -366,6 +366,25 @@ def _extractor_path(features: str, judge, inception) -> Path:
     if not path:
         raise EvalError(f"feature extractor '{features}' needs a weights file (--judge or --inception)")
     return Path(path)
+
+
+def _data_name(spec: str) -> str:
+    return spec.split("?", 1)[0].split(":", 1)[0]
+
+
+def find_judge(spec: str, checkpoint_dirs: Sequence[str | Path] = ()) -> Path:
+    """The judge trained on the same kind of data (same data set name; the same spec first),
+    found by header among the checkpoint folders; else the shipped SynthFaces judge."""
+    found = []
+    for folder in [*map(Path, checkpoint_dirs), DEFAULT_CHECKPOINTS]:
+        for path in sorted(folder.rglob("*.safetensors")) if folder.is_dir() else []:
+            try:
+                info = checkpoint.read_info(path)
+            except checkpoint.CheckpointError:
+                continue
+            if info.primary == "judge" and info.dataset and _data_name(info.dataset) == _data_name(spec):
+                found.append((info.dataset != spec, path))
+    return min(found)[1] if found else DEFAULT_JUDGE
 
 
 def write_outputs(out: Path, result: dict, sheet: Image.Image) -> None:
