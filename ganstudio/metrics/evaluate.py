@@ -106,8 +106,9 @@ def generate(G: nn.Module, n: int, batch_size: int, psi: float = 1.0, seed_base:
 
 
 # ----- image evaluation ---------------------------------------------------------------------------
-class _RealPass:
-    """Consumes real batches once: keeps labels, factors and the first images, passes images on."""
+class _Collect:
+    """Passes the images of a batch stream on, keeping what the report needs on the way:
+    labels and factors (from (image, labels[, factors]) items), encoder codes and the first images."""
 
     def __init__(self, batches: Iterable, keep: int, encoder: nn.Module | None = None):
         self.batches, self.keep, self.encoder = batches, keep, encoder
@@ -127,23 +128,12 @@ class _RealPass:
             if self.encoder is not None:
                 self.codes.append(_encode(self.encoder, images))
             if sum(len(s) for s in self.sheet) < self.keep:
-                self.sheet.append(images[: self.keep])
+                self.sheet.append(images[: self.keep].cpu())
             yield images
 
     def cat(self, name: str) -> torch.Tensor | None:
         parts = getattr(self, name)
         return torch.cat(parts) if parts else None
-
-
-class _KeepFirst:
-    def __init__(self, batches: Iterable[torch.Tensor], keep: int):
-        self.batches, self.keep, self.sheet = batches, keep, []
-
-    def __iter__(self) -> Iterator[torch.Tensor]:
-        for images in self.batches:
-            if sum(len(s) for s in self.sheet) < self.keep:
-                self.sheet.append(images[: self.keep].cpu())
-            yield images
 
 
 @torch.inference_mode()
@@ -184,15 +174,14 @@ def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor,
     encoder = ckpt.networks.get("E")
 
     t = time.perf_counter()
-    real_a = _RealPass(_batches(dataset, idx_a, batch_size), SHEET_IMAGES, encoder)
+    real_a = _Collect(_batches(dataset, idx_a, batch_size), SHEET_IMAGES, encoder)
     feat_a, prob_a = extract(extractor, real_a)
-    feat_b, prob_b = extract(extractor, (b[0] if isinstance(b, (list, tuple)) else b
-                                         for b in _batches(dataset, idx_b, batch_size)))
+    feat_b, _ = extract(extractor, _Collect(_batches(dataset, idx_b, batch_size), keep=0))
     timings["real_features"] = time.perf_counter() - t
 
     t = time.perf_counter()
     samples = generate(G, n, batch_size, psi, labels=real_a.cat("labels"), device=device)
-    fake = _KeepFirst((images.clamp(-1, 1) for images in samples), SHEET_IMAGES)  # as a saved image would be
+    fake = _Collect((images.clamp(-1, 1) for images in samples), SHEET_IMAGES)  # as a saved image would be
     feat_f, prob_f = extract(extractor, fake)
     timings["sample_features"] = time.perf_counter() - t
 
