@@ -15,30 +15,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Callable, Sequence
 
-import numpy as np
+import torch
 
-from ._arrays import as_float64
+from ._arrays import as_tensor
 
-Kernel = Callable[[np.ndarray, np.ndarray], np.ndarray]
-_BLOCK_ELEMENTS = 2**23  # about 64 MB of float64 per kernel block
+Kernel = Callable[[torch.Tensor, torch.Tensor], torch.Tensor]
+_BLOCK_ELEMENTS = 2**21  # 16 MB of float64 per kernel (and per bandwidth) in a block
 
 
-def kernel_sum(x: np.ndarray, y: np.ndarray, kernel: Kernel, exclude_diagonal: bool = False,
-               block_rows: int | None = None) -> np.ndarray:
-    """Σ_{i,j} k(x_i, y_j) (leaving out i == j when x is y and `exclude_diagonal`)."""
+def kernel_sum(x: torch.Tensor, y: torch.Tensor, kernel: Kernel, exclude_diagonal: bool = False,
+               block_rows: int | None = None) -> torch.Tensor:
+    """Σ_{i,j} k(x_i, y_j) in float64 (leaving out i == j when x is y and `exclude_diagonal`)."""
     rows = block_rows or max(1, _BLOCK_ELEMENTS // max(1, len(y)))
-    total = None
+    total = torch.zeros((), dtype=torch.float64)
     for start in range(0, len(x), rows):
         block = kernel(x[start:start + rows], y)
-        part = block.sum(axis=(-2, -1), dtype=np.float64)
+        part = block.sum(dim=(-2, -1), dtype=torch.float64)
         if exclude_diagonal:
-            part = part - np.diagonal(block[..., :, start:start + rows], axis1=-2, axis2=-1).sum(-1, dtype=np.float64)
-        total = part if total is None else total + part
+            diagonal = torch.diagonal(block[..., :, start:start + rows], dim1=-2, dim2=-1)
+            part = part - diagonal.sum(-1, dtype=torch.float64)
+        total = total + part
     return total
 
 
-def mmd2_unbiased(x: np.ndarray, y: np.ndarray, kernel: Kernel, block_rows: int | None = None) -> np.ndarray:
-    """The unbiased MMD² estimate (one value per leading kernel axis)."""
+def mmd2_unbiased(x: torch.Tensor, y: torch.Tensor, kernel: Kernel, block_rows: int | None = None) -> torch.Tensor:
+    """The unbiased MMD² estimate (one value per leading kernel axis), float64."""
     m, n = len(x), len(y)
     if m < 2 or n < 2:
         raise ValueError(f"the unbiased MMD needs at least 2 points in each set, got {m} and {n}")
@@ -49,23 +50,21 @@ def mmd2_unbiased(x: np.ndarray, y: np.ndarray, kernel: Kernel, block_rows: int 
 
 
 def gaussian_kernel(bandwidths: Sequence[float]) -> Kernel:
-    """k(x, y) = exp(-|x - y|² / (2σ²)) for each σ, stacked on a leading axis."""
-    inv = np.asarray([1.0 / (2.0 * s * s) for s in bandwidths], dtype=np.float64)[:, None, None]
+    """k(x, y) = exp(-|x - y|² / (2σ²)) for each σ, stacked on a leading axis (float64)."""
+    inv = torch.tensor([1.0 / (2.0 * s * s) for s in bandwidths], dtype=torch.float64)[:, None, None]
 
-    def kernel(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-        sq = (a * a).sum(1)[:, None] + (b * b).sum(1)[None, :] - 2.0 * (a @ b.T)
-        return np.exp(-np.clip(sq, 0.0, None)[None] * inv)
+    def kernel(a: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+        sq = torch.cdist(a, b, compute_mode="donot_use_mm_for_euclid_dist").square()
+        return torch.exp(-sq[None] * inv)
 
     return kernel
 
 
-def median_distance(x: np.ndarray, max_points: int = 1000, seed: int = 0) -> float:
+def median_distance(x: torch.Tensor, max_points: int = 1000, seed: int = 0) -> float:
     """Median pairwise Euclidean distance (on at most `max_points` points, seeded)."""
     if len(x) > max_points:
-        x = x[np.random.default_rng(seed).choice(len(x), max_points, replace=False)]
-    sq = (x * x).sum(1)[:, None] + (x * x).sum(1)[None, :] - 2.0 * (x @ x.T)
-    upper = np.sqrt(np.clip(sq[np.triu_indices(len(x), k=1)], 0.0, None))
-    return float(np.median(upper))
+        x = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(seed))[:max_points]]
+    return float(torch.pdist(x).median())
 
 
 @dataclass(frozen=True)
@@ -88,7 +87,7 @@ def gaussian_mmd(reference, other, bandwidths: Sequence[float] | None = None) ->
     Without `bandwidths`, σ = median pairwise distance of the *reference* set times
     0.25, 0.5, 1, 2, 4, so the kernel does not move with the model being measured.
     """
-    x, y = as_float64(reference, "reference"), as_float64(other, "other")
+    x, y = as_tensor(reference, "reference", torch.float64), as_tensor(other, "other", torch.float64)
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"feature dimensions differ: {x.shape[1]} vs {y.shape[1]}")
     if bandwidths is None:
@@ -100,4 +99,4 @@ def gaussian_mmd(reference, other, bandwidths: Sequence[float] | None = None) ->
     if not bandwidths or min(bandwidths) <= 0:
         raise ValueError(f"bandwidths must be positive, got {bandwidths}")
     values = mmd2_unbiased(x, y, gaussian_kernel(bandwidths))
-    return MMDResult(float(values.sum()), {s: float(v) for s, v in zip(bandwidths, values)})
+    return MMDResult(float(values.sum()), {s: float(v) for s, v in zip(bandwidths, values.tolist())})
