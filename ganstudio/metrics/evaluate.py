@@ -168,7 +168,7 @@ def _label_section(extractor: Extractor, fake_p, real_p, real_labels, data_names
 
 
 def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor, n: int, seed: int, psi: float,
-                    batch_size: int, k: int, kid_subsets: int, kid_subset_size: int, device) -> tuple[dict, list]:
+                    batch_size: int, k: int, kid_subsets: int, kid_subset_size: int, device) -> tuple[dict, Image.Image]:
     timings: dict[str, float] = {}
     idx_a, idx_b, n = split_real(len(dataset), n, seed)
     encoder = ckpt.networks.get("E")
@@ -213,7 +213,7 @@ def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor,
     result["seconds"] = {key: round(v, 2) for key, v in timings.items()}
     fakes = torch.cat(fake.sheet)[:SHEET_IMAGES]
     reals = torch.cat(real_a.sheet)[:SHEET_IMAGES]
-    return result, [contact_sheet(fakes, reals)]
+    return result, contact_sheet(fakes, reals)
 
 
 def _goals(result: dict) -> dict:
@@ -246,7 +246,7 @@ def _points(dataset: Dataset, indices: list[int]) -> torch.Tensor:
     return torch.stack([dataset[i].float().flatten() for i in indices])
 
 
-def evaluate_points(G, dataset: Dataset, n: int, seed: int, batch_size: int, device) -> tuple[dict, list]:
+def evaluate_points(G, dataset: Dataset, n: int, seed: int, batch_size: int, device) -> tuple[dict, Image.Image]:
     idx_a, idx_b, n = split_real(len(dataset), n, seed)
     real_a, real_b = _points(dataset, idx_a), _points(dataset, idx_b)
     fake = torch.cat([b.flatten(1).cpu() for b in generate(G, n, batch_size, 1.0, device=device)])
@@ -264,7 +264,7 @@ def evaluate_points(G, dataset: Dataset, n: int, seed: int, batch_size: int, dev
         centers = np.asarray(centers, dtype=np.float64)
         result["modes"] = {"samples": mode_stats(fake, centers, float(std)).to_json(),
                            "real": mode_stats(real_a, centers, float(std)).to_json()}
-    return result, [scatter_plot(real_a.numpy(), fake.numpy(), centers)]
+    return result, scatter_plot(real_a.numpy(), fake.numpy(), centers)
 
 
 def scatter_plot(real: np.ndarray, fake: np.ndarray, centers=None, size: int = 512) -> Image.Image:
@@ -327,16 +327,16 @@ def evaluate(
     header = {"model": model, "checkpoint": str(ckpt.info.path), "arch": ckpt.info.arch, "data": spec,
               "seed": seed, "psi": psi, "command": command}
     if _is_points(dataset):
-        result, images = evaluate_points(G, dataset, n, seed, batch_size, dev)
+        result, sheet = evaluate_points(G, dataset, n, seed, batch_size, dev)
         header["features"] = "raw 2-D points"
     else:
         path = _extractor_path(features, judge, inception, spec, checkpoint_dirs)
         extractor = build_extractor(features, path, dev)
         header["features"] = {"name": features, "path": str(path), "dim": extractor.dim}
-        result, images = evaluate_images(G, ckpt, dataset, extractor, n, seed, psi, batch_size, k,
+        result, sheet = evaluate_images(G, ckpt, dataset, extractor, n, seed, psi, batch_size, k,
                                          kid_subsets, kid_subset_size, dev)
     result = {**header, **result, "total_seconds": round(time.perf_counter() - start, 1)}
-    write_outputs(Path(out), result, images[0])
+    write_outputs(Path(out), result, sheet)
     return result
 
 
