@@ -78,19 +78,32 @@ def ring_centres(k: int = 8, radius: float = 2.0) -> torch.Tensor:
 
 
 class Points(Dataset):
-    """A ring of 8 Gaussians, exposing `centers` and `std` as 2-D toy data sets do."""
+    """A ring of 8 Gaussians exposing its mixture `centres` and `std`."""
 
     def __init__(self, n: int = 600, seed: int = 0, std: float = 0.05):
-        self.centers = ring_centres()
+        self.centres = ring_centres()
         gen = torch.Generator().manual_seed(seed)
         self.std = std
-        self.points = self.centers[torch.randint(0, 8, (n,), generator=gen)] + torch.randn(n, 2, generator=gen) * std
+        self.points = self.centres[torch.randint(0, 8, (n,), generator=gen)] + torch.randn(n, 2, generator=gen) * std
 
     def __len__(self) -> int:
         return len(self.points)
 
     def __getitem__(self, i: int) -> torch.Tensor:
         return self.points[i]
+
+
+class StructuredPoints(Points):
+    """The same ring, judging quality by its own structure (as ganstudio.data's toy sets do);
+    here a point is high quality only within ONE std, so its verdicts are recognisable."""
+
+    num_modes = 8
+
+    def nearest_mode(self, points: torch.Tensor) -> torch.Tensor:
+        return torch.cdist(points, self.centres).argmin(1)
+
+    def high_quality(self, points: torch.Tensor) -> torch.Tensor:
+        return torch.cdist(points, self.centres).min(1).values <= self.std
 
 
 # ----- generators that sample the data distributions exactly, so eval's numbers are predictable ----

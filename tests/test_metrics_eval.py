@@ -8,7 +8,7 @@ from ganstudio.cli import main
 from ganstudio.metrics.judge import save_judge, train_judge
 from tests._metrics_data import (  # noqa: F401  (one_thread is an autouse fixture)
     ATTRIBUTES, AttributeImages, OracleConfig, OracleGenerator, Points, ProbeConfig, ProbeEncoder,
-    install_fake_data, one_thread,
+    StructuredPoints, install_fake_data, one_thread,
 )
 
 FAST = ["--n", "200", "--kid-subsets", "10", "--kid-subset-size", "100", "--batch-size", "50", "--device", "cpu"]
@@ -24,7 +24,8 @@ def judge_path(tmp_path_factory, one_thread):
 
 @pytest.fixture
 def models(tmp_path, monkeypatch):
-    install_fake_data(monkeypatch, attrs=lambda: AttributeImages(500), ring=lambda: Points(500))
+    install_fake_data(monkeypatch, attrs=lambda: AttributeImages(500), ring=lambda: Points(500),
+                      structured=lambda: StructuredPoints(500))
     folder = tmp_path / "checkpoints"
     checkpoint.save(folder / "oracle.safetensors",
                     {"G_ema": OracleGenerator(OracleConfig()), "E": ProbeEncoder(ProbeConfig())}, dataset="attrs:32")
@@ -79,6 +80,9 @@ def test_two_d_models_get_mode_coverage(models, judge_path, tmp_path):
     assert bad["modes"]["samples"]["covered"] == 1 and bad["mmd"]["samples_vs_real"]["mmd2"] > 0.1
     assert "modes covered" in (out / "report.md").read_text()
     assert Image.open(out / "contact_sheet.png").size == (512, 512)
+    # a data set that knows its structure is asked (here: quality within 1 std, about 39 % of points)
+    own, _ = _eval(models, judge_path, tmp_path, "ring", "--data", "structured")
+    assert own["modes"]["samples"]["covered"] == 8 and 0.25 < own["modes"]["real"]["hq_rate"] < 0.55
 
 
 def test_user_errors_are_one_line(models, judge_path, tmp_path, capsys):

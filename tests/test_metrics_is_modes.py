@@ -1,7 +1,7 @@
 import numpy as np
 import pytest
 
-from ganstudio.metrics import inception_score, mode_stats
+from ganstudio.metrics import inception_score, mode_counts, mode_stats
 
 
 def test_inception_score_uniform_is_one_and_confident_varied_is_the_class_count():
@@ -55,3 +55,11 @@ def test_a_perfect_sampler_covers_every_mode():
     samples = centres[rng.integers(0, 8, 2500)] + rng.normal(size=(2500, 2)) * std
     stats = mode_stats(samples, centres, std)
     assert stats.covered == 8 and stats.hq_rate > 0.98 and stats.kl_modes < 0.01
+
+
+def test_mode_counts_take_a_data_sets_own_assignment():
+    nearest, hq = np.array([0, 0, 1, 1, 1, 2]), np.array([True, True, True, False, True, False])
+    stats = mode_counts(nearest, hq, modes=4, min_count=2)
+    assert stats.counts == (2, 2, 0, 0) and stats.covered == 2 and stats.hq_rate == pytest.approx(4 / 6)
+    with pytest.raises(ValueError, match="mode indices must lie in 0..1"):
+        mode_counts(nearest, hq, modes=2)

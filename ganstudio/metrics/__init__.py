@@ -7,11 +7,11 @@ from .frechet import GaussianStats, feature_stats, frechet_distance, frechet_dis
 from .inception_score import ISResult, inception_score
 from .kid import KIDResult, kid
 from .mmd import MMDResult, gaussian_mmd, mmd2_unbiased
-from .modes import ModeStats, mode_stats
+from .modes import ModeStats, mode_counts, mode_stats
 from .prdc import PRDCResult, prdc
 
 __all__ = [
     "DCIResult", "GaussianStats", "ISResult", "KIDResult", "MIGResult", "MMDResult", "ModeStats", "PRDCResult",
     "dci", "feature_stats", "frechet_distance", "frechet_distance_from_stats", "gaussian_mmd", "inception_score",
-    "kid", "mig", "mmd2_unbiased", "mode_stats", "prdc",
+    "kid", "mig", "mmd2_unbiased", "mode_counts", "mode_stats", "prdc",
 ]

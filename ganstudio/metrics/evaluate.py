@@ -12,7 +12,8 @@ attribute frequencies of samples vs real (judge), the Inception Score where the 
 gives class probabilities, DCI and MIG of the encoder's codes against ground-truth factors
 when the checkpoint has an encoder `E` and the data set returns factors. For 2-D toy data
 (items are points) it reports Fréchet distance and Gaussian MMD on the points and, when the
-data set exposes its mixture `centers` [K, 2] and `std`, mode coverage and HQ rate.
+data set knows its structure (`nearest_mode`/`high_quality`/`num_modes`, or mixture
+`centres` [K, 2] and `std`), mode coverage and the high-quality rate.
 
 Writes `metrics.json`, `report.md` and `contact_sheet.png` into the output folder.
 """
@@ -42,7 +43,7 @@ from .frechet import frechet_distance
 from .inception_score import inception_score
 from .kid import kid
 from .mmd import gaussian_mmd
-from .modes import mode_stats
+from .modes import mode_counts, mode_stats
 from .prdc import prdc
 
 DEFAULT_JUDGE = DEFAULT_CHECKPOINTS / "judge-synthfaces64.safetensors"
@@ -205,6 +206,7 @@ def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor,
     codes, factors = real_a.cat("codes"), real_a.cat("factors")
     if codes is not None and factors is not None:
         result["disentanglement"] = {"codes": "E(real images), w+ averaged over layers",
+                                     "factors": list(getattr(dataset, "factor_names", []) or []),
                                      "dci": dci(codes, factors, seed=seed).to_json()}
         if codes.shape[1] >= 2:
             result["disentanglement"]["mig"] = mig(codes, factors).to_json()
@@ -259,17 +261,26 @@ def evaluate_points(G, dataset: Dataset, n: int, seed: int, batch_size: int, dev
         "mmd": {"samples_vs_real": gaussian_mmd(real_a, fake).to_json(),
                 "real_vs_real": gaussian_mmd(real_a, real_b).to_json()},
     }
-    centers, std = getattr(dataset, "centers", None), getattr(dataset, "std", None)
-    if centers is not None and std is not None:
-        centers = np.asarray(centers, dtype=np.float64)
-        result["modes"] = {"samples": mode_stats(fake, centers, float(std)).to_json(),
-                           "real": mode_stats(real_a, centers, float(std)).to_json()}
-    return result, scatter_plot(real_a.numpy(), fake.numpy(), centers)
+    modes = _mode_counter(dataset)
+    if modes is not None:
+        result["modes"] = {"samples": modes(fake).to_json(), "real": modes(real_a).to_json()}
+    return result, scatter_plot(real_a.numpy(), fake.numpy(), getattr(dataset, "centres", None))
 
 
-def scatter_plot(real: np.ndarray, fake: np.ndarray, centers=None, size: int = 512) -> Image.Image:
+def _mode_counter(dataset: Dataset):
+    """Mode statistics from the data set's own structure (`nearest_mode`, `high_quality`,
+    `num_modes`) when it has one, else from its mixture `centres` and `std`; None otherwise."""
+    if callable(getattr(dataset, "high_quality", None)) and getattr(dataset, "num_modes", 0):
+        return lambda points: mode_counts(dataset.nearest_mode(points), dataset.high_quality(points), dataset.num_modes)
+    centres, std = getattr(dataset, "centres", None), getattr(dataset, "std", None)
+    if centres is not None and std:
+        return lambda points: mode_stats(points, centres, float(std))
+    return None
+
+
+def scatter_plot(real: np.ndarray, fake: np.ndarray, centres=None, size: int = 512) -> Image.Image:
     """Real points grey, samples red, mixture centres blue, on one square canvas."""
-    everything = np.concatenate([real, fake] + ([np.asarray(centers)] if centers is not None else []))
+    everything = np.concatenate([real, fake] + ([np.asarray(centres)] if centres is not None else []))
     lo, hi = np.percentile(everything, 0.5, axis=0), np.percentile(everything, 99.5, axis=0)
     span = float(max(hi - lo)) * 1.1 or 1.0
     mid = (lo + hi) / 2
@@ -282,8 +293,8 @@ def scatter_plot(real: np.ndarray, fake: np.ndarray, centers=None, size: int = 5
     for points, colour in ((real, (150, 150, 150)), (fake, (220, 30, 30))):
         for x, y in px(points[:, :2]):
             draw.ellipse((x - 1.5, size - y - 1.5, x + 1.5, size - y + 1.5), fill=colour)
-    if centers is not None:
-        for x, y in px(np.asarray(centers)[:, :2]):
+    if centres is not None:
+        for x, y in px(np.asarray(centres)[:, :2]):
             draw.line((x - 5, size - y, x + 5, size - y), fill=(30, 60, 220), width=2)
             draw.line((x, size - y - 5, x, size - y + 5), fill=(30, 60, 220), width=2)
     return image
