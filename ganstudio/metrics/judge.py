@@ -92,7 +92,7 @@ def train_judge(
     seed: int = 0,
     resolution: int | None = None,
     feature_dim: int = 128,
-    channels: Sequence[int] = (32, 64, 128, 128),
+    channels: Sequence[int] = (16, 32, 64, 128),
     device: str | torch.device = "cpu",
     workers: int = 0,
     log: Callable[[str], None] | None = None,

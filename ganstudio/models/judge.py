@@ -32,7 +32,7 @@ class JudgeConfig:
     num_labels: int = 1
     label_kind: str = "attributes"
     resolution: int = 64
-    channels: tuple[int, ...] = (32, 64, 128, 128)
+    channels: tuple[int, ...] = (16, 32, 64, 128)
     feature_dim: int = 128
 
 
