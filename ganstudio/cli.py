@@ -42,18 +42,15 @@ def _serve_run(args: argparse.Namespace) -> int:
     return serve(args)
 
 
-def _editing(name: str):
-    """Configure/run functions of the editing commands, imported only when used."""
+def _lazy(module: str, name: str):
+    """Configure/run functions of a command that lives in `ganstudio.<module>`, imported only when used."""
+    from importlib import import_module
 
     def configure(p: argparse.ArgumentParser) -> None:
-        from . import cli_edit
-
-        getattr(cli_edit, f"{name}_args")(p)
+        getattr(import_module(f".{module}", __package__), f"{name}_args")(p)
 
     def run(args: argparse.Namespace) -> int:
-        from . import cli_edit
-
-        return getattr(cli_edit, f"{name}_run")(args)
+        return getattr(import_module(f".{module}", __package__), f"{name}_run")(args)
 
     return configure, run
 
@@ -217,13 +214,16 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "info": ("print a checkpoint's header as JSON", _info_args, _info_run),
     "translate": ("translate an image with a CycleGAN or StarGAN model", _translate_args, _translate_run),
     "serve": ("start the studio (same as `python launch.py`)", _serve_args, _serve_run),
-    "edit": ("render a seed or recipe with attribute edits to a PNG", *_editing("edit")),
-    "invert": ("find the latent code of a photo (methods 1-3) and write result, code and recipe", *_editing("invert")),
-    "directions": ("compute attribute / unsupervised direction sets for a model", *_editing("directions")),
+    "edit": ("render a seed or recipe with attribute edits to a PNG", *_lazy("cli_edit", "edit")),
+    "invert": ("find the latent code of a photo (methods 1-3) and write result, code and recipe", *_lazy("cli_edit", "invert")),
+    "directions": ("compute attribute / unsupervised direction sets for a model", *_lazy("cli_edit", "directions")),
     "data": ("write a data set to disk: ganstudio data synthfaces --n N --out DIR", _data_args, _data_run),
     "train": ("train a model; writes a numbered run folder (see docs/training.md)", _train_args, _train_run),
     "export": ("write a run's latest snapshot as a studio checkpoint", _export_args, _export_run),
     "import": ("convert a community checkpoint into a ganstudio checkpoint", _import_args, _import_run),
+    "eval": ("measure a generator against real data (FD, KID, precision/recall, attributes)",
+             *_lazy("cli_metrics", "eval")),
+    "judge": ("train or check the judge, the attribute classifier used by eval", *_lazy("cli_metrics", "judge")),
 }
 
 

@@ -4,4 +4,4 @@ Generators: `stylegan`, `dcgan`, `tiny`. Discriminators: `stylegan_d` (residual,
 `dcgan_d`. A generator arch's usual discriminator is the same name with `_d`.
 """
 
-from . import dcgan, discriminator, encoder, stylegan, tiny, translation  # noqa: F401
+from . import dcgan, discriminator, encoder, judge, stylegan, tiny, translation  # noqa: F401

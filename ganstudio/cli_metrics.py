@@ -1,0 +1,118 @@
+"""`ganstudio eval` and `ganstudio judge`: measuring generators against real data."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import json
+import shlex
+
+from .cli import CliError
+
+
+def eval_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--model", required=True, help="a checkpoint file, or a model name under the checkpoint folders")
+    p.add_argument("--data", help="real data spec (default: the data set named in the checkpoint header)")
+    p.add_argument("--features", default="judge", choices=["judge", "inception"],
+                   help="feature space: the SynthFaces judge (default) or Inception-v3 from --inception")
+    p.add_argument("--judge", help="judge checkpoint (default: the judge trained on the same data set among the "
+                   "checkpoint folders, else checkpoints/judge-synthfaces64.safetensors)")
+    p.add_argument("--inception", help="Inception-v3 weights (.safetensors or .pth); never downloaded")
+    p.add_argument("--n", type=int, default=2000, help="samples, and real images per real set (default 2000)")
+    p.add_argument("--seed", type=int, default=0, help="picks the real images and KID subsets")
+    p.add_argument("--psi", type=float, default=1.0, help="truncation of the samples (default 1: none)")
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--k", type=int, default=5, help="neighbours for precision/recall/density/coverage")
+    p.add_argument("--kid-subsets", type=int, default=100)
+    p.add_argument("--kid-subset-size", type=int, default=1000)
+    p.add_argument("--checkpoints", action="append", default=[], help="folder of models (repeatable)")
+    p.add_argument("--device", default="auto")
+    p.add_argument("--out", required=True, help="folder for metrics.json, report.md and contact_sheet.png")
+
+
+def eval_run(args: argparse.Namespace) -> int:
+    from .metrics.evaluate import evaluate
+
+    with _user_errors():
+        result = evaluate(
+            args.model, args.out, data=args.data, features=args.features, judge=args.judge,
+            inception=args.inception, n=args.n, seed=args.seed, psi=args.psi, batch_size=args.batch_size,
+            k=args.k, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size, device=args.device,
+            checkpoint_dirs=args.checkpoints, command=_command_line(args, "eval"),
+        )
+    fd = result["fd"]
+    print(f"FD {fd['samples_vs_real']:.4g} (real vs real {fd['real_vs_real']:.4g}); wrote {args.out}/report.md")
+    return 0
+
+
+def judge_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="judge_action", metavar="ACTION", required=True)
+    train = sub.add_parser("train", help="train the judge on real labelled images")
+    train.add_argument("--data", required=True, help="labelled data spec, e.g. synthfaces:64?n=20000")
+    train.add_argument("--out", required=True, help="checkpoint to write, e.g. checkpoints/judge-synthfaces64.safetensors")
+    train.add_argument("--steps", type=int, default=3000)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--lr", type=float, default=2e-3)
+    train.add_argument("--heldout", type=int, default=1000, help="images kept out of training to measure accuracy")
+    train.add_argument("--seed", type=int, default=0)
+    train.add_argument("--resolution", type=int, help="judge input size (default: the data's, if a multiple of 16)")
+    train.add_argument("--feature-dim", type=int, default=128)
+    train.add_argument("--workers", type=int, default=0, help="data loader processes")
+    train.add_argument("--device", default="auto")
+    check = sub.add_parser("eval", help="accuracy of a trained judge on labelled images")
+    check.add_argument("--judge", required=True, help="judge checkpoint")
+    check.add_argument("--data", required=True, help="labelled data spec (use a different seed than training)")
+    check.add_argument("--n", type=int, default=1000, help="images to check (default 1000)")
+    check.add_argument("--device", default="auto")
+
+
+def judge_run(args: argparse.Namespace) -> int:
+    from .data import open_dataset
+    from .metrics import judge
+    from .studio import resolve_device
+
+    device = resolve_device(args.device)
+    with _user_errors():
+        dataset = open_dataset(args.data)
+        if args.judge_action == "train":
+            model, report = judge.train_judge(
+                dataset, steps=args.steps, batch_size=args.batch_size, lr=args.lr, heldout=args.heldout,
+                seed=args.seed, resolution=args.resolution, feature_dim=args.feature_dim, device=device,
+                workers=args.workers, log=print,
+            )
+            judge.save_judge(args.out, model, report, args.data, _command_line(args, "judge train"), args.seed)
+            print(f"{report.summary()}; wrote {args.out}")
+        else:
+            from torch.utils.data import Subset
+
+            model, names = judge.load_judge(args.judge, device)
+            if list(getattr(dataset, "label_names", [])) != names:
+                raise CliError(f"{args.judge}: judges labels {names}, the data set has {list(dataset.label_names)}")
+            report = judge.judge_accuracy(model, Subset(dataset, range(min(args.n, len(dataset)))), names,
+                                          device=device)
+            print(json.dumps(report.to_json(), indent=2))
+    return 0
+
+
+def _command_line(args: argparse.Namespace, command: str) -> str:
+    """The command with every option spelled out, so a result records exactly how it was made."""
+    skip = {"command", "run", "judge_action"}
+    parts = ["ganstudio", *command.split()]
+    for key, value in vars(args).items():
+        if key in skip or value is None or value == [] or value is False:
+            continue
+        flag = "--" + key.replace("_", "-")
+        for item in value if isinstance(value, list) else [value]:
+            parts += [flag] if item is True else [flag, str(item)]
+    return shlex.join(parts)
+
+
+@contextlib.contextmanager
+def _user_errors():
+    """Unknown registry names (a KeyError) become one-line CLI errors like every UserError."""
+    from .registry import RegistryError
+
+    try:
+        yield
+    except RegistryError as exc:
+        raise CliError(str(exc.args[0] if exc.args else exc)) from None

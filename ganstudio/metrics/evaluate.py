@@ -1,0 +1,458 @@
+"""`ganstudio eval`: measure a generator against real data, honestly.
+
+N samples from the model's generator (G_ema when present; seeds base..base+N-1, so any image
+on the contact sheet can be reproduced in the studio) are compared in a feature space (by
+default the judge trained on the same data set, found by checkpoint header) with N real
+images from the data spec (default: the data set named in the checkpoint header). A second, disjoint set of N real images gives the *real-vs-real*
+baseline, so "FD <= 3x real-vs-real" can be read off directly; FD and KID depend on N, so
+always compare at equal N.
+
+Reported: Fréchet distance, KID, precision/recall/density/coverage (samples and baseline),
+attribute frequencies of samples vs real (judge), the Inception Score where the extractor
+gives class probabilities, DCI and MIG of the encoder's codes against ground-truth factors
+when the checkpoint has an encoder `E` and the data set returns factors. For 2-D toy data
+(items are points) it reports Fréchet distance and Gaussian MMD on the points and, when the
+data set knows its structure (`nearest_mode`/`high_quality`/`num_modes`, or mixture
+`centres` [K, 2] and `std`), mode coverage and the high-quality rate.
+
+Writes `metrics.json`, `report.md` and `contact_sheet.png` into the output folder.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any, Iterable, Iterator, Sequence
+
+import numpy as np
+import torch
+import torch.nn.functional as F
+from PIL import Image, ImageDraw
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from .. import checkpoint
+from ..errors import UserError
+from ..checkpoint import Checkpoint
+from ..imaging import make_grid, png_bytes, to_pils
+from ..latents import z_from_seeds
+from ..studio import DEFAULT_CHECKPOINTS, GENERATOR_ROLES, Studio, resolve_device
+from .disentanglement import dci, mig
+from .features import Extractor, build_extractor, extract
+from .frechet import frechet_distance
+from .inception_score import inception_score
+from .kid import kid
+from .mmd import gaussian_mmd
+from .modes import mode_counts, mode_stats
+from .prdc import prdc
+
+DEFAULT_JUDGE = DEFAULT_CHECKPOINTS / "judge-synthfaces64.safetensors"
+SHEET_IMAGES = 32
+SEED_BASE = 1_000_000  # sample seeds start here, away from the small seeds people browse
+GOALS = {"fd_ratio_max": 3.0, "precision_min": 0.75, "recall_min": 0.6, "attribute_diff_max": 0.05}
+
+
+class EvalError(UserError):
+    """An evaluation that cannot run as asked; the message says what to change."""
+
+
+# ----- inputs -------------------------------------------------------------------------------------
+def load_model(model: str, checkpoint_dirs: Sequence[str | Path] = (), device: str = "cpu") -> Checkpoint:
+    """A checkpoint by file path, or by its studio name under the checkpoint folders."""
+    path = Path(model)
+    if path.suffix == ".safetensors" and path.is_file():
+        return checkpoint.load(path, device=device)
+    return Studio(list(checkpoint_dirs) or [DEFAULT_CHECKPOINTS], device=device).load(model)
+
+
+def generator_of(ckpt: Checkpoint) -> nn.Module:
+    for role in GENERATOR_ROLES:
+        if role in ckpt.networks:
+            return ckpt.networks[role].eval()
+    raise EvalError(f"{ckpt.info.path}: holds no generator (roles: {', '.join(ckpt.networks)})")
+
+
+def open_data(spec: str) -> Dataset:
+    from ..data import open_dataset
+
+    return open_dataset(spec)
+
+
+def split_real(length: int, n: int, seed: int) -> tuple[list[int], list[int], int]:
+    """Two disjoint seeded index sets of equal size (n, or half the data set if it is smaller)."""
+    size = min(n, length // 2)
+    if size < 2:
+        raise EvalError(f"the data set has {length} items; evaluation needs at least 4")
+    order = torch.randperm(length, generator=torch.Generator().manual_seed(seed)).tolist()
+    return order[:size], order[size:2 * size], size
+
+
+def _batches(dataset: Dataset, indices: list[int], batch_size: int) -> Iterator:
+    yield from DataLoader(Subset(dataset, indices), batch_size=batch_size, shuffle=False)
+
+
+@torch.inference_mode()
+def generate(G: nn.Module, n: int, batch_size: int, psi: float = 1.0, seed_base: int = SEED_BASE,
+             labels: torch.Tensor | None = None, device: torch.device | str = "cpu") -> Iterator[torch.Tensor]:
+    """Batches of samples for seeds seed_base..seed_base+n-1 (conditioned on `labels` rows if given)."""
+    c_dim = int(getattr(G, "c_dim", 0) or 0)
+    if c_dim and (labels is None or labels.shape[1] != c_dim):
+        have = "no labels" if labels is None else f"labels of size {labels.shape[1]}"
+        raise EvalError(f"the generator is conditional (c_dim={c_dim}) but the data set gives {have}")
+    for start in range(0, n, batch_size):
+        seeds = list(range(seed_base + start, seed_base + min(n, start + batch_size)))
+        z = z_from_seeds(seeds, G.z_dim).to(device)
+        extra = {"c": labels[[i % len(labels) for i in range(start, start + len(seeds))]].to(device)} if c_dim else {}
+        yield G.synthesis(G.mapping(z, psi=psi, **extra), noise_mode="const").float()
+
+
+# ----- image evaluation ---------------------------------------------------------------------------
+class _Collect:
+    """Passes the images of a batch stream on, keeping what the report needs on the way:
+    labels and factors (from (image, labels[, factors]) items), encoder codes and the first images."""
+
+    def __init__(self, batches: Iterable, keep: int, encoder: nn.Module | None = None):
+        self.batches, self.keep, self.encoder = batches, keep, encoder
+        self.labels: list[torch.Tensor] = []
+        self.factors: list[torch.Tensor] = []
+        self.codes: list[torch.Tensor] = []
+        self.sheet: list[torch.Tensor] = []
+
+    def __iter__(self) -> Iterator[torch.Tensor]:
+        for batch in self.batches:
+            images = batch[0] if isinstance(batch, (list, tuple)) else batch
+            if isinstance(batch, (list, tuple)) and len(batch) > 1:
+                self.labels.append(batch[1].float())
+                if len(batch) > 2:
+                    self.factors.append(batch[2].float())
+            images = images.float()
+            if self.encoder is not None:
+                self.codes.append(_encode(self.encoder, images))
+            if sum(len(s) for s in self.sheet) < self.keep:
+                self.sheet.append(images[: self.keep].cpu())
+            yield images
+
+    def cat(self, name: str) -> torch.Tensor | None:
+        parts = getattr(self, name)
+        return torch.cat(parts) if parts else None
+
+
+@torch.inference_mode()
+def _encode(E: nn.Module, images: torch.Tensor) -> torch.Tensor:
+    res = getattr(E, "resolution", None)
+    device = next(E.parameters()).device
+    if res and images.shape[-1] != res:
+        images = F.interpolate(images, size=(res, res), mode="bilinear", align_corners=False, antialias=True)
+    codes = E(images.to(device)).float().cpu()
+    return codes.mean(1) if codes.dim() == 3 else codes.flatten(1)  # w+ codes: mean over layers
+
+
+def _frequencies(probs: torch.Tensor, kind: str) -> np.ndarray:
+    if kind == "attributes":
+        return (probs > 0.5).float().mean(0).numpy()
+    return np.bincount(probs.argmax(1).numpy(), minlength=probs.shape[1]) / len(probs)
+
+
+def _label_section(extractor: Extractor, fake_p, real_p, real_labels, data_names) -> dict | None:
+    if fake_p is None or extractor.label_kind not in ("attributes", "class") or not extractor.label_names:
+        return None
+    names = list(extractor.label_names)
+    samples, real = _frequencies(fake_p, extractor.label_kind), _frequencies(real_p, extractor.label_kind)
+    section = {
+        "kind": extractor.label_kind, "names": names,
+        "samples": samples.round(4).tolist(), "real_judged": real.round(4).tolist(),
+        "diff": (samples - real).round(4).tolist(), "max_abs_diff": float(np.abs(samples - real).max()),
+    }
+    if real_labels is not None and list(data_names) == names:
+        section["real_labels"] = _frequencies(real_labels, extractor.label_kind).round(4).tolist()
+    return section
+
+
+def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor, n: int, seed: int, psi: float,
+                    batch_size: int, k: int, kid_subsets: int, kid_subset_size: int, device) -> tuple[dict, Image.Image]:
+    timings: dict[str, float] = {}
+    idx_a, idx_b, n = split_real(len(dataset), n, seed)
+    encoder = ckpt.networks.get("E")
+
+    t = time.perf_counter()
+    real_a = _Collect(_batches(dataset, idx_a, batch_size), SHEET_IMAGES, encoder)
+    feat_a, prob_a = extract(extractor, real_a)
+    feat_b, _ = extract(extractor, _Collect(_batches(dataset, idx_b, batch_size), keep=0))
+    timings["real_features"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    samples = generate(G, n, batch_size, psi, labels=real_a.cat("labels"), device=device)
+    fake = _Collect((images.clamp(-1, 1) for images in samples), SHEET_IMAGES)  # as a saved image would be
+    feat_f, prob_f = extract(extractor, fake)
+    timings["sample_features"] = time.perf_counter() - t
+
+    t = time.perf_counter()
+    fd, fd_base = frechet_distance(feat_f, feat_a), frechet_distance(feat_b, feat_a)
+    kid_args = {"subsets": kid_subsets, "subset_size": kid_subset_size, "seed": seed}
+    result: dict[str, Any] = {
+        "n": n,
+        "fd": {"samples_vs_real": fd, "real_vs_real": fd_base, "ratio": fd / fd_base if fd_base > 0 else None},
+        "kid": {"samples_vs_real": kid(feat_f, feat_a, **kid_args).to_json(),
+                "real_vs_real": kid(feat_b, feat_a, **kid_args).to_json()},
+        "prdc": {"samples_vs_real": prdc(feat_a, feat_f, k=k).to_json(),
+                 "real_vs_real": prdc(feat_a, feat_b, k=k).to_json()},
+    }
+    labels = _label_section(extractor, prob_f, prob_a, real_a.cat("labels"), getattr(dataset, "label_names", []))
+    if labels:
+        result["labels"] = labels
+    if prob_f is not None and extractor.label_kind == "class" and n >= 10:
+        result["inception_score"] = {"samples": inception_score(prob_f).to_json(),
+                                     "real": inception_score(prob_a).to_json()}
+    codes, factors = real_a.cat("codes"), real_a.cat("factors")
+    if codes is not None and factors is not None:
+        result["disentanglement"] = {"codes": "E(real images), w+ averaged over layers",
+                                     "factors": list(getattr(dataset, "factor_names", []) or []),
+                                     "dci": dci(codes, factors, seed=seed).to_json()}
+        if codes.shape[1] >= 2:
+            result["disentanglement"]["mig"] = mig(codes, factors).to_json()
+    timings["metrics"] = time.perf_counter() - t
+    result["goals"] = _goals(result)
+    result["seconds"] = {key: round(v, 2) for key, v in timings.items()}
+    fakes = torch.cat(fake.sheet)[:SHEET_IMAGES]
+    reals = torch.cat(real_a.sheet)[:SHEET_IMAGES]
+    return result, contact_sheet(fakes, reals)
+
+
+def _goals(result: dict) -> dict:
+    goals = {}
+    ratio = result["fd"]["ratio"]
+    goals["fd_ratio"] = {"value": ratio, "target": f"<= {GOALS['fd_ratio_max']}",
+                         "met": ratio is not None and ratio <= GOALS["fd_ratio_max"]}
+    pr = result["prdc"]["samples_vs_real"]
+    goals["precision"] = {"value": pr["precision"], "target": f">= {GOALS['precision_min']}",
+                          "met": pr["precision"] >= GOALS["precision_min"]}
+    goals["recall"] = {"value": pr["recall"], "target": f">= {GOALS['recall_min']}",
+                       "met": pr["recall"] >= GOALS["recall_min"]}
+    if "labels" in result and result["labels"]["kind"] == "attributes":
+        diff = result["labels"]["max_abs_diff"]
+        goals["attribute_frequencies"] = {"value": diff, "target": f"<= {GOALS['attribute_diff_max']}",
+                                          "met": diff <= GOALS["attribute_diff_max"]}
+    return goals
+
+
+def contact_sheet(fakes: torch.Tensor, reals: torch.Tensor, columns: int = 8) -> Image.Image:
+    """Samples on top, real images below (resized to the samples' size), `columns` wide."""
+    fake_pils = to_pils(fakes)
+    size = fake_pils[0].size
+    real_pils = [p if p.size == size else p.resize(size, Image.Resampling.LANCZOS) for p in to_pils(reals)]
+    return make_grid(fake_pils + real_pils, columns=columns)
+
+
+# ----- 2-D toy evaluation -------------------------------------------------------------------------
+def _points(dataset: Dataset, indices: list[int]) -> torch.Tensor:
+    return torch.stack([dataset[i].float().flatten() for i in indices])
+
+
+def evaluate_points(G, dataset: Dataset, n: int, seed: int, batch_size: int, device) -> tuple[dict, Image.Image]:
+    idx_a, idx_b, n = split_real(len(dataset), n, seed)
+    real_a, real_b = _points(dataset, idx_a), _points(dataset, idx_b)
+    fake = torch.cat([b.flatten(1).cpu() for b in generate(G, n, batch_size, 1.0, device=device)])
+    if fake.shape[1] != real_a.shape[1]:
+        raise EvalError(f"the generator makes {fake.shape[1]}-D points but the data set has {real_a.shape[1]}-D points")
+    fd, fd_base = frechet_distance(fake, real_a), frechet_distance(real_b, real_a)
+    result: dict[str, Any] = {
+        "n": n,
+        "fd": {"samples_vs_real": fd, "real_vs_real": fd_base, "ratio": fd / fd_base if fd_base > 0 else None},
+        "mmd": {"samples_vs_real": gaussian_mmd(real_a, fake).to_json(),
+                "real_vs_real": gaussian_mmd(real_a, real_b).to_json()},
+    }
+    modes = _mode_counter(dataset)
+    if modes is not None:
+        result["modes"] = {"samples": modes(fake).to_json(), "real": modes(real_a).to_json()}
+    return result, scatter_plot(real_a.numpy(), fake.numpy(), getattr(dataset, "centres", None))
+
+
+def _mode_counter(dataset: Dataset):
+    """Mode statistics from the data set's own structure (`nearest_mode`, `high_quality`,
+    `num_modes`) when it has one, else from its mixture `centres` and `std`; None otherwise."""
+    if callable(getattr(dataset, "high_quality", None)) and getattr(dataset, "num_modes", 0):
+        return lambda points: mode_counts(dataset.nearest_mode(points), dataset.high_quality(points), dataset.num_modes)
+    centres, std = getattr(dataset, "centres", None), getattr(dataset, "std", None)
+    if centres is not None and std:
+        return lambda points: mode_stats(points, centres, float(std))
+    return None
+
+
+def scatter_plot(real: np.ndarray, fake: np.ndarray, centres=None, size: int = 512) -> Image.Image:
+    """Real points grey, samples red, mixture centres blue, on one square canvas."""
+    everything = np.concatenate([real, fake] + ([np.asarray(centres)] if centres is not None else []))
+    lo, hi = np.percentile(everything, 0.5, axis=0), np.percentile(everything, 99.5, axis=0)
+    span = float(max(hi - lo)) * 1.1 or 1.0
+    mid = (lo + hi) / 2
+
+    def px(p: np.ndarray) -> np.ndarray:
+        return (p - mid) / span * size + size / 2
+
+    image = Image.new("RGB", (size, size), "white")
+    draw = ImageDraw.Draw(image)
+    for points, colour in ((real, (150, 150, 150)), (fake, (220, 30, 30))):
+        for x, y in px(points[:, :2]):
+            draw.ellipse((x - 1.5, size - y - 1.5, x + 1.5, size - y + 1.5), fill=colour)
+    if centres is not None:
+        for x, y in px(np.asarray(centres)[:, :2]):
+            draw.line((x - 5, size - y, x + 5, size - y), fill=(30, 60, 220), width=2)
+            draw.line((x, size - y - 5, x, size - y + 5), fill=(30, 60, 220), width=2)
+    return image
+
+
+# ----- driver -------------------------------------------------------------------------------------
+def _is_points(dataset: Dataset) -> bool:
+    item = dataset[0]
+    return isinstance(item, torch.Tensor) and item.dim() == 1
+
+
+def evaluate(
+    model: str,
+    out: str | Path,
+    data: str | None = None,
+    features: str = "judge",
+    judge: str | Path | None = None,
+    inception: str | Path | None = None,
+    n: int = 2000,
+    seed: int = 0,
+    psi: float = 1.0,
+    batch_size: int = 64,
+    k: int = 5,
+    kid_subsets: int = 100,
+    kid_subset_size: int = 1000,
+    device: str = "auto",
+    checkpoint_dirs: Sequence[str | Path] = (),
+    command: str | None = None,
+) -> dict:
+    """Evaluate `model` and write metrics.json, report.md and contact_sheet.png under `out`."""
+    if n < 2:
+        raise EvalError(f"n must be at least 2, got {n}")
+    start = time.perf_counter()
+    dev = resolve_device(device)
+    ckpt = load_model(model, checkpoint_dirs, str(dev))
+    G = generator_of(ckpt)
+    spec = data or ckpt.info.dataset
+    if not spec:
+        raise EvalError(f"{ckpt.info.path}: the header names no data set; pass --data SPEC")
+    dataset = open_data(spec)
+    header = {"model": model, "checkpoint": str(ckpt.info.path), "arch": ckpt.info.arch, "data": spec,
+              "seed": seed, "psi": psi, "command": command}
+    if _is_points(dataset):
+        result, sheet = evaluate_points(G, dataset, n, seed, batch_size, dev)
+        header["features"] = "raw 2-D points"
+    else:
+        path = _extractor_path(features, judge, inception, spec, checkpoint_dirs)
+        extractor = build_extractor(features, path, dev)
+        header["features"] = {"name": features, "path": str(path), "dim": extractor.dim}
+        result, sheet = evaluate_images(G, ckpt, dataset, extractor, n, seed, psi, batch_size, k,
+                                         kid_subsets, kid_subset_size, dev)
+    result = {**header, **result, "total_seconds": round(time.perf_counter() - start, 1)}
+    write_outputs(Path(out), result, sheet)
+    return result
+
+
+def _extractor_path(features: str, judge, inception, spec: str, checkpoint_dirs: Sequence[str | Path]) -> Path:
+    if features == "judge":
+        path = Path(judge) if judge else find_judge(spec, checkpoint_dirs)
+        if not path.is_file():
+            raise EvalError(f"{path}: no judge checkpoint; train one with `ganstudio judge train --data SPEC "
+                            f"--out {path}` or pass --judge PATH")
+        return path
+    if features == "inception":
+        if not inception:
+            raise EvalError("--features inception needs --inception PATH (Inception-v3 weights; never downloaded)")
+        return Path(inception)
+    path = judge or inception
+    if not path:
+        raise EvalError(f"feature extractor '{features}' needs a weights file (--judge or --inception)")
+    return Path(path)
+
+
+def _data_name(spec: str) -> str:
+    return spec.split("?", 1)[0].split(":", 1)[0]
+
+
+def find_judge(spec: str, checkpoint_dirs: Sequence[str | Path] = ()) -> Path:
+    """The judge trained on the same kind of data (same data set name; the same spec first),
+    found by header among the checkpoint folders; else the shipped SynthFaces judge."""
+    found = []
+    for folder in [*map(Path, checkpoint_dirs), DEFAULT_CHECKPOINTS]:
+        for path in sorted(folder.rglob("*.safetensors")) if folder.is_dir() else []:
+            try:
+                info = checkpoint.read_info(path)
+            except checkpoint.CheckpointError:
+                continue
+            if info.primary == "judge" and info.dataset and _data_name(info.dataset) == _data_name(spec):
+                found.append((info.dataset != spec, path))
+    return min(found)[1] if found else DEFAULT_JUDGE
+
+
+def write_outputs(out: Path, result: dict, sheet: Image.Image) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint.atomic_write_bytes(out / "metrics.json", (json.dumps(result, indent=2) + "\n").encode())
+    checkpoint.atomic_write_bytes(out / "report.md", render_report(result).encode())
+    checkpoint.atomic_write_bytes(out / "contact_sheet.png", png_bytes(sheet, {"ganstudio-eval": result["model"]}))
+
+
+# ----- report -------------------------------------------------------------------------------------
+def _f(value, digits: int = 4) -> str:
+    if value is None:
+        return "-"
+    return f"{value:.{digits}g}" if isinstance(value, float) else str(value)
+
+
+def render_report(r: dict) -> str:
+    lines = [f"# Evaluation of `{r['model']}`", "",
+             f"- checkpoint: `{r['checkpoint']}` ({r['arch']})", f"- data: `{r['data']}`",
+             f"- features: {r['features'] if isinstance(r['features'], str) else r['features']['name']}"
+             + (f" (`{r['features']['path']}`, {r['features']['dim']}-d)" if isinstance(r['features'], dict) else ""),
+             f"- N = {r['n']} samples and N real images; the baseline compares two disjoint real sets of N",
+             f"- seed {r['seed']}, psi {r['psi']}, {r['total_seconds']} s"]
+    if r.get("command"):
+        lines.append(f"- command: `{r['command']}`")
+    lines += ["", "| metric | samples vs real | real vs real |", "| --- | --- | --- |",
+              f"| Fréchet distance | {_f(r['fd']['samples_vs_real'])} | {_f(r['fd']['real_vs_real'])} |"]
+    if "kid" in r:
+        a, b = r["kid"]["samples_vs_real"], r["kid"]["real_vs_real"]
+        lines.append(f"| KID (x1000) | {a['mean'] * 1e3:.3f} ± {a['std'] * 1e3:.3f} | {b['mean'] * 1e3:.3f} ± {b['std'] * 1e3:.3f} |")
+    if "prdc" in r:
+        a, b = r["prdc"]["samples_vs_real"], r["prdc"]["real_vs_real"]
+        for key in ("precision", "recall", "density", "coverage"):
+            lines.append(f"| {key} (k={a['k']}) | {a[key]:.3f} | {b[key]:.3f} |")
+    if "mmd" in r:
+        lines.append(f"| Gaussian MMD² | {_f(r['mmd']['samples_vs_real']['mmd2'])} | {_f(r['mmd']['real_vs_real']['mmd2'])} |")
+    if "inception_score" in r:
+        a, b = r["inception_score"]["samples"], r["inception_score"]["real"]
+        lines.append(f"| Inception Score | {a['mean']:.3f} ± {a['std']:.3f} | {b['mean']:.3f} ± {b['std']:.3f} |")
+    if "modes" in r:
+        a, b = r["modes"]["samples"], r["modes"]["real"]
+        lines.append(f"| modes covered (of {a['modes']}) | {a['covered']} | {b['covered']} |")
+        lines.append(f"| high-quality rate (3 std) | {a['hq_rate']:.3f} | {b['hq_rate']:.3f} |")
+    if r["fd"]["ratio"] is not None:
+        lines += ["", f"FD ratio (samples / real-vs-real): **{r['fd']['ratio']:.2f}**"]
+    if "labels" in r:
+        lab = r["labels"]
+        has_truth = "real_labels" in lab
+        lines += ["", f"## {'Attribute' if lab['kind'] == 'attributes' else 'Class'} frequencies (judge)", "",
+                  "| label | samples | real (judged) | difference |" + (" real (labels) |" if has_truth else ""),
+                  "| --- | --- | --- | --- |" + (" --- |" if has_truth else "")]
+        for i, name in enumerate(lab["names"]):
+            row = f"| {name} | {lab['samples'][i]:.3f} | {lab['real_judged'][i]:.3f} | {lab['diff'][i]:+.3f} |"
+            lines.append(row + (f" {lab['real_labels'][i]:.3f} |" if has_truth else ""))
+    if "disentanglement" in r:
+        d = r["disentanglement"]
+        lines += ["", "## Disentanglement of the encoder's codes", "", f"codes: {d['codes']}", "",
+                  f"- DCI ({d['dci']['regressor']}): disentanglement {d['dci']['disentanglement']:.3f}, "
+                  f"completeness {d['dci']['completeness']:.3f}, informativeness (R²) {d['dci']['informativeness']:.3f}"]
+        if "mig" in d:
+            lines.append(f"- MIG: {d['mig']['mig']:.3f}")
+    if "goals" in r:
+        lines += ["", "## Quality goals (issue 8, synthfaces64)", "", "| goal | value | target | met |",
+                  "| --- | --- | --- | --- |"]
+        for name, g in r["goals"].items():
+            lines.append(f"| {name} | {_f(g['value'])} | {g['target']} | {'yes' if g['met'] else 'no'} |")
+    sheet = ("samples (top rows) and real images (bottom rows)" if "prdc" in r
+             else "real points grey, samples red, mixture centres blue")
+    lines += ["", f"![contact sheet](contact_sheet.png) — {sheet}", ""]
+    return "\n".join(lines)

@@ -1,0 +1,187 @@
+"""Training and checking the judge: the attribute classifier that referees generated images.
+
+The judge learns from *real* labelled images only (any data set with label_kind
+"attributes" or "class"), and a held-out part of that data measures how far to trust it:
+its per-label accuracy is stored in the checkpoint header together with the exact command
+that trained it, so every number computed with it can be traced back.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Callable, Sequence
+
+import torch
+import torch.nn.functional as F
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from ..errors import UserError
+from ..models.judge import LABEL_KINDS, Judge, JudgeConfig
+
+ROLE = "judge"
+
+
+class JudgeError(UserError):
+    """A data set or checkpoint the judge cannot work with; the message says why."""
+
+
+@dataclass
+class JudgeReport:
+    label_kind: str
+    label_names: list[str]
+    accuracy: dict[str, float]  # per label: attributes -> bit accuracy; class -> recall of that class
+    overall: float  # attributes: mean over labels; class: top-1 accuracy
+    n_train: int
+    n_heldout: int
+    steps: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return asdict(self)
+
+    def summary(self) -> str:
+        worst = min(self.accuracy, key=self.accuracy.get) if self.accuracy else "-"
+        return (f"held-out accuracy {self.overall:.3f} on {self.n_heldout} images "
+                f"(worst: {worst} {self.accuracy.get(worst, float('nan')):.3f})")
+
+
+def _check_labelled(dataset: Dataset) -> tuple[str, list[str]]:
+    kind = getattr(dataset, "label_kind", "none")
+    names = list(getattr(dataset, "label_names", []) or [])
+    if kind not in LABEL_KINDS:
+        raise JudgeError(f"the judge needs a labelled data set (label_kind attributes or class), this one has '{kind}'")
+    if not names:
+        raise JudgeError("the data set names no labels (label_names is empty)")
+    return kind, names
+
+
+def split_indices(n: int, heldout: int, seed: int) -> tuple[list[int], list[int]]:
+    """Seeded (train, held-out) index split; the held-out part is never trained on."""
+    if not 0 < heldout < n:
+        raise JudgeError(f"held-out size must be between 1 and {n - 1} for {n} images, got {heldout}")
+    order = torch.randperm(n, generator=torch.Generator().manual_seed(seed)).tolist()
+    return order[heldout:], order[:heldout]
+
+
+def _images_and_labels(batch) -> tuple[torch.Tensor, torch.Tensor]:
+    if not isinstance(batch, (list, tuple)) or len(batch) < 2:
+        raise JudgeError("data set items must be (image, labels[, factors])")
+    return batch[0].float(), batch[1].float()
+
+
+def _loss(model: Judge, logits: torch.Tensor, labels: torch.Tensor) -> torch.Tensor:
+    if model.config.label_kind == "attributes":
+        return F.binary_cross_entropy_with_logits(logits, labels)
+    return F.cross_entropy(logits, labels.argmax(1))
+
+
+def default_resolution(dataset: Dataset) -> int:
+    """The data set's resolution when the judge's four halvings divide it, else 64."""
+    res = int(getattr(dataset, "resolution", 64) or 64)
+    return res if res % 16 == 0 and 32 <= res <= 128 else 64
+
+
+def train_judge(
+    dataset: Dataset,
+    steps: int = 3000,
+    batch_size: int = 64,
+    lr: float = 2e-3,
+    heldout: int = 1000,
+    seed: int = 0,
+    resolution: int | None = None,
+    feature_dim: int = 128,
+    channels: Sequence[int] = (16, 32, 64, 128),
+    device: str | torch.device = "cpu",
+    workers: int = 0,
+    log: Callable[[str], None] | None = None,
+    log_every: int = 100,
+) -> tuple[Judge, JudgeReport]:
+    """Train a judge on `dataset` (labelled real images) and measure it on a held-out split."""
+    kind, names = _check_labelled(dataset)
+    heldout = min(heldout, max(1, len(dataset) // 5))
+    train_idx, held_idx = split_indices(len(dataset), heldout, seed)
+    torch.manual_seed(seed)
+    config = JudgeConfig(num_labels=len(names), label_kind=kind, resolution=resolution or default_resolution(dataset),
+                         channels=tuple(channels), feature_dim=feature_dim)
+    device = torch.device(device)
+    model = Judge(config).to(device).train()
+    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.99))
+    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
+    loader = DataLoader(Subset(dataset, train_idx), batch_size=batch_size, shuffle=True, drop_last=True,
+                        num_workers=workers, generator=torch.Generator().manual_seed(seed))
+    if len(loader) == 0:
+        raise JudgeError(f"batch size {batch_size} is larger than the {len(train_idx)} training images")
+    start, step, running, window = time.perf_counter(), 0, 0.0, 0
+    while step < steps:
+        for batch in loader:
+            images, labels = _images_and_labels(batch)
+            if labels.shape[1] != len(names):
+                raise JudgeError(f"labels have {labels.shape[1]} entries but the data set names {len(names)}")
+            loss = _loss(model, model(images.to(device)), labels.to(device))
+            opt.zero_grad(set_to_none=True)
+            loss.backward()
+            opt.step()
+            sched.step()
+            step, running, window = step + 1, running + loss.item(), window + 1
+            if log and (step % log_every == 0 or step == steps):
+                log(f"step {step}/{steps}  loss {running / window:.4f}")
+                running, window = 0.0, 0
+            if step >= steps:
+                break
+    model.eval()
+    report = judge_accuracy(model, Subset(dataset, held_idx), names, batch_size=max(batch_size, 128), device=device)
+    report.n_train, report.steps, report.seconds = len(train_idx), steps, round(time.perf_counter() - start, 1)
+    return model, report
+
+
+@torch.inference_mode()
+def judge_accuracy(model: Judge, dataset: Dataset, label_names: Sequence[str], batch_size: int = 256,
+                   device: str | torch.device = "cpu") -> JudgeReport:
+    """Per-label accuracy of a judge on labelled images it was not trained on."""
+    model.eval()
+    kind = model.config.label_kind
+    if len(label_names) != model.config.num_labels:
+        raise JudgeError(f"the judge has {model.config.num_labels} labels, the data set {len(label_names)}")
+    preds, truths = [], []
+    for batch in DataLoader(dataset, batch_size=batch_size):
+        images, labels = _images_and_labels(batch)
+        preds.append(model.probs(images.to(device)).cpu())
+        truths.append(labels)
+    p, y = torch.cat(preds), torch.cat(truths)
+    if kind == "attributes":
+        correct = ((p > 0.5) == (y > 0.5)).float()
+        accuracy = {name: float(correct[:, i].mean()) for i, name in enumerate(label_names)}
+        overall = float(correct.mean())
+    else:
+        pred, true = p.argmax(1), y.argmax(1)
+        accuracy = {name: float((pred[true == i] == i).float().mean()) for i, name in enumerate(label_names)
+                    if (true == i).any()}
+        overall = float((pred == true).float().mean())
+    return JudgeReport(kind, list(label_names), accuracy, overall, n_train=0, n_heldout=len(y))
+
+
+def save_judge(path: str | Path, model: Judge, report: JudgeReport, dataset_spec: str, command: str,
+               seed: int) -> Path:
+    """Write the judge as a checkpoint (role "judge") whose header says how good it is and how it was made."""
+    from .. import checkpoint
+
+    return checkpoint.save(
+        path, {ROLE: model}, dataset=dataset_spec, labels=report.label_names, step=report.steps,
+        notes=f"judge trained on real images only; {report.summary()}",
+        meta={"heldout_accuracy": report.accuracy, "heldout_overall": report.overall,
+              "heldout_images": report.n_heldout, "train_images": report.n_train,
+              "train_seconds": report.seconds, "seed": seed, "command": command},
+    )
+
+
+def load_judge(path: str | Path, device: str | torch.device = "cpu") -> tuple[Judge, list[str]]:
+    from ..checkpoint import CheckpointError, load
+
+    try:
+        ckpt = load(path, roles=[ROLE], device=device)
+    except CheckpointError as exc:
+        raise JudgeError(str(exc)) from None
+    return ckpt[ROLE], list(ckpt.info.labels)
