@@ -121,7 +121,7 @@ def _data_run(args: argparse.Namespace) -> int:
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("recipe", help="what to train: gan, cgan, acgan, infogan, encoder, ...")
+    p.add_argument("recipe", help="what to train: gan, cgan, acgan, infogan, encoder, cyclegan, stargan")
     p.add_argument("--data", help="data set spec, e.g. synthfaces:64, digits:32, folder:/path?resolution=64")
     p.add_argument("--out", default="runs", help="folder for numbered run folders (default: runs)")
     p.add_argument("--arch", help="generator architecture: stylegan (default), dcgan, tiny; recipes such as "

@@ -58,8 +58,10 @@ def train_command(args: argparse.Namespace) -> int:
             if not changes.get("data"):
                 raise CliError("--data is required (or --resume to continue a run)")
             recipe_cls = RECIPES.get(changes.get("recipe", TrainConfig.recipe))  # a typo fails before the data opens
-            if "arch" not in changes and recipe_cls.default_arch:
-                changes["arch"] = recipe_cls.default_arch
+            for field in ("arch", "loss"):  # recipes such as cyclegan have their own
+                default = getattr(recipe_cls, f"default_{field}")
+                if field not in changes and default:
+                    changes[field] = default
             config = merge(TrainConfig(), changes)
             dataset = open_training_data(config.data, config.resolution)
             if args.dry_run:

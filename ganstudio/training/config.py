@@ -59,6 +59,7 @@ class TrainConfig:
     max_nonfinite: int = 8  # stop after this many steps in a row with non-finite losses
     device: str = "auto"
     generator: str = ""  # encoder recipe: the checkpoint whose latent space the encoder learns
+    exclusive_groups: list | None = None  # stargan: attribute groups with exactly one member set; None: hair colours
 
     def to_json(self) -> dict[str, Any]:
         return to_dict(self)
@@ -77,6 +78,8 @@ ARCH_PRESETS: dict[str, dict[str, Any]] = {
     "stylegan": {"lr": 0.0025, "betas": (0.0, 0.99), "style_mixing": 0.9, "r1_gamma": "auto"},
     "dcgan": {"lr": 2e-4, "betas": (0.5, 0.999)},
     "encoder": {"lr": 3e-4, "betas": (0.9, 0.999)},
+    "cyclegan_resnet": {"lr": 2e-4, "betas": (0.5, 0.999)},
+    "stargan_generator": {"lr": 1e-4, "betas": (0.5, 0.999)},
 }
 GENERAL = {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "d_steps": 1, "style_mixing": 0.0, "r1_gamma": 0.0}
 

@@ -69,6 +69,7 @@ class DataInfo:
     resolution: int | None
     label_names: tuple[str, ...] = ()
     label_kind: str = "none"  # none | class | attributes
+    domain_names: tuple[str, ...] = ()  # unpaired two-domain data: the names of A and B
 
     @property
     def num_labels(self) -> int:
@@ -95,7 +96,7 @@ def describe_dataset(dataset: Any, name: str) -> DataInfo:
                 kind = "class" if one_hot else "attributes"
             if kind != "none" and not names:
                 names = tuple(f"label{i}" for i in range(labels.numel()))
-    return DataInfo(name, resolution, names, kind)
+    return DataInfo(name, resolution, names, kind, tuple(getattr(dataset, "domain_names", ()) or ()))
 
 
 @dataclass
@@ -129,7 +130,10 @@ def build_arch(name: str, user: dict, required: dict, optional: dict, recipe: st
         if key in user and user[key] != value:
             raise ConfigError(f"recipe '{recipe}' sets {name}.{key}={value}; remove the conflicting --set")
         config[key] = value
-    return cls.from_config(config)
+    try:
+        return cls.from_config(config)
+    except (TypeError, ValueError) as exc:  # the arch's own check of its options
+        raise ConfigError(f"arch '{name}': {exc}") from None
 
 
 class Recipe:
@@ -137,6 +141,7 @@ class Recipe:
 
     name: ClassVar[str] = ""
     default_arch: ClassVar[str | None] = None  # the arch `--arch` means when not given
+    default_loss: ClassVar[str | None] = None  # likewise for `--loss`
     ema: ClassVar[dict[str, str]] = {"G_ema": "G"}  # EMA twin role -> the role it follows
     export_roles: ClassVar[tuple[str, ...]] = ("G_ema", "D")
 
@@ -435,4 +440,4 @@ class InfoGanRecipe(GanRecipe):
 
 
 # Recipes that live in their own modules register themselves on import.
-from . import encoder_recipe  # noqa: E402,F401
+from . import encoder_recipe, translation_recipes  # noqa: E402,F401

@@ -177,6 +177,19 @@ class ImagePool:
                 out.append(image)
         return torch.stack(out)
 
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        """The stored images and the draw state, so a resumed run continues the same history."""
+        version, internal, _ = self._rng.getstate()  # the third item is only used by random.gauss
+        state = {"rng": torch.tensor([version, *internal], dtype=torch.int64)}
+        if self.images:
+            state["images"] = torch.stack(self.images).cpu()
+        return state
+
+    def load_state_tensors(self, state: dict[str, torch.Tensor], device: torch.device | str = "cpu") -> None:
+        self.images = list(state["images"].to(device).unbind(0)) if "images" in state else []
+        values = [int(v) for v in state["rng"].tolist()]
+        self._rng.setstate((values[0], tuple(values[1:]), None))
+
 
 # ----- learning-rate schedule ----------------------------------------------------------------
 

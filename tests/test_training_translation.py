@@ -1,0 +1,128 @@
+"""The cyclegan and stargan recipes train with the generic loop, resume exactly, and export
+models that `ganstudio.translate` and the studio serve."""
+
+import pytest
+import torch
+from PIL import Image
+
+from ganstudio import checkpoint
+from ganstudio.config import ConfigError
+from ganstudio.data.wrappers import Unpaired
+from ganstudio.studio import Studio
+from ganstudio.training import Trainer
+from ganstudio.training.export import export_run
+from ganstudio.training.runs import find_resume, read_stats
+from ganstudio.translate import load_translator, translate, translate_all_domains
+from tests.training_kit import ToyImages, tiny_config
+
+TINY_CYCLE = dict(recipe="cyclegan", arch="cyclegan_resnet", loss="lsgan", batch=4, G={"width": 4, "n_blocks": 1},
+                  D={"width": 4, "n_layers": 2})
+TINY_STAR = dict(recipe="stargan", arch="stargan_generator", loss="wgan-gp", batch=4, G={"width": 4, "n_blocks": 1},
+                 D={"width": 4, "n_layers": 4})
+HAIR = ("Black_Hair", "Blond_Hair", "Smiling")
+
+
+def unpaired(seed=0):
+    a, b = ToyImages(24, 16, labels=(), seed=seed), ToyImages(20, 16, labels=(), seed=seed + 1)
+    data = Unpaired(a, b, domain_names=("plain", "Eyeglasses"))
+    data.resolution = 16
+    return data
+
+
+def _state(trainer):
+    return {f"{role}.{k}": v for role, net in trainer.nets.items() for k, v in net.state_dict().items()}
+
+
+def test_cyclegan_trains_and_exports_a_translation_model(tmp_path):
+    trainer = Trainer(tiny_config(**TINY_CYCLE, kimg=0.032, snapshot_kimg=0.016), unpaired(), out=tmp_path / "runs",
+                      progress=False)
+    result = trainer.run()
+    stats = read_stats(result.run_dir)
+    assert {"G/cycle", "G/identity", "G/adv_ab", "D/d_a", "D/d_b"} <= set(stats[-1]["losses"])
+    grid = Image.open(next((result.run_dir / "samples").glob("fakes-*.png")))
+    assert grid.size[0] == grid.size[1]  # 4 rows of 4: A, A->B, B, B->A
+
+    unit = export_run(result.run_dir, tmp_path / "ckpt" / "glasses.safetensors")
+    info = checkpoint.read_info(unit)
+    assert info.roles == ("G_AB", "G_BA", "D_A", "D_B") and info.labels == ("plain", "Eyeglasses")
+    assert info.meta["translation"] == {"kind": "cyclegan", "exclusive_groups": []}
+    out = translate(load_translator(unit), Image.new("RGB", (40, 40), (200, 150, 120)), to="B")
+    assert out.size == (16, 16)  # at the resolution the model was trained at
+    studio = Studio(tmp_path / "ckpt")
+    assert studio.model_names("translation") == ["glasses"]
+
+
+def test_cyclegan_learning_rate_is_constant_then_decays_to_zero(tmp_path):
+    trainer = Trainer(tiny_config(**TINY_CYCLE, kimg=0.04), unpaired(), out=None, progress=False)
+    recipe = trainer.recipe
+    assert recipe.lr_factor(0) == recipe.lr_factor(19) == 1.0
+    assert recipe.lr_factor(30) == pytest.approx(0.5) and recipe.lr_factor(40) == 0.0
+    for _ in range(6):  # 24 images: into the decay
+        trainer.step()
+    trainer.step()
+    lr = trainer.optimizers["G"].param_groups[0]["lr"]
+    assert lr == pytest.approx(trainer.config.g_lr * recipe.lr_factor(24))
+
+
+def test_cyclegan_resume_restores_the_history_pools(tmp_path):
+    config = tiny_config(**TINY_CYCLE, kimg=0.048, snapshot_kimg=1.0, seed=3, loss_args={"pool_size": 3})
+    straight = Trainer(config, unpaired(), out=tmp_path / "a", progress=False)
+    straight.run()
+
+    first = Trainer(config, unpaired(), out=tmp_path / "b", progress=False)
+    for _ in range(5):
+        first.step()
+    first.save_snapshot()
+    assert len(first.recipe.pools["a"]) == 3
+    torch.manual_seed(99)
+    resumed = Trainer.resume(find_resume("latest", tmp_path / "b"), unpaired(), progress=False)
+    assert [p.images for p in resumed.recipe.pools.values()] != [[], []]
+    resumed.run()
+    a, b = _state(straight), _state(resumed)
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_stargan_trains_with_n_critic_and_exports_groups(tmp_path):
+    data = ToyImages(32, 16, labels=HAIR, kind="attributes")
+    trainer = Trainer(tiny_config(**TINY_STAR, kimg=0.048, snapshot_kimg=0.048), data, out=tmp_path / "runs",
+                      progress=False)
+    result = trainer.run()
+    assert trainer.config.d_steps == 5 and trainer.phase_steps["D"] == 5 * trainer.phase_steps["G"]
+    stats = read_stats(result.run_dir)
+    assert {"D/gp", "D/cls", "G/rec", "G/cls"} <= set(stats[-1]["losses"])
+    grid = Image.open(next((result.run_dir / "samples").glob("fakes-*.png")))
+    assert grid.size[0] == grid.size[1]  # one row per input: input + one column per attribute
+
+    unit = export_run(result.run_dir, tmp_path / "ckpt" / "star.safetensors")
+    info = checkpoint.read_info(unit)
+    assert info.labels == HAIR and info.roles == ("G", "D")
+    assert info.meta["translation"]["exclusive_groups"] == [["Black_Hair", "Blond_Hair"]]
+    tr = load_translator(unit)
+    figure = translate_all_domains(tr, Image.new("RGB", (16, 16), (90, 60, 40)))
+    assert [name for name, _ in figure.images][0] == "input" and len(figure.images) == 1 + len(HAIR)
+
+
+@pytest.mark.parametrize("changes,data,message", [
+    (dict(TINY_CYCLE), ToyImages(8, 16), "cyclegan needs unpaired two-domain data"),
+    ({**TINY_CYCLE, "loss": "wgan-gp"}, unpaired(), "not available on patch scores"),
+    ({**TINY_CYCLE, "loss_args": {"lambda_cycle": 1}}, unpaired(), "unknown lambda_cycle"),
+    (dict(TINY_STAR), unpaired(), "stargan needs a data set with at least two attribute labels"),
+    ({**TINY_STAR, "loss": "lsgan"}, ToyImages(8, 16, labels=HAIR, kind="attributes"), "trains with wgan-gp"),
+    ({**TINY_STAR, "exclusive_groups": [["Black_Hair", "Red_Hair"]]}, ToyImages(8, 16, labels=HAIR, kind="attributes"),
+     "unknown attribute 'Red_Hair'"),
+])
+def test_translation_recipes_refuse_what_they_cannot_train(changes, data, message):
+    with pytest.raises(ConfigError, match=message):
+        Trainer(tiny_config(**changes), data, out=None, progress=False)
+
+
+def test_train_cli_picks_the_recipes_own_arch_and_loss(tmp_path, capsys):
+    import json
+
+    from ganstudio.cli import main
+
+    argv = ["train", "stargan", "--data", "synthfaces:32?attrs=Black_Hair,Blond_Hair,Smiling&n=8", "--dry-run"]
+    assert main(argv) == 0
+    config = json.loads(capsys.readouterr().out)
+    config = config.get("config", config)
+    assert config["arch"] == "stargan_generator" and config["loss"] == "wgan-gp" and config["d_steps"] == 5
