@@ -80,12 +80,14 @@ def _unit(tmp_path):
 
 @pytest.fixture
 def launched(tmp_path):
+    """The studio launched as `launch.py` launches it (safe defaults), with a 1 MB upload limit."""
     from gradio_client import Client
 
-    studio = Studio(_unit(tmp_path))
+    folder = _unit(tmp_path)
+    studio = Studio(folder)
     app = build_app(studio)
-    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, enable_monitoring=False,
-               run_history=False, ssr_mode=False)
+    kwargs = launch_kwargs(options_from_args(_args("--checkpoints", str(folder), "--max-upload-mb", "1")))
+    app.launch(prevent_thread_lock=True, **{**kwargs, "server_port": None, "quiet": True})
     try:
         yield studio, Client(app.local_url, verbose=False)
     finally:
@@ -153,3 +155,66 @@ def test_translate_endpoints_serve_cyclegan_and_stargan(tmp_path):
             client.predict("faces", handle_file(source), "B", [], api_name="/translate")
     finally:
         app.close()
+
+
+def test_history_collects_what_the_session_made_and_reproduces_it(launched, tmp_path):
+    from gradio_client import handle_file
+
+    from ganstudio.editing.recipe import read_recipe_file
+
+    studio, client = launched
+    client.predict("faces", "4, 5", 1.0, 0, "const", api_name="/sample")
+    grid = client.predict("faces", "1", "2, 3", "coarse", 0, 2, 1.0, "const", api_name="/mix")
+    assert Image.open(grid).size[0] > 16 * 3  # header column + two columns
+    gallery = client.predict(api_name="/history")
+    assert [item["caption"] for item in gallery] == ["mix · faces", "faces · seed 4", "faces · seed 5"]
+
+    download = client.predict(1, api_name="/history_download")
+    path = download["value"] if isinstance(download, dict) else download
+    recipe = read_recipe_file(path)
+    assert recipe.seed == 4 and recipe.model == "faces"
+    expected = studio.render(recipe).image
+    assert Image.open(path).convert("RGB").tobytes() == expected.tobytes()
+
+    gallery, shown, _ = client.predict(handle_file(path), api_name="/history_reproduce")
+    assert shown["seed"] == 4 and len(gallery) == 4
+    with pytest.raises(Exception, match="select an image"):
+        client.predict(99, api_name="/history_download")
+
+
+def test_model_calls_share_one_queue_and_run_one_after_the_other(launched):
+    import time
+
+    studio, client = launched
+    running, overlaps = [], []
+    original = studio.sample
+
+    def slow_sample(*args, **kwargs):
+        overlaps.append(len(running))
+        running.append(1)
+        time.sleep(0.3)
+        running.pop()
+        return original(*args, **kwargs)
+
+    studio.sample = slow_sample
+    jobs = [client.submit("faces", str(seed), 1.0, 0, "const", api_name="/sample") for seed in (1, 2)]
+    results = [job.result(timeout=30) for job in jobs]
+    assert [r[0]["caption"] for r in results] == ["seed 1", "seed 2"]
+    assert overlaps == [0, 0], "two model calls ran at once"
+
+
+def test_upload_limit_and_file_route_guards(launched, tmp_path):
+    import httpx
+
+    _, client = launched
+    root = client.src.rstrip("/")
+    big = b"0" * (2 * 1024 * 1024)
+    answer = httpx.post(f"{root}/gradio_api/upload", files={"files": ("big.png", big, "image/png")})
+    assert answer.status_code == 413
+    small = httpx.post(f"{root}/gradio_api/upload", files={"files": ("ok.txt", b"hello", "text/plain")})
+    assert small.status_code == 200
+    checkpoint = next((tmp_path / "ckpt").glob("*.safetensors"))
+    for path in ("/etc/passwd", str(checkpoint.resolve())):
+        refused = httpx.get(f"{root}/gradio_api/file={path}")
+        assert refused.status_code in (403, 404), (path, refused.status_code)
+        assert b"root:" not in refused.content and refused.content != checkpoint.read_bytes()

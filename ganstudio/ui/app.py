@@ -5,7 +5,9 @@ from __future__ import annotations
 import gradio as gr
 
 from ..studio import Studio
+from .session_history import SessionHistory
 from .tabs import edit as edit_tab
+from .tabs import history as history_tab
 from .tabs import invert as invert_tab
 from .tabs import models as models_tab
 from .tabs import sample as sample_tab
@@ -15,21 +17,24 @@ QUEUE_MAX_SIZE = 64
 
 
 def build_app(studio: Studio) -> gr.Blocks:
+    session = SessionHistory()
     with gr.Blocks(title="ganstudio", analytics_enabled=False) as app:
         gr.Markdown("# ganstudio\nGAN latent exploration and photo editing.")
         with gr.Tabs() as tabs:
             with gr.Tab("Sample & Mix", id="sample"):
-                sample_picker, link_sample = sample_tab.build(studio)
+                sample_picker, link_sample = sample_tab.build(studio, session)
             with gr.Tab("Edit", id="edit"):
-                edit = edit_tab.build(studio)
+                edit = edit_tab.build(studio, session)
             link_sample(edit, tabs, "edit")
             with gr.Tab("Invert", id="invert"):
-                invert_picker, invert_upload = invert_tab.build(studio, edit, tabs, "edit")
+                invert_picker, invert_upload = invert_tab.build(studio, session, edit, tabs, "edit")
             with gr.Tab("Translate", id="translate"):
-                translate_input, translate_picker, link_translate = translate_tab.build(studio)
+                translate_input, translate_picker, link_translate = translate_tab.build(studio, session)
             link_translate(invert_upload, tabs, "invert")
             edit.send_to_translate.click(lambda image: (image, gr.Tabs(selected="translate")), edit.after,
                                          [translate_input, tabs], api_name="edit_to_translate")
+            with gr.Tab("History", id="history") as history_page:
+                history_tab.build(studio, session, edit, tabs, "edit", history_page)
             with gr.Tab("Models", id="models"):
                 models_tab.build(studio, [(sample_picker, "generator"), (edit.outputs[0], "generator"),
                                           (invert_picker, "generator"), (translate_picker, "translation")])

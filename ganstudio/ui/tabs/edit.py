@@ -15,6 +15,7 @@ from ...editing.recipe import Recipe, RecipeError, read_recipe_file
 from ...imaging import png_bytes
 from ...studio import Studio, StudioError
 from ..common import MODEL_GROUP, PIXEL_ART, user_errors
+from ..session_history import SessionHistory
 
 MAX_SLIDERS = 16
 SLIDER_RANGE = 3.0
@@ -31,7 +32,7 @@ class EditTab:
     send_to_translate: gr.Button
 
 
-def build(studio: Studio) -> EditTab:
+def build(studio: Studio, session: SessionHistory) -> EditTab:
     names = studio.model_names("generator")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -138,7 +139,9 @@ def build(studio: Studio) -> EditTab:
     live_inputs = [model, recipe, method, layers, keep, *sliders]
     live = user_errors(render)
 
-    def record(h, *values):
+    def record(h, image, shown, request: gr.Request, *values):
+        """A released slider: one undo step, and the edited image into the session's history."""
+        session.add(request, image, shown)
         return hist.push(h, [float(v) for v in values])
 
     def step_history(h, direction, model_name, base, method_name, preset, keep_names):
@@ -154,7 +157,8 @@ def build(studio: Studio) -> EditTab:
     for i, slider in enumerate(sliders):
         slider.input(live, live_inputs, [after, recipe_view], api_name=f"edit_slider_{i}",
                      concurrency_id=MODEL_GROUP, trigger_mode="always_last")
-        slider.release(record, [history, *sliders], history, api_name=f"edit_record_{i}", queue=False)
+        slider.release(record, [history, after, recipe_view, *sliders], history, api_name=f"edit_record_{i}",
+                       queue=False)
     for control, name in ((keep, "edit_keep"), (layers, "edit_layers")):
         control.input(live, live_inputs, [after, recipe_view], api_name=name, concurrency_id=MODEL_GROUP,
                       trigger_mode="always_last")

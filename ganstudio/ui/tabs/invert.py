@@ -9,12 +9,13 @@ from ...editing.inversion import METHODS, InversionError, InversionSettings
 from ...imaging import load_image, to_pil
 from ...studio import Studio, StudioError
 from ..common import MODEL_GROUP, PIXEL_ART, user_errors
+from ..session_history import SessionHistory
 from .edit import IMAGE_HEIGHT, EditTab
 
 PREVIEW_EVERY = 5  # stream a frame every N optimisation steps
 
 
-def build(studio: Studio, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> tuple[gr.Dropdown, gr.File]:
+def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> tuple[gr.Dropdown, gr.File]:
     """Lay out and wire the tab; returns its model picker and upload (other tabs send photos there)."""
     names = studio.model_names("generator")
     with gr.Row():
@@ -43,7 +44,7 @@ def build(studio: Studio, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> tup
     recipe = gr.State(None)
 
     @user_errors
-    def invert(model_name, path, method_value, space_value, l1, l2, max_steps):
+    def invert(model_name, path, method_value, space_value, l1, l2, max_steps, request: gr.Request):
         if not path:
             raise StudioError("upload a photo first")
         image = load_image(path, name="the uploaded file")
@@ -61,6 +62,7 @@ def build(studio: Studio, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> tup
                 text = f"step {step.step} · PSNR {step.psnr:.2f} dB · loss {step.losses['total']:.4f}"
                 if step.done:
                     text = "**Done.** " + text
+                    session.add(request, to_pil(step.image), step_recipe.to_dict())
                 yield shown_target, to_pil(step.image), text, pd.DataFrame(rows), step_recipe.to_dict()
 
     event = run.click(invert, [model, upload, method, space, lambda_code, lambda_realism, steps],

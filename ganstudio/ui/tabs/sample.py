@@ -14,10 +14,11 @@ from ...editing.layers import PRESETS, preset_rows
 from ...imaging import ANIMATION_FORMATS, animation_bytes, make_grid
 from ...studio import MAX_SEEDS_PER_CALL, Studio, StudioError, parse_seeds
 from ..common import MODEL_GROUP, PIXEL_ART, user_errors
+from ..session_history import SessionHistory
 from .edit import EditTab
 
 
-def build(studio: Studio) -> tuple[gr.Dropdown, Callable[[EditTab, gr.Tabs, str], None]]:
+def build(studio: Studio, session: SessionHistory) -> tuple[gr.Dropdown, Callable[[EditTab, gr.Tabs, str], None]]:
     """Lay out the tab; returns its model picker and a function that wires "Send to Edit"
     once the Edit tab exists (it is laid out after this one)."""
     names = studio.model_names("generator")
@@ -65,9 +66,12 @@ def build(studio: Studio) -> tuple[gr.Dropdown, Callable[[EditTab, gr.Tabs, str]
                            elem_classes=PIXEL_ART)
 
     @user_errors
-    def sample(model_name, seed_text, psi_value, cutoff_value, noise_mode):
-        samples = studio.sample(model_name, seed_text, psi=psi_value, cutoff=int(cutoff_value) or None,
-                                noise_mode=noise_mode)
+    def sample(model_name, seed_text, psi_value, cutoff_value, noise_mode, request: gr.Request):
+        cutoff_layers = int(cutoff_value) or None
+        samples = studio.sample(model_name, seed_text, psi=psi_value, cutoff=cutoff_layers, noise_mode=noise_mode)
+        for s in reversed(samples):  # newest first: the first seed ends on top
+            recipe = studio.seed_recipe(model_name, s.seed, psi=psi_value, cutoff=cutoff_layers, noise_mode=noise_mode)
+            session.add(request, s.image, recipe.to_dict())
         return [(s.image, f"seed {s.seed}") for s in samples]
 
     def on_select(model_name, seed_text, psi_value, cutoff_value, noise_mode, event: gr.SelectData):
@@ -76,7 +80,8 @@ def build(studio: Studio) -> tuple[gr.Dropdown, Callable[[EditTab, gr.Tabs, str]
                                   noise_mode=noise_mode).to_dict()
 
     @user_errors
-    def mix(model_name, rows_text, cols_text, preset_name, start_row, stop_row, psi_value, noise_mode):
+    def mix(model_name, rows_text, cols_text, preset_name, start_row, stop_row, psi_value, noise_mode,
+            request: gr.Request):
         G = studio.generator(model_name)
         rows = (int(start_row), int(stop_row)) if preset_name == "custom" else preset_rows(preset_name, G.num_ws)
         grid = studio.mix(model_name, rows_text, cols_text, rows, psi=psi_value, noise_mode=noise_mode)
@@ -86,7 +91,10 @@ def build(studio: Studio) -> tuple[gr.Dropdown, Callable[[EditTab, gr.Tabs, str]
         cells = [blank, *col_imgs]
         for r, line in enumerate(grid):
             cells += [row_imgs[r], *(cell.image for cell in line)]
-        return make_grid(cells, columns=len(col_imgs) + 1, padding=2)
+        image = make_grid(cells, columns=len(col_imgs) + 1, padding=2)
+        session.add(request, image, {"command": "mix", "model": model_name, "rows": rows_text, "columns": cols_text,
+                                     "layers": list(rows), "psi": psi_value, "noise_mode": noise_mode})
+        return image
 
     def save_animation(images, fmt_name):
         folder = Path(tempfile.mkdtemp(prefix="ganstudio-anim-"))

@@ -11,6 +11,7 @@ from ...checkpoint import atomic_write_bytes
 from ...imaging import load_image, png_bytes
 from ...studio import Studio, StudioError
 from ..common import MODEL_GROUP, PIXEL_ART, user_errors
+from ..session_history import SessionHistory
 
 IMAGE_HEIGHT = 300
 
@@ -39,7 +40,7 @@ def _direction_widgets(kind: str, domains: list[str]) -> tuple[gr.Radio, gr.Drop
                         label="StarGAN target attributes", visible=kind == "stargan"))
 
 
-def build(studio: Studio):
+def build(studio: Studio, session: SessionHistory):
     """Lay out the tab; returns (input image, model picker, wire-up for Send to Invert)."""
     names = studio.model_names("translation")
     with gr.Row():
@@ -79,17 +80,23 @@ def build(studio: Studio):
             raise StudioError("choose a translation model (none found: train one with `ganstudio train cyclegan`)")
 
     @user_errors
-    def run(name, image, to_domain, target_names):
+    def run(name, image, to_domain, target_names, request: gr.Request):
         _require(image, name)
         kind, _ = _domains(studio, name)
         if kind == "stargan" and not target_names:
             raise StudioError("tick at least one target attribute")
-        return studio.translate(name, image, to=to_domain if kind == "cyclegan" else list(target_names))
+        to = to_domain if kind == "cyclegan" else list(target_names)
+        translated = studio.translate(name, image, to=to)
+        session.add(request, translated, {"command": "translate", "model": name,
+                                          "to": to if isinstance(to, str) else ",".join(to)})
+        return translated
 
     @user_errors
-    def run_all(name, image):
+    def run_all(name, image, request: gr.Request):
         _require(image, name)
-        return studio.translate_all(name, image).grid
+        grid = studio.translate_all(name, image).grid
+        session.add(request, grid, {"command": "translate_all", "model": name})
+        return grid
 
     model.change(on_model, model, [direction, targets], api_name="translate_model")
     upload.upload(on_upload, upload, source, api_name="translate_upload")

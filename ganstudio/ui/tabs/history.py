@@ -1,0 +1,89 @@
+"""History tab: every image this session made, with its recipe; reopen, download, or
+reproduce an image from a recipe file (JSON, or a PNG exported by ganstudio)."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import gradio as gr
+
+from ...editing.recipe import RecipeError, read_recipe_file
+from ...imaging import png_bytes
+from ...studio import Studio, StudioError
+from ..common import MODEL_GROUP, PIXEL_ART, user_errors
+from ..session_history import SessionHistory
+from .edit import EditTab
+
+
+def _is_latent_recipe(recipe: dict | None) -> bool:
+    return bool(recipe) and "command" not in recipe
+
+
+def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str, tab: gr.Tab) -> None:
+    with gr.Row():
+        with gr.Column(scale=2):
+            gallery = gr.Gallery(label="Made in this session (newest first)", columns=6, height=420, format="png",
+                                 object_fit="contain", elem_id="history", elem_classes=PIXEL_ART)
+            refresh = gr.Button("Refresh")
+        with gr.Column(scale=1, min_width=280):
+            recipe_view = gr.JSON(label="Recipe of the selected image")
+            with gr.Row():
+                to_edit = gr.Button("Open in Edit")
+                download = gr.Button("Download PNG + recipe")
+            exported = gr.File(label="Download", interactive=False, visible=False)
+            recipe_file = gr.File(label="Reproduce from a recipe (JSON, or a PNG exported by ganstudio)",
+                                  file_types=[".json", ".png"], type="filepath", height=90)
+    # The selected entry's index: a hidden field rather than a gr.State, so API callers can pass it too.
+    chosen = gr.Number(None, precision=0, visible=False)
+
+    def show(request: gr.Request):
+        return [(e.image, e.caption) for e in session.entries(request)]
+
+    def on_select(event: gr.SelectData, request: gr.Request):
+        entries = session.entries(request)
+        if not 0 <= event.index < len(entries):
+            return None, None
+        return event.index, entries[event.index].recipe
+
+    def entry(index, request: gr.Request):
+        entries = session.entries(request)
+        if index is None or not 0 <= int(index) < len(entries):
+            raise StudioError("select an image in the history first")
+        return entries[int(index)]
+
+    @user_errors
+    def open_in_edit(index, request: gr.Request):
+        chosen_entry = entry(index, request)
+        if not _is_latent_recipe(chosen_entry.recipe):
+            raise StudioError("this image has no latent code to edit (a translation); send it to Invert instead")
+        return (*edit.open_recipe(chosen_entry.recipe), gr.Tabs(selected=edit_tab_id))
+
+    @user_errors
+    def save(index, request: gr.Request):
+        chosen_entry = entry(index, request)
+        folder = Path(tempfile.mkdtemp(prefix="ganstudio-history-"))
+        path = folder / f"ganstudio-{int(index):02d}.png"
+        path.write_bytes(png_bytes(chosen_entry.image, chosen_entry.recipe))
+        return gr.File(value=str(path), visible=True)
+
+    @user_errors
+    def reproduce(path, request: gr.Request):
+        if not path:
+            raise StudioError("choose a recipe file")
+        try:
+            recipe = read_recipe_file(path)
+        except RecipeError as exc:
+            raise StudioError(str(exc)) from None
+        rendered = studio.render(recipe)
+        session.add(request, rendered.image, rendered.recipe.to_dict())
+        return show(request), rendered.recipe.to_dict(), 0
+
+    tab.select(show, None, gallery, api_name="history_tab", queue=False)
+    refresh.click(show, None, gallery, api_name="history", queue=False)
+    gallery.select(on_select, None, [chosen, recipe_view], api_name="history_select", queue=False)
+    to_edit.click(open_in_edit, chosen, [*edit.outputs, tabs], api_name="history_to_edit", concurrency_id=MODEL_GROUP)
+    download.click(save, chosen, exported, api_name="history_download", queue=False)
+    recipe_file.upload(reproduce, recipe_file, [gallery, recipe_view, chosen], api_name="history_reproduce",
+                       concurrency_id=MODEL_GROUP)
+
