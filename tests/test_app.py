@@ -119,6 +119,7 @@ def test_invert_endpoint_streams_frames_and_rejects_bad_uploads(launched, tmp_pa
     assert len(frames) >= 3  # step 0, 5, 10, 15, 20 (or an early stop)
     final = job.outputs()[-1]
     assert "Done" in final[2] and "PSNR" in final[2] and Image.open(final[1]).size == (16, 16)
+    assert final[4]["model"] == "faces" and final[4]["code"]  # the recipe, for /edit
     bad = tmp_path / "evil.png"
     bad.write_text("<svg onload=alert(1)>")
     with pytest.raises(Exception, match="not an image"):

@@ -155,3 +155,16 @@ def test_save_is_atomic_and_keeps_the_old_file_on_failure(tmp_path, monkeypatch)
         checkpoint.save(path, {"G": make_tiny(1)})
     assert path.read_bytes() == before
     assert [p.name for p in tmp_path.iterdir()] == ["g.safetensors"]  # no temp files left behind
+
+
+def test_atomic_writes_get_the_usual_file_mode(tmp_path):
+    import os
+    import stat
+
+    from ganstudio.checkpoint import atomic_write_bytes
+
+    path = tmp_path / "out.bin"
+    atomic_write_bytes(path, b"data")
+    mask = os.umask(0)
+    os.umask(mask)
+    assert stat.S_IMODE(path.stat().st_mode) == 0o666 & ~mask  # readable by a server running as another user

@@ -41,7 +41,7 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
             status = gr.Markdown(elem_id="invert-status")
             curve = gr.LinePlot(x="step", y="loss", color="term", label="Loss", height=220)
             send = gr.Button("Send to Edit")
-    recipe = gr.State(None)
+    recipe = gr.JSON(visible=False)  # not a State: API callers get the recipe with the last frame
 
     @user_errors
     def invert(model_name, path, method_value, space_value, l1, l2, max_steps, request: gr.Request):
