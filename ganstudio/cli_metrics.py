@@ -28,6 +28,15 @@ def eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--checkpoints", action="append", default=[], help="folder of models (repeatable)")
     p.add_argument("--device", default="auto")
     p.add_argument("--out", required=True, help="folder for metrics.json, report.md and contact_sheet.png")
+    edits = p.add_argument_group("edits", "a generator's attribute directions, judged before and after the edit "
+                                 "(translation models are always judged on --n real images)")
+    edits.add_argument("--skip-edits", action="store_true", help="do not measure the model's direction sets")
+    edits.add_argument("--edit-n", type=int, default=500, help="samples to edit (default 500)")
+    edits.add_argument("--edit-alpha", type=float,
+                       help="edit strength in slider units, 1 = the gap between the class means "
+                       "(default: ganstudio.metrics.edits.DEFAULT_ALPHA, 1.5)")
+    edits.add_argument("--edit-alphas", metavar="A,B,...",
+                       help="also try these alphas and report the smallest that meets the goal (costs one pass each)")
 
 
 def eval_run(args: argparse.Namespace) -> int:
@@ -38,11 +47,26 @@ def eval_run(args: argparse.Namespace) -> int:
             args.model, args.out, data=args.data, features=args.features, judge=args.judge,
             inception=args.inception, n=args.n, seed=args.seed, psi=args.psi, batch_size=args.batch_size,
             k=args.k, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size, device=args.device,
-            checkpoint_dirs=args.checkpoints, command=_command_line(args, "eval"),
+            checkpoint_dirs=args.checkpoints, command=_command_line(args, "eval"), edits=not args.skip_edits,
+            edit_n=args.edit_n, edit_alpha=args.edit_alpha, edit_alphas=_floats(args.edit_alphas or ""),
         )
-    fd = result["fd"]
-    print(f"FD {fd['samples_vs_real']:.4g} (real vs real {fd['real_vs_real']:.4g}); wrote {args.out}/report.md")
+    parts = []
+    if "fd" in result:
+        fd = result["fd"]
+        parts.append(f"FD {fd['samples_vs_real']:.4g} (real vs real {fd['real_vs_real']:.4g})")
+    for key in ("edits", "translation"):
+        if key in result:
+            goal = result[key]["goal"]
+            parts.append(f"{key}: goal met for {goal['attributes_met']} of {goal['attributes']} attributes")
+    print("; ".join([*parts, f"wrote {args.out}/report.md"]))
     return 0
+
+
+def _floats(text: str) -> list[float]:
+    try:
+        return [float(v) for v in text.split(",") if v.strip()]
+    except ValueError:
+        raise CliError(f"--edit-alphas: '{text}' is not a comma-separated list of numbers") from None
 
 
 def judge_args(p: argparse.ArgumentParser) -> None:

@@ -40,6 +40,14 @@ def group_indices(names: Sequence[str], groups: Sequence[Sequence[str]]) -> Grou
     return tuple(result)
 
 
+def hair_colour_groups(names: Sequence[str]) -> list[list[str]]:
+    """StarGAN's convention (and how SynthFaces draws its labels): the hair colours, every
+    name ending in "_Hair" except Long_Hair/Short_Hair, form one exclusive group when there
+    are at least two of them."""
+    hair = [n for n in names if n.endswith("_Hair") and n not in ("Long_Hair", "Short_Hair")]
+    return [hair] if len(hair) >= 2 else []
+
+
 def decode_labels(class_logits: torch.Tensor, groups: Groups = ()) -> torch.Tensor:
     """0/1 labels from classifier logits [B, n]: a positive logit sets an independent
     attribute; within an exclusive group the largest logit wins (one member set)."""

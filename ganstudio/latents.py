@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Iterator
+
 import torch
 
 
@@ -15,6 +17,12 @@ def z_from_seed(seed: int, z_dim: int) -> torch.Tensor:
 
 def z_from_seeds(seeds: list[int] | tuple[int, ...], z_dim: int) -> torch.Tensor:
     return torch.stack([z_from_seed(s, z_dim) for s in seeds])
+
+
+def seed_batches(first: int, n: int, batch_size: int) -> Iterator[list[int]]:
+    """Seeds first..first+n-1 in consecutive lists of at most `batch_size`."""
+    for start in range(first, first + n, batch_size):
+        yield list(range(start, min(first + n, start + batch_size)))
 
 
 def lerp(a: torch.Tensor, b: torch.Tensor, t: float) -> torch.Tensor:

@@ -15,6 +15,10 @@ when the checkpoint has an encoder `E` and the data set returns factors. For 2-D
 data set knows its structure (`nearest_mode`/`high_quality`/`num_modes`, or mixture
 `centres` [K, 2] and `std`), mode coverage and the high-quality rate.
 
+A generator that ships attribute directions also gets an `edits` section, and a translation
+model (CycleGAN, StarGAN) only a `translation` section: does the judge see the attribute
+change as asked, and the others stay (`ganstudio.metrics.edits`).
+
 Writes `metrics.json`, `report.md` and `contact_sheet.png` into the output folder.
 """
 
@@ -36,9 +40,10 @@ from .. import checkpoint
 from ..errors import UserError
 from ..checkpoint import Checkpoint
 from ..imaging import make_grid, png_bytes, to_pils
-from ..latents import z_from_seeds
-from ..studio import DEFAULT_CHECKPOINTS, GENERATOR_ROLES, Studio, resolve_device
+from ..latents import seed_batches, z_from_seeds
+from ..studio import DEFAULT_CHECKPOINTS, GENERATOR_ROLES, Studio, model_kind, resolve_device
 from .disentanglement import dci, mig
+from .edits import evaluate_edits, evaluate_translation, render_section
 from .features import Extractor, build_extractor, extract
 from .frechet import frechet_distance
 from .inception_score import inception_score
@@ -58,12 +63,20 @@ class EvalError(UserError):
 
 
 # ----- inputs -------------------------------------------------------------------------------------
+def open_model(model: str, checkpoint_dirs: Sequence[str | Path] = (), device: str = "cpu") -> tuple[Studio, str]:
+    """A studio serving `model` and its name there: a studio name under the checkpoint folders,
+    or a .safetensors path (its folder joins the studio, so direction files beside it count)."""
+    dirs = list(checkpoint_dirs) or [DEFAULT_CHECKPOINTS]
+    path = Path(model).resolve()  # a link is served from the folder of the file it points to
+    if path.suffix == ".safetensors" and path.is_file():
+        return Studio([path.parent, *dirs], device=device), path.stem
+    return Studio(dirs, device=device), model
+
+
 def load_model(model: str, checkpoint_dirs: Sequence[str | Path] = (), device: str = "cpu") -> Checkpoint:
     """A checkpoint by file path, or by its studio name under the checkpoint folders."""
-    path = Path(model)
-    if path.suffix == ".safetensors" and path.is_file():
-        return checkpoint.load(path, device=device)
-    return Studio(list(checkpoint_dirs) or [DEFAULT_CHECKPOINTS], device=device).load(model)
+    studio, name = open_model(model, checkpoint_dirs, device)
+    return studio.load(name)
 
 
 def generator_of(ckpt: Checkpoint) -> nn.Module:
@@ -100,10 +113,9 @@ def generate(G: nn.Module, n: int, batch_size: int, psi: float = 1.0, seed_base:
     if c_dim and (labels is None or labels.shape[1] != c_dim):
         have = "no labels" if labels is None else f"labels of size {labels.shape[1]}"
         raise EvalError(f"the generator is conditional (c_dim={c_dim}) but the data set gives {have}")
-    for start in range(0, n, batch_size):
-        seeds = list(range(seed_base + start, seed_base + min(n, start + batch_size)))
+    for seeds in seed_batches(seed_base, n, batch_size):
         z = z_from_seeds(seeds, G.z_dim).to(device)
-        extra = {"c": labels[[i % len(labels) for i in range(start, start + len(seeds))]].to(device)} if c_dim else {}
+        extra = {"c": labels[[(s - seed_base) % len(labels) for s in seeds]].to(device)} if c_dim else {}
         yield G.synthesis(G.mapping(z, psi=psi, **extra), noise_mode="const").float()
 
 
@@ -279,17 +291,25 @@ def _mode_counter(dataset: Dataset):
     return None
 
 
-def scatter_plot(real: np.ndarray, fake: np.ndarray, centres=None, size: int = 512) -> Image.Image:
-    """Real points grey, samples red, mixture centres blue, on one square canvas."""
-    everything = np.concatenate([real, fake] + ([np.asarray(centres)] if centres is not None else []))
+def plot_view(*arrays) -> tuple[np.ndarray, float]:
+    """The square window a scatter plot shows: (centre [2], side length) around the 0.5 to
+    99.5 percentiles of the points, with a 10 % margin."""
+    everything = np.concatenate([np.asarray(a, dtype=np.float64)[:, :2] for a in arrays if a is not None])
     lo, hi = np.percentile(everything, 0.5, axis=0), np.percentile(everything, 99.5, axis=0)
-    span = float(max(hi - lo)) * 1.1 or 1.0
-    mid = (lo + hi) / 2
+    return (lo + hi) / 2, float(max(hi - lo)) * 1.1 or 1.0
+
+
+def scatter_plot(real: np.ndarray, fake: np.ndarray, centres=None, size: int = 512,
+                 view: tuple[np.ndarray, float] | None = None, background: Image.Image | None = None) -> Image.Image:
+    """Real points grey, samples red, mixture centres blue, on one square canvas: white, or
+    `background` (drawn over the same `view`, which is `plot_view` of the points unless given)."""
+    mid, span = view if view is not None else plot_view(real, fake, centres)
 
     def px(p: np.ndarray) -> np.ndarray:
         return (p - mid) / span * size + size / 2
 
-    image = Image.new("RGB", (size, size), "white")
+    image = background.convert("RGB").resize((size, size)) if background is not None \
+        else Image.new("RGB", (size, size), "white")
     draw = ImageDraw.Draw(image)
     for points, colour in ((real, (150, 150, 150)), (fake, (220, 30, 30))):
         for x, y in px(points[:, :2]):
@@ -324,32 +344,75 @@ def evaluate(
     device: str = "auto",
     checkpoint_dirs: Sequence[str | Path] = (),
     command: str | None = None,
+    edits: bool = True,
+    edit_n: int = 500,
+    edit_alpha: float | None = None,
+    edit_alphas: Sequence[float] = (),
 ) -> dict:
-    """Evaluate `model` and write metrics.json, report.md and contact_sheet.png under `out`."""
+    """Evaluate `model` and write metrics.json, report.md and contact_sheet.png under `out`.
+
+    A translation model (CycleGAN, StarGAN) is measured by what its translations do to `n` real
+    images (`edits.evaluate_translation`); a generator with attribute directions also by what
+    its edits do to `edit_n` samples (`edits.evaluate_edits`), unless `edits` is False."""
     if n < 2:
         raise EvalError(f"n must be at least 2, got {n}")
+    if edits and edit_n < 1:
+        raise EvalError(f"edit n must be at least 1, got {edit_n}")
     start = time.perf_counter()
     dev = resolve_device(device)
-    ckpt = load_model(model, checkpoint_dirs, str(dev))
-    G = generator_of(ckpt)
+    studio, name = open_model(model, checkpoint_dirs, str(dev))
+    ckpt = studio.load(name)
+    translation = model_kind(ckpt.info) == "translation"
+    G = None if translation else generator_of(ckpt)
     spec = data or ckpt.info.dataset
     if not spec:
         raise EvalError(f"{ckpt.info.path}: the header names no data set; pass --data SPEC")
     dataset = open_data(spec)
     header = {"model": model, "checkpoint": str(ckpt.info.path), "arch": ckpt.info.arch, "data": spec,
-              "seed": seed, "psi": psi, "command": command}
-    if _is_points(dataset):
+              "seed": seed, **({} if translation else {"psi": psi}), "command": command}
+    if translation:
+        extractor, header["features"] = _judge_extractor("judge", judge, inception, spec, checkpoint_dirs, dev)
+        section, sheet = evaluate_translation(studio.translator(name), dataset, extractor, n, seed, batch_size)
+        result = {"n": section["n"], "translation": section, "goals": {"translation": _edit_goal(section)}}
+    elif _is_points(dataset):
         result, sheet = evaluate_points(G, dataset, n, seed, batch_size, dev)
         header["features"] = "raw 2-D points"
     else:
-        path = _extractor_path(features, judge, inception, spec, checkpoint_dirs)
-        extractor = build_extractor(features, path, dev)
-        header["features"] = {"name": features, "path": str(path), "dim": extractor.dim}
+        extractor, header["features"] = _judge_extractor(features, judge, inception, spec, checkpoint_dirs, dev)
         result, sheet = evaluate_images(G, ckpt, dataset, extractor, n, seed, psi, batch_size, k,
                                          kid_subsets, kid_subset_size, dev)
+        sets = studio.directions(name) if edits else {}
+        if sets:
+            referee = extractor if features == "judge" else \
+                _judge_extractor("judge", judge, inception, spec, checkpoint_dirs, dev)[0]
+            _add_edits(result, G, sets, referee, {"n": edit_n, "alpha": edit_alpha, "grid": edit_alphas, "psi": psi,
+                                                  "batch_size": batch_size, "seed_base": SEED_BASE, "device": dev})
     result = {**header, **result, "total_seconds": round(time.perf_counter() - start, 1)}
     write_outputs(Path(out), result, sheet)
     return result
+
+
+def _judge_extractor(features: str, judge, inception, spec: str, checkpoint_dirs, device) -> tuple[Extractor, dict]:
+    """The feature extractor, and how the result names it."""
+    path = _extractor_path(features, judge, inception, spec, checkpoint_dirs)
+    extractor = build_extractor(features, path, device)
+    return extractor, {"name": features, "path": str(path), "dim": extractor.dim}
+
+
+def _add_edits(result: dict, G: nn.Module, sets: dict, judge: Extractor, options: dict) -> None:
+    """The edits section and its goal; a judge of classes (not attributes) cannot referee edits."""
+    if judge.label_kind != "attributes":
+        result["edits_skipped"] = f"the judge gives {judge.label_kind} labels, not attributes"
+        return
+    result["edits"] = evaluate_edits(G, sets, judge, **options)
+    result["goals"]["edits"] = _edit_goal(result["edits"])
+
+
+def _edit_goal(section: dict) -> dict:
+    goal = section["goal"]
+    return {"value": f"{goal['attributes_met']} of {goal['attributes']} attributes",
+            "target": f"success >= {goal['success_min']} with preserved >= {goal['preserved_min']} (best method)",
+            "met": goal["met"]}
 
 
 def _extractor_path(features: str, judge, inception, spec: str, checkpoint_dirs: Sequence[str | Path]) -> Path:
@@ -407,11 +470,38 @@ def render_report(r: dict) -> str:
              f"- checkpoint: `{r['checkpoint']}` ({r['arch']})", f"- data: `{r['data']}`",
              f"- features: {r['features'] if isinstance(r['features'], str) else r['features']['name']}"
              + (f" (`{r['features']['path']}`, {r['features']['dim']}-d)" if isinstance(r['features'], dict) else ""),
-             f"- N = {r['n']} samples and N real images; the baseline compares two disjoint real sets of N",
-             f"- seed {r['seed']}, psi {r['psi']}, {r['total_seconds']} s"]
+             (f"- N = {r['n']} real images, each translated towards every domain it is not in"
+              if "translation" in r else
+              f"- N = {r['n']} samples and N real images; the baseline compares two disjoint real sets of N"),
+             f"- seed {r['seed']}" + (f", psi {r['psi']}" if "psi" in r else "") + f", {r['total_seconds']} s"]
     if r.get("command"):
         lines.append(f"- command: `{r['command']}`")
-    lines += ["", "| metric | samples vs real | real vs real |", "| --- | --- | --- |",
+    if "fd" in r:
+        lines += _distance_table(r)
+    lines += _label_lines(r)
+    if "edits" in r:
+        e = r["edits"]
+        lines += render_section(e, f"Edits along directions (judge; α = {e['alpha']:g}, N = {e['n']} samples, "
+                                   f"seeds {e['seeds'][0]}-{e['seeds'][1]}, psi {e['psi']})")
+    if "translation" in r:
+        t = r["translation"]
+        ways = (f"; add = {t['domains'][0]} → {t['domains'][1]} (G_AB), remove = the reverse (G_BA)"
+                if t["kind"] == "cyclegan" else "")
+        lines += render_section(t, f"Translation ({t['kind']}, judge; N = {t['n']} real images{ways})")
+    if "goals" in r:
+        lines += ["", "## Quality goals (issue 8, synthfaces64)", "", "| goal | value | target | met |",
+                  "| --- | --- | --- | --- |"]
+        for name, g in r["goals"].items():
+            lines.append(f"| {name} | {_f(g['value'])} | {g['target']} | {'yes' if g['met'] else 'no'} |")
+    sheet = ("samples (top rows) and real images (bottom rows)" if "prdc" in r
+             else "real images (first column) translated into every domain" if "translation" in r
+             else "real points grey, samples red, mixture centres blue")
+    lines += ["", f"![contact sheet](contact_sheet.png) — {sheet}", ""]
+    return "\n".join(lines)
+
+
+def _distance_table(r: dict) -> list[str]:
+    lines = ["", "| metric | samples vs real | real vs real |", "| --- | --- | --- |",
               f"| Fréchet distance | {_f(r['fd']['samples_vs_real'])} | {_f(r['fd']['real_vs_real'])} |"]
     if "kid" in r:
         a, b = r["kid"]["samples_vs_real"], r["kid"]["real_vs_real"]
@@ -431,6 +521,11 @@ def render_report(r: dict) -> str:
         lines.append(f"| high-quality rate (3 std) | {a['hq_rate']:.3f} | {b['hq_rate']:.3f} |")
     if r["fd"]["ratio"] is not None:
         lines += ["", f"FD ratio (samples / real-vs-real): **{r['fd']['ratio']:.2f}**"]
+    return lines
+
+
+def _label_lines(r: dict) -> list[str]:
+    lines = []
     if "labels" in r:
         lab = r["labels"]
         has_truth = "real_labels" in lab
@@ -447,12 +542,4 @@ def render_report(r: dict) -> str:
                   f"completeness {d['dci']['completeness']:.3f}, informativeness (R²) {d['dci']['informativeness']:.3f}"]
         if "mig" in d:
             lines.append(f"- MIG: {d['mig']['mig']:.3f}")
-    if "goals" in r:
-        lines += ["", "## Quality goals (issue 8, synthfaces64)", "", "| goal | value | target | met |",
-                  "| --- | --- | --- | --- |"]
-        for name, g in r["goals"].items():
-            lines.append(f"| {name} | {_f(g['value'])} | {g['target']} | {'yes' if g['met'] else 'no'} |")
-    sheet = ("samples (top rows) and real images (bottom rows)" if "prdc" in r
-             else "real points grey, samples red, mixture centres blue")
-    lines += ["", f"![contact sheet](contact_sheet.png) — {sheet}", ""]
-    return "\n".join(lines)
+    return lines

@@ -21,7 +21,7 @@ import torch
 from torch import nn
 
 from ..config import ConfigError
-from ..domains import DomainError, group_indices
+from ..domains import DomainError, group_indices, hair_colour_groups
 from ..models.translation import CYCLEGAN_ROLES, STARGAN_ROLES, translation_meta
 from ..registry import LOSSES
 from .losses import GanBatch
@@ -183,8 +183,7 @@ class StarGanRecipe(Recipe):
         self.weights = _weights(config, {"lambda_cls": 1.0, "lambda_rec": 10.0, "lambda_gp": 10.0}, self.name)
         names = data.label_names
         if config.exclusive_groups is None:  # StarGAN's convention: the hair colours are one-of
-            hair = [n for n in names if n.endswith("_Hair") and n not in ("Long_Hair", "Short_Hair")]
-            group_names = [hair] if len(hair) >= 2 else []
+            group_names = hair_colour_groups(names)
         else:
             group_names = [list(g) for g in config.exclusive_groups]
         try:

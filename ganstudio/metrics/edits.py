@@ -1,0 +1,386 @@
+"""Do edits and translations do what they promise? The judge decides, before and after.
+
+A slider labelled "Eyeglasses" (or a translation "to Eyeglasses") promises two things: the
+attribute appears, and the rest of the face stays. Only a referee that never saw generated
+images can check that honestly, so the judge (trained on real images) decides every
+attribute (probability > 0.5) on each image before and after the change:
+
+- images the judge sees *without* the attribute are pushed towards it ("add": +alpha along
+  the direction, or translation to that domain) and images *with* it away from it
+  ("remove": -alpha, or the opposite CycleGAN domain, or StarGAN's `Name=0`);
+- success: the fraction of those images the judge now decides as asked;
+- preserved: the mean over those images of the fraction of the *other* attributes whose
+  decision did not change. The target's exclusive group (the other hair colours) is left
+  out: switching to Blond_Hair must switch the old colour off.
+
+"add" and "remove" are reported separately and pooled ("all", weighted by images); the
+goal (>= 90 % success with >= 90 % preserved) is checked on the pooled numbers of the best
+method per attribute, the one with the highest min(success, preserved). Work is batched:
+one synthesis (or translation) and one judge call per batch, attribute and direction.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import defaultdict
+from dataclasses import dataclass
+from typing import Iterator, Mapping, Sequence
+
+import torch
+import torch.nn.functional as F
+from PIL import Image
+from torch import nn
+from torch.utils.data import DataLoader, Dataset, Subset
+
+from ..domains import hair_colour_groups
+from ..editing.directions import DirectionSet
+from ..editing.edit import ResolvedEdit, apply_edits
+from ..errors import UserError
+from ..imaging import make_grid
+from ..latents import seed_batches, z_from_seeds
+from ..translate import Translator, translate, translate_all_domains
+from .features import Extractor
+
+DEFAULT_ALPHA = 1.5  # slider units: 1 = the gap between the class means (see editing.directions)
+GOAL = {"success_min": 0.9, "preserved_min": 0.9}
+WAYS = {True: "add", False: "remove"}
+SHEET_ROWS = 8
+
+
+class EditMetricsError(UserError):
+    """Edits or translations that the judge cannot referee; the message says why."""
+
+
+# ----- counting -----------------------------------------------------------------------------------
+@dataclass
+class Tally:
+    """Images changed, how many the judge saw change as asked, and the summed preserved fractions."""
+
+    n: int = 0
+    hits: int = 0
+    kept: float = 0.0
+
+    def add(self, hit: torch.Tensor, kept: torch.Tensor) -> None:
+        self.n, self.hits, self.kept = self.n + len(hit), self.hits + int(hit.sum()), self.kept + float(kept.sum())
+
+    def __add__(self, other: "Tally") -> "Tally":
+        return Tally(self.n + other.n, self.hits + other.hits, self.kept + other.kept)
+
+    def to_json(self) -> dict:
+        rate = (lambda x: round(x / self.n, 4)) if self.n else (lambda x: None)
+        return {"n": self.n, "success": rate(self.hits), "preserved": rate(self.kept)}
+
+
+@dataclass(frozen=True)
+class Referee:
+    """The judge's 0/1 decisions, and which other attributes a change of one must leave alone."""
+
+    judge: Extractor
+    names: tuple[str, ...]
+    groups: tuple[frozenset[str], ...]
+
+    @classmethod
+    def build(cls, judge: Extractor, groups: Sequence[Sequence[str]] = ()) -> "Referee":
+        if judge.label_kind != "attributes" or not judge.label_names:
+            raise EditMetricsError(f"the judge must decide attributes; '{judge.name}' gives {judge.label_kind} labels")
+        names = tuple(judge.label_names)
+        return cls(judge, names, tuple(frozenset(g) for g in [*hair_colour_groups(names), *groups]))
+
+    def decide(self, images: torch.Tensor) -> torch.Tensor:
+        """[B, K] bool: the judge's verdict on images as a saved PNG would hold them."""
+        return self.judge(images.float().clamp(-1, 1))[1].float().cpu() > 0.5
+
+    def others(self, name: str) -> list[int]:
+        exempt = {name}.union(*(g for g in self.groups if name in g))
+        return [i for i, other in enumerate(self.names) if other not in exempt]
+
+    def score(self, before: torch.Tensor, images: torch.Tensor, name: str,
+              want: bool) -> tuple[torch.Tensor, torch.Tensor]:
+        """Per image: did the judge's verdict on `name` become `want`; fraction of the others kept."""
+        after, others = self.decide(images), self.others(name)
+        hit = after[:, self.names.index(name)] == want
+        kept = (after[:, others] == before[:, others]).float().mean(1) if others else torch.ones(len(after))
+        return hit, kept
+
+
+Key = tuple[str, str, float, bool]  # (method, attribute, alpha, wanted verdict)
+
+
+# ----- summaries ----------------------------------------------------------------------------------
+def _attribute_summary(tallies: Mapping[Key, Tally], method: str, name: str, alpha: float) -> dict:
+    ways = {want: tallies.get((method, name, alpha, want), Tally()) for want in WAYS}
+    return {**{WAYS[w]: t.to_json() for w, t in ways.items()}, "all": (ways[True] + ways[False]).to_json()}
+
+
+def _methods(tallies: Mapping[Key, Tally], plan: Mapping[str, Sequence[str]], alpha: float) -> dict:
+    return {method: {name: _attribute_summary(tallies, method, name, alpha) for name in names}
+            for method, names in plan.items()}
+
+
+def _met(numbers: dict) -> bool:
+    return (numbers["n"] > 0 and numbers["success"] >= GOAL["success_min"]
+            and numbers["preserved"] >= GOAL["preserved_min"])
+
+
+def best_per_attribute(methods: Mapping[str, Mapping[str, dict]]) -> dict:
+    """For every attribute the method with the highest min(success, preserved), pooled numbers."""
+    candidates: dict[str, list] = defaultdict(list)
+    for method, attributes in methods.items():
+        for name, numbers in attributes.items():
+            pooled = numbers["all"]
+            if pooled["n"]:
+                candidates[name].append((min(pooled["success"], pooled["preserved"]), pooled["success"], method))
+    best = {}
+    for name, options in candidates.items():
+        _, _, method = max(options, key=lambda option: option[:2])  # ties: the method listed first
+        pooled = methods[method][name]["all"]
+        best[name] = {"method": method, "success": pooled["success"], "preserved": pooled["preserved"],
+                      "met": _met(pooled)}
+    return best
+
+
+def goal_summary(best: Mapping[str, dict]) -> dict:
+    met = sum(b["met"] for b in best.values())
+    return {**GOAL, "attributes_met": met, "attributes": len(best), "met": bool(best) and met == len(best)}
+
+
+def _alpha_grid(tallies: Mapping[Key, Tally], plan: Mapping[str, Sequence[str]], alphas: Sequence[float]) -> dict:
+    """Pooled numbers at every alpha of the grid, and the smallest alpha that meets the goal."""
+    grid: dict = {"alphas": list(alphas), "methods": {}}
+    for method, names in plan.items():
+        for name in names:
+            pooled = [_attribute_summary(tallies, method, name, a)["all"] for a in alphas]
+            grid["methods"].setdefault(method, {})[name] = {
+                "success": [p["success"] for p in pooled], "preserved": [p["preserved"] for p in pooled],
+                "smallest_alpha": next((a for a, p in zip(alphas, pooled) if _met(p)), None)}
+    return grid
+
+
+def _section(tallies, plan, at_alpha: float, **fields) -> dict:
+    methods = _methods(tallies, plan, at_alpha)
+    best = best_per_attribute(methods)
+    return {**fields, "goal": goal_summary(best), "methods": methods, "best": best}
+
+
+# ----- edits along directions ---------------------------------------------------------------------
+def edit_plan(sets: Mapping[str, DirectionSet], judged: Sequence[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
+    """The attributes each direction set can be refereed on (names the judge knows), and why
+    the other sets are skipped (unsupervised ones: PC0, SeFa0, ... name no attribute)."""
+    plan, skipped = {}, {}
+    for method, ds in sets.items():
+        names = [name for name in ds.names if name in judged]
+        if names:
+            plan[method] = names
+        else:
+            skipped[method] = f"its directions ({', '.join(ds.names[:3])}, ...) name no attribute the judge knows"
+    return plan, skipped
+
+
+@dataclass
+class _Codes:
+    """One batch of samples: z, w+ and the judge's verdict on the unedited images."""
+
+    z: torch.Tensor
+    ws: torch.Tensor
+    before: torch.Tensor
+
+
+def _sample_batches(G: nn.Module, referee: Referee, n: int, batch_size: int, psi: float, seed_base: int,
+                    device) -> Iterator[_Codes]:
+    """Seeds seed_base.. as the studio makes them (no condition, const noise), judged unedited."""
+    for seeds in seed_batches(seed_base, n, batch_size):
+        z = z_from_seeds(seeds, G.z_dim).to(device)
+        ws = G.mapping(z, psi=psi)
+        yield _Codes(z, ws, referee.decide(G.synthesis(ws, noise_mode="const")))
+
+
+def _edit_both_ways(G: nn.Module, codes: _Codes, ds: DirectionSet, name: str, alpha: float, psi: float,
+                    referee: Referee) -> Iterator[tuple[bool, tuple[torch.Tensor, torch.Tensor]]]:
+    """Images without `name` edited by +alpha, images with it by -alpha; (wanted verdict, scores)."""
+    column = codes.before[:, referee.names.index(name)]
+    vector = ds.vector(name).to(codes.ws)
+    for want, sign in ((True, 1.0), (False, -1.0)):
+        rows = column != want
+        if not rows.any():
+            continue
+        on = rows.to(codes.ws.device)
+        edit = ResolvedEdit(vector, ds.space, sign * alpha, slice(0, codes.ws.shape[1]))
+        images = G.synthesis(apply_edits(G, codes.ws[on], [edit], z=codes.z[on], psi=psi), noise_mode="const")
+        yield want, referee.score(codes.before[rows], images, name, want)
+
+
+@torch.inference_mode()
+def evaluate_edits(G: nn.Module, sets: Mapping[str, DirectionSet], judge: Extractor, n: int = 500,
+                   alpha: float | None = None, grid: Sequence[float] = (), psi: float = 1.0, batch_size: int = 64,
+                   seed_base: int = 0, device="cpu") -> dict:
+    """Success and preservation of every attribute direction, each method side by side (see module
+    doc), at `alpha` (default DEFAULT_ALPHA) and, when given, at every alpha of `grid`."""
+    start = time.perf_counter()
+    alpha = DEFAULT_ALPHA if alpha is None else float(alpha)
+    referee = Referee.build(judge)
+    plan, skipped = edit_plan(sets, referee.names)
+    alphas = sorted({alpha, *map(float, grid)})
+    jobs = [(method, name, a) for method, names in plan.items() for name in names for a in alphas]
+    tallies: dict[Key, Tally] = defaultdict(Tally)
+    for codes in _sample_batches(G, referee, n, batch_size, psi, seed_base, device) if jobs else ():
+        for method, name, a in jobs:
+            for want, scores in _edit_both_ways(G, codes, sets[method], name, a, psi, referee):
+                tallies[(method, name, a, want)].add(*scores)
+    section = _section(tallies, plan, alpha, n=n, alpha=alpha, psi=psi, seeds=[seed_base, seed_base + n - 1],
+                       spaces={m: sets[m].space for m in plan}, skipped=skipped)
+    if grid:
+        section["alpha_grid"] = _alpha_grid(tallies, plan, alphas)
+    section["seconds"] = round(time.perf_counter() - start, 2)
+    return section
+
+
+# ----- translation --------------------------------------------------------------------------------
+def split_attribute(tr: Translator, dataset: Dataset, judged: Sequence[str]) -> str:
+    """The attribute a CycleGAN's domains split on: domain B's name ("Eyeglasses" for a model
+    trained on split:...?attr=Eyeglasses), from the header or the data set."""
+    for name in (tr.domains[1], *getattr(dataset, "domain_names", ())[1:2]):
+        if name in judged:
+            return name
+    raise EditMetricsError(f"{tr.source}: the judge knows no attribute named like domain B ('{tr.domains[1]}'); "
+                           f"it knows {', '.join(judged)}")
+
+
+def translation_tasks(tr: Translator, dataset: Dataset, judged: Sequence[str]) -> tuple[list, dict[str, str]]:
+    """(attribute, wanted verdict, `to` request) for every change the model offers, and the
+    domains skipped because the judge does not know them."""
+    if tr.kind == "cyclegan":
+        name = split_attribute(tr, dataset, judged)
+        return [(name, True, tr.domains[1]), (name, False, tr.domains[0])], {}
+    in_group = {tr.domains[i] for g in tr.groups for i in g}
+    tasks = [(name, True, name) for name in tr.domains if name in judged]
+    tasks += [(name, False, f"{name}=0") for name in tr.domains if name in judged and name not in in_group]
+    return tasks, {name: "the judge does not know it" for name in tr.domains if name not in judged}
+
+
+def _label_names(dataset: Dataset) -> list[str]:
+    inner = getattr(dataset, "dataset", None)  # a Subset (a split's domain) keeps them on its data set
+    return list(getattr(dataset, "label_names", None) or getattr(inner, "label_names", None) or [])
+
+
+def _parts(dataset: Dataset) -> list[Dataset]:
+    """A CycleGAN split's two domains (images without / with the attribute), else the data set."""
+    parts = [getattr(dataset, "domain_a", None), getattr(dataset, "domain_b", None)]
+    return [p for p in parts if p is not None] or [dataset]
+
+
+def real_batches(dataset: Dataset, n: int, seed: int, batch_size: int, resolution: int,
+                 domains: Sequence[str]) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    """Up to `n` seeded real images from every part, at `resolution`, with their labels in the
+    order of `domains` when the data set has them all (else None)."""
+    for part in _parts(dataset):
+        names = _label_names(part)
+        columns = [names.index(d) for d in domains] if names and all(d in names for d in domains) else None
+        order = torch.randperm(len(part), generator=torch.Generator().manual_seed(seed))[:n].tolist()
+        for batch in DataLoader(Subset(part, order), batch_size=batch_size, shuffle=False):
+            images = (batch[0] if isinstance(batch, (list, tuple)) else batch).float()
+            if images.shape[-1] != resolution:
+                images = F.interpolate(images, size=(resolution, resolution), mode="bilinear", align_corners=False,
+                                       antialias=images.shape[-1] > resolution)
+            labels = batch[1].float()[:, columns] if columns is not None and isinstance(batch, (list, tuple)) else None
+            yield images, labels
+
+
+def _translate_batch(tr: Translator, referee: Referee, tasks: list, images: torch.Tensor,
+                     labels: torch.Tensor | None, tallies: dict) -> None:
+    before = referee.decide(images)
+    for name, want, to in tasks:
+        rows = before[:, referee.names.index(name)] != want
+        if rows.any():
+            out = translate(tr, images[rows], to=to, labels=None if labels is None else labels[rows])
+            tallies[(tr.kind, name, 0.0, want)].add(*referee.score(before[rows], out, name, want))
+
+
+@torch.inference_mode()
+def evaluate_translation(tr: Translator, dataset: Dataset, judge: Extractor, n: int = 500, seed: int = 0,
+                         batch_size: int = 64) -> tuple[dict, Image.Image]:
+    """Success and preservation of every domain change of a CycleGAN or StarGAN model on up to
+    `n` real images (per domain of a split), and a sheet of inputs translated into every domain.
+    StarGAN keeps the attributes not asked for at the data set's labels, or at its classifier's
+    reading when the data set lacks them."""
+    start = time.perf_counter()
+    referee = Referee.build(judge, [[tr.domains[i] for i in g] for g in tr.groups])
+    tasks, skipped = translation_tasks(tr, dataset, referee.names)
+    tallies: dict[Key, Tally] = defaultdict(Tally)
+    inputs, seen, sources = [], 0, set()
+    for images, labels in real_batches(dataset, n, seed, batch_size, tr.resolution, tr.domains):
+        labels = labels if tr.kind == "stargan" else None
+        _translate_batch(tr, referee, tasks, images, labels, tallies)
+        inputs += [(x, None if labels is None else labels[i]) for i, x in enumerate(images[:SHEET_ROWS])]
+        seen, sources = seen + len(images), sources | {"data set" if labels is not None else "classifier (D)"}
+    plan = {tr.kind: list(dict.fromkeys(name for name, _, _ in tasks))}
+    section = _section(tallies, plan, 0.0, kind=tr.kind, n=seen, domains=list(tr.domains),
+                       requests={f"{name} {WAYS[want]}": to for name, want, to in tasks}, skipped=skipped,
+                       source_labels=sorted(sources) if tr.kind == "stargan" else None)
+    section["seconds"] = round(time.perf_counter() - start, 2)
+    return section, translation_sheet(tr, _spread(inputs, SHEET_ROWS))
+
+
+def _spread(items: list, k: int) -> list:
+    """k items spread evenly over the list (so both domains of a split show)."""
+    return [items[round(i * (len(items) - 1) / max(1, k - 1))] for i in range(min(k, len(items)))]
+
+
+def translation_sheet(tr: Translator, inputs: Sequence[tuple[torch.Tensor, torch.Tensor | None]]) -> Image.Image:
+    """One row per input: the input, then the input translated into every domain."""
+    rows = [translate_all_domains(tr, x, labels=labels) for x, labels in inputs]
+    return make_grid([image for row in rows for _, image in row.images], columns=len(rows[0].images))
+
+
+# ----- report -------------------------------------------------------------------------------------
+def _cell(numbers: dict) -> str:
+    if not numbers["n"]:
+        return "-"
+    return f"{numbers['success']:.2f} / {numbers['preserved']:.2f}"
+
+
+def render_section(section: dict, title: str) -> list[str]:
+    """Markdown: pooled success / preserved per method and attribute, the best method, goal met;
+    then the add and remove numbers separately."""
+    methods = section["methods"]
+    names = list(dict.fromkeys(name for attributes in methods.values() for name in attributes))
+    goal = section["goal"]
+    lines = ["", f"## {title}", "",
+             f"Cells: success / preserved, add and remove pooled; goal: success >= {goal['success_min']} "
+             f"with preserved >= {goal['preserved_min']} for the best method. "
+             f"Met for **{goal['attributes_met']} of {goal['attributes']}** attributes.", "",
+             "| attribute | " + " | ".join(methods) + " | best | goal met |",
+             "| --- |" + " --- |" * (len(methods) + 2)]
+    for name in names:
+        cells = [_cell(methods[m][name]["all"]) if name in methods[m] else "-" for m in methods]
+        best = section["best"].get(name)
+        tail = f"{best['method']} | {'yes' if best['met'] else 'no'}" if best else "- | no"
+        lines.append(f"| {name} | " + " | ".join(cells) + f" | {tail} |")
+    lines += ["", "| method | attribute | add: n | add: success | remove: n | remove: success | preserved |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for method, attributes in methods.items():
+        for name, numbers in attributes.items():
+            add, remove = numbers["add"], numbers["remove"]
+            lines.append(f"| {method} | {name} | {add['n']} | {_rate(add['success'])} | {remove['n']} | "
+                         f"{_rate(remove['success'])} | {_rate(numbers['all']['preserved'])} |")
+    if section.get("alpha_grid"):
+        lines += _render_grid(section["alpha_grid"])
+    skipped = section.get("skipped") or {}
+    lines += [""] * bool(skipped) + [f"- skipped {what}: {reason}" for what, reason in skipped.items()]
+    return lines
+
+
+def _rate(value) -> str:
+    return "-" if value is None else f"{value:.3f}"
+
+
+def _render_grid(grid: dict) -> list[str]:
+    alphas = grid["alphas"]
+    lines = ["", "Success / preserved at each alpha, and the smallest alpha that meets the goal:", "",
+             "| method | attribute | " + " | ".join(f"α={a:g}" for a in alphas) + " | smallest α |",
+             "| --- | --- |" + " --- |" * (len(alphas) + 1)]
+    for method, attributes in grid["methods"].items():
+        for name, g in attributes.items():
+            cells = [f"{_rate(s)} / {_rate(p)}" for s, p in zip(g["success"], g["preserved"])]
+            smallest = "-" if g["smallest_alpha"] is None else f"{g['smallest_alpha']:g}"
+            lines.append(f"| {method} | {name} | " + " | ".join(cells) + f" | {smallest} |")
+    return lines

@@ -1,0 +1,258 @@
+"""Edit and translation metrics (ganstudio.metrics.edits) on models whose answers are known.
+
+The generator is the oracle of tests/_metrics_data (w = z; attribute k is on when w[k] > 0) and
+the judge reads the three visible attributes off the pixels exactly, so a direction along w[k]
+must score success 1, a zero direction 0, and a direction that also moves w[k+1] must lose
+preservation.
+"""
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import torch
+from PIL import Image
+
+from ganstudio import checkpoint
+from ganstudio.cli import main
+from ganstudio.data.wrappers import attribute_split
+from ganstudio.editing.directions import DirectionSet
+from ganstudio.metrics.edits import Referee, evaluate_edits, evaluate_translation
+from ganstudio.metrics.features import JudgeExtractor
+from ganstudio.models.base import ConfigModule
+from ganstudio.models.translation import translation_meta
+from ganstudio.registry import ARCHS
+from ganstudio.translate import Translator
+from tests._metrics_data import (  # noqa: F401  (one_thread is an autouse fixture)
+    ATTRIBUTES, AttributeImages, OracleConfig, OracleGenerator, ProbeConfig, ProbeEncoder, install_fake_data,
+    one_thread,
+)
+from tests.tiny_translation import ATTRS, HAIR, cyclegan_nets, stargan_nets
+
+FAST = ["--n", "64", "--kid-subsets", "5", "--kid-subset-size", "32", "--batch-size", "32", "--device", "cpu"]
+
+
+# ----- a judge that reads the attributes off the pixels ------------------------------------------
+@dataclass(frozen=True)
+class PixelJudgeConfig:
+    num_labels: int = 3
+    label_kind: str = "attributes"
+    feature_dim: int = 3
+
+
+@ARCHS.register("test-pixel-judge")
+class PixelJudge(ConfigModule):
+    """Label k is pixel statistic k % 3 of attribute_image (left brighter, reddish, top dark) past its threshold."""
+
+    Config = PixelJudgeConfig
+
+    def __init__(self, config: PixelJudgeConfig):
+        super().__init__(config)
+        self.probe = ProbeEncoder(ProbeConfig())  # the three statistics, in this order
+        self.head = torch.nn.Linear(3, config.num_labels)
+        with torch.no_grad():
+            self.head.weight.zero_()
+            for k in range(config.num_labels):
+                self.head.weight[k, k % 3] = 40.0
+                self.head.bias[k] = -40.0 * (0.3, 0.3, 0.25)[k % 3]
+
+    def features(self, img: torch.Tensor) -> torch.Tensor:
+        return self.probe(img)
+
+    def probs_from_logits(self, logits: torch.Tensor) -> torch.Tensor:
+        return torch.sigmoid(logits)
+
+
+def save_pixel_judge(path, names) -> str:
+    checkpoint.save(path, {"judge": PixelJudge(PixelJudgeConfig(num_labels=len(names)))}, labels=list(names),
+                    dataset="attrs")
+    return str(path)
+
+
+@pytest.fixture(scope="module")
+def judges(tmp_path_factory):
+    folder = tmp_path_factory.mktemp("judges")
+    return {"attrs": save_pixel_judge(folder / "attrs.safetensors", ATTRIBUTES),
+            "hair": save_pixel_judge(folder / "hair.safetensors", ["Smiling", "Black_Hair", "Blond_Hair"]),
+            "faces": save_pixel_judge(folder / "faces.safetensors", ATTRS)}
+
+
+def eye(scale: float = 10.0) -> torch.Tensor:
+    """Directions along w[0], w[1], w[2] of the oracle (8-d codes)."""
+    return torch.eye(3, 8) * scale
+
+
+def direction_set(method: str, vectors: torch.Tensor, names=ATTRIBUTES, space: str = "w") -> DirectionSet:
+    return DirectionSet(method, space, list(names), vectors, "test")
+
+
+# ----- edits --------------------------------------------------------------------------------------
+def test_a_direction_that_moves_exactly_its_attribute_succeeds_and_a_zero_one_never(judges):
+    G = OracleGenerator(OracleConfig())
+    tangled = eye() + eye().roll(1, dims=0)  # direction k also moves attribute k-1
+    sets = {"exact": direction_set("exact", eye()), "exact_z": direction_set("exact_z", eye(), space="z"),
+            "zero": direction_set("zero", torch.zeros(3, 8)), "tangled": direction_set("tangled", tangled),
+            "pca": direction_set("pca", torch.randn(2, 8), names=["PC0", "PC1"])}
+    result = evaluate_edits(G, sets, JudgeExtractor(judges["attrs"]), n=96, batch_size=32)
+    methods = result["methods"]
+    assert set(methods) == {"exact", "exact_z", "zero", "tangled"} and "pca" in result["skipped"]
+    for name in ATTRIBUTES:
+        for method in ("exact", "exact_z"):
+            assert methods[method][name]["all"] == {"n": 96, "success": 1.0, "preserved": 1.0}
+        add, remove = methods["exact"][name]["add"], methods["exact"][name]["remove"]
+        assert add["n"] + remove["n"] == 96 and 20 < add["n"] < 76  # about half the samples lack it
+        assert methods["zero"][name]["all"]["success"] == 0.0 and methods["zero"][name]["all"]["preserved"] == 1.0
+        tangled_result = methods["tangled"][name]["all"]
+        assert tangled_result["success"] == 1.0 and 0.6 < tangled_result["preserved"] < 0.9  # ~ 1 - 1/2 * 1/2
+        assert result["best"][name] == {"method": "exact", "success": 1.0, "preserved": 1.0, "met": True}
+    assert result["goal"]["met"] and result["goal"]["attributes_met"] == 3
+    assert result["alpha"] == 1.5 and result["seeds"] == [0, 95]
+
+
+def test_a_weak_edit_fails_the_goal_and_the_alpha_grid_finds_the_strength_that_works(judges):
+    G = OracleGenerator(OracleConfig())
+    sets = {"short": direction_set("short", eye(1.0))}  # alpha 0.5 flips only samples with |w[k]| < 0.5
+    result = evaluate_edits(G, sets, JudgeExtractor(judges["attrs"]), n=64, alpha=0.5, grid=[0.5, 8.0],
+                            batch_size=64)
+    short = result["methods"]["short"]["left_brighter"]["all"]
+    assert 0.1 < short["success"] < 0.7 and not result["goal"]["met"]
+    grid = result["alpha_grid"]
+    assert grid["alphas"] == [0.5, 8.0]
+    assert grid["methods"]["short"]["left_brighter"]["smallest_alpha"] == 8.0
+    assert grid["methods"]["short"]["left_brighter"]["success"] == [short["success"], 1.0]
+
+
+def test_switching_hair_colour_is_not_counted_against_preservation(judges):
+    names = ["Smiling", "Black_Hair", "Blond_Hair"]
+    blond = torch.zeros(3, 8)
+    blond[2, 2], blond[2, 1] = 10.0, -10.0  # Blond on, Black off (and the reverse)
+    sets = {"hair": direction_set("hair", blond[2:], names=["Blond_Hair"])}
+    result = evaluate_edits(OracleGenerator(OracleConfig()), sets, JudgeExtractor(judges["hair"]), n=64,
+                            batch_size=64)
+    assert result["methods"]["hair"]["Blond_Hair"]["all"] == {"n": 64, "success": 1.0, "preserved": 1.0}
+    referee = Referee.build(JudgeExtractor(judges["hair"]))
+    assert referee.others("Blond_Hair") == [0] and referee.others("Smiling") == [1, 2]
+
+
+# ----- translation --------------------------------------------------------------------------------
+class LabelledAttributeImages(AttributeImages):
+    """AttributeImages with a label table, so attribute_split can make CycleGAN domains of it."""
+
+    def label_table(self) -> torch.Tensor:
+        return torch.stack([self[i][1] for i in range(len(self))])
+
+
+class FaceLikeImages(LabelledAttributeImages):
+    """The same pictures labelled with tiny_translation's attributes (hair colours one-hot)."""
+
+    label_names = ATTRS
+
+    def __getitem__(self, i: int):
+        image, bits, factors = super().__getitem__(i)
+        hair = torch.nn.functional.one_hot(torch.tensor(int(bits[0] + 2 * bits[1]) % 3), 3).float()
+        return image, torch.cat([hair, bits[0:1], bits[1:2]]), factors  # judged as stats 0, 1
+
+
+class Brighten(torch.nn.Module):
+    """A 'translator' that adds (or takes away) exactly the left-half brightness of attribute_image."""
+
+    def __init__(self, amount: float, resolution: int = 32):
+        super().__init__()
+        self.amount, self.resolution = amount, resolution
+        self.dummy = torch.nn.Parameter(torch.zeros(1))
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        out = x.clone()
+        out[..., : x.shape[-1] // 2] += self.amount
+        return out
+
+
+class Identity(Brighten):
+    def __init__(self, c_dim: int):
+        super().__init__(0.0)
+        self.c_dim = c_dim
+
+
+def test_a_cyclegan_that_does_exactly_its_job_scores_one_both_ways(judges):
+    tr = Translator("cyclegan", ("no left_brighter", "left_brighter"), (),
+                    {"G_AB": Brighten(0.6), "G_BA": Brighten(-0.6)}, "exact.safetensors")
+    split = attribute_split(LabelledAttributeImages(60), "left_brighter")
+    result, sheet = evaluate_translation(tr, split, JudgeExtractor(judges["attrs"]), n=60, batch_size=16)
+    numbers = result["methods"]["cyclegan"]["left_brighter"]
+    assert numbers["add"]["n"] + numbers["remove"]["n"] == 60 and numbers["add"]["n"] == len(split.domain_a)
+    assert numbers["all"] == {"n": 60, "success": 1.0, "preserved": 1.0}
+    assert result["goal"]["met"] and result["n"] == 60
+    assert sheet.size == (3 * 32 + 4 * 2, 8 * 32 + 9 * 2)  # input, to A, to B for 8 inputs
+
+
+def test_a_stargan_that_changes_nothing_succeeds_never_and_preserves_all(judges):
+    tr = Translator("stargan", tuple(ATTRIBUTES), (), {"G": Identity(3)}, "identity.safetensors")
+    result, _ = evaluate_translation(tr, AttributeImages(40), JudgeExtractor(judges["attrs"]), n=40, batch_size=20)
+    for name in ATTRIBUTES:
+        numbers = result["methods"]["stargan"][name]
+        assert numbers["all"]["n"] == 40 and numbers["all"]["success"] == 0.0 and numbers["all"]["preserved"] == 1.0
+    assert result["requests"]["reddish remove"] == "reddish=0" and result["source_labels"] == ["data set"]
+
+
+# ----- the CLI ------------------------------------------------------------------------------------
+@pytest.fixture
+def models(tmp_path, monkeypatch):
+    install_fake_data(monkeypatch, attrs=lambda: LabelledAttributeImages(200, resolution=32),
+                      faces16=lambda: FaceLikeImages(64, resolution=16),
+                      split=lambda: attribute_split(FaceLikeImages(64, resolution=16), "Eyeglasses"))
+    folder = tmp_path / "checkpoints"
+    vectors = torch.cat([eye(), torch.zeros(3, 8)])
+    checkpoint.save(folder / "oracle.safetensors", {"G_ema": OracleGenerator(OracleConfig())}, dataset="attrs:32",
+                    extra={"directions.exact": vectors[:3], "directions.zero": vectors[3:]},
+                    meta={"directions": {m: {"space": "w", "names": ATTRIBUTES} for m in ("exact", "zero")}})
+    checkpoint.save(folder / "stargan.safetensors", stargan_nets(), labels=ATTRS, dataset="faces16",
+                    meta=translation_meta("stargan", [HAIR]))
+    checkpoint.save(folder / "glasses.safetensors", cyclegan_nets(), labels=["no Eyeglasses", "Eyeglasses"],
+                    dataset="split:faces16?attr=Eyeglasses", meta=translation_meta("cyclegan"))
+    return folder
+
+
+def _eval(models, judge, tmp_path, name, *extra):
+    out = tmp_path / f"{Path(name).stem}{len(extra)}"
+    argv = ["eval", "--model", name, "--checkpoints", str(models), "--judge", judge, "--out", str(out)]
+    assert main([*argv, *FAST, *extra]) == 0
+    return json.loads((out / "metrics.json").read_text()), out
+
+
+def test_eval_adds_an_edits_section_for_a_generator_with_directions(models, judges, tmp_path, capsys):
+    result, out = _eval(models, judges["attrs"], tmp_path, "oracle", "--edit-n", "40")
+    assert "FD" in capsys.readouterr().out and "fd" in result  # the generator metrics stay
+    edits = result["edits"]
+    assert edits["n"] == 40 and edits["methods"]["exact"]["reddish"]["all"]["success"] == 1.0
+    assert edits["methods"]["zero"]["reddish"]["all"]["success"] == 0.0
+    assert result["goals"]["edits"]["met"] and result["goals"]["edits"]["value"] == "3 of 3 attributes"
+    report = (out / "report.md").read_text()
+    assert "## Edits along directions" in report and "| attribute | exact | zero | best | goal met |" in report
+    assert "| reddish | 1.00 / 1.00 | 0.00 / 1.00 | exact | yes |" in report
+    skipped, _ = _eval(models, judges["attrs"], tmp_path, "oracle", "--skip-edits")
+    assert "edits" not in skipped and "edits" not in skipped["goals"]
+    by_path, _ = _eval(models, judges["attrs"], tmp_path, str(models / "oracle.safetensors"), "--edit-n", "8",
+                       "--edit-alphas", "0.01,3")
+    assert by_path["edits"]["goal"]["met"] and by_path["edits"]["n"] == 8  # a file's directions are found too
+    assert by_path["edits"]["alpha_grid"]["alphas"] == [0.01, 1.5, 3.0] and "--edit-alphas 0.01,3" in by_path["command"]
+
+
+def test_eval_measures_translation_models(models, judges, tmp_path, capsys):
+    star, out = _eval(models, judges["faces"], tmp_path, "stargan")
+    section = star["translation"]
+    assert section["kind"] == "stargan" and "fd" not in star and star["n"] == 64
+    assert set(section["methods"]["stargan"]) == set(ATTRS)
+    assert section["methods"]["stargan"]["Blond_Hair"]["remove"]["n"] == 0  # a hair colour is only chosen
+    assert section["methods"]["stargan"]["Smiling"]["remove"]["n"] > 0
+    assert all(0 <= b["success"] <= 1 and 0 <= b["preserved"] <= 1 for b in section["best"].values())
+    assert "translation" in capsys.readouterr().out
+    report = (out / "report.md").read_text()
+    assert "## Translation (stargan" in report and "| Blond_Hair |" in report and ", psi " not in report
+    assert Image.open(out / "contact_sheet.png").size[0] == 6 * 16 + 7 * 2  # input + 5 domains
+
+    cycle, out = _eval(models, judges["faces"], tmp_path, "glasses")
+    numbers = cycle["translation"]["methods"]["cyclegan"]["Eyeglasses"]
+    assert numbers["add"]["n"] + numbers["remove"]["n"] == cycle["n"] == 64  # both domains of the split
+    assert cycle["translation"]["requests"] == {"Eyeglasses add": "Eyeglasses", "Eyeglasses remove": "no Eyeglasses"}
+    assert "add = no Eyeglasses → Eyeglasses" in (out / "report.md").read_text()
