@@ -14,30 +14,15 @@ for var in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
     os.environ[var] = "1"
 
 import argparse  # noqa: E402
-import platform  # noqa: E402
 import sys  # noqa: E402
 import time  # noqa: E402
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
-import PIL  # noqa: E402
 import torch  # noqa: E402
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))   # this checkout's ganstudio, not an installed one
+from _kit import machine  # noqa: E402
 from ganstudio.data.synthfaces import SynthFaces, draw_face_array, sample_face  # noqa: E402
-
-
-def machine() -> str:
-    cpu = platform.processor() or "unknown CPU"
-    try:
-        with open("/proc/cpuinfo") as fh:
-            cpu = next(line.split(":", 1)[1].strip() for line in fh if line.startswith("model name"))
-    except (OSError, StopIteration):
-        pass
-    load = " ".join(f"{x:.2f}" for x in os.getloadavg()) if hasattr(os, "getloadavg") else "n/a"
-    return (f"{cpu}, {os.cpu_count()} logical cores, load average {load}\n"
-            f"{platform.platform()}; Python {platform.python_version()}, numpy {np.__version__}, "
-            f"Pillow {PIL.__version__}, torch {torch.__version__}")
 
 
 def rate(fn, n: int) -> tuple[float, float]:

@@ -18,6 +18,9 @@ from PIL import Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageErr
 
 # Formats we decode. Everything else (SVG, HTML, PDF, EPS, ...) is refused before decoding.
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF"})
+# What Pillow's JPEG opener may report: MPO is the multi-picture JPEG that some phones and 3D
+# cameras write as .jpg; its first picture is used.
+DECODED_FORMATS = ALLOWED_FORMATS | {"MPO"}
 IMAGE_SUFFIXES = frozenset({".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"})
 MAX_PIXELS = 40_000_000  # ~ 6300 x 6300; larger is a decompression bomb for our purposes
 MAX_BYTES = 25 * 1024 * 1024
@@ -68,10 +71,14 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None, max_b
     """Open an untrusted image safely and return it as RGB.
 
     Refuses unknown formats, decompression bombs, truncated data and empty files; applies EXIF
-    orientation; converts palette/RGBA/LA/CMYK/16-bit/greyscale correctly; takes the first frame
-    of animations. Every failure is an ImageLoadError naming the file.
+    orientation; converts palette/RGBA/LA/CMYK/LAB/16-bit/float/greyscale correctly; takes the first
+    frame of animations. Every failure is an ImageLoadError naming the file: `name` (e.g. "the
+    uploaded file") followed by the file's own name when `source` is a path.
     """
-    label = name or (str(source) if not isinstance(source, bytes) else "upload")
+    if isinstance(source, bytes):
+        label = name or "upload"
+    else:
+        label = f"{name} '{Path(source).name}'" if name else str(source)
     data = _read_bytes(source, label, max_bytes)
     if not data:
         raise ImageLoadError(f"{label}: the file is empty")
@@ -79,7 +86,7 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None, max_b
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
             image = Image.open(io.BytesIO(data), formats=sorted(ALLOWED_FORMATS))
-            if image.format not in ALLOWED_FORMATS:
+            if image.format not in DECODED_FORMATS:
                 raise ImageLoadError(f"{label}: unsupported image format {image.format}")
             w, h = image.size
             if w * h > MAX_PIXELS:
@@ -92,17 +99,23 @@ def load_image(source: str | os.PathLike | bytes, name: str | None = None, max_b
             ImageFile.LOAD_TRUNCATED_IMAGES = False
             image.load()
             image = ImageOps.exif_transpose(image)
-            return to_rgb(image)
     except ImageLoadError:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise ImageLoadError(f"{label}: image is too large (decompression bomb guard)") from None
+        raise ImageLoadError(
+            f"{label}: image declares more than {Image.MAX_IMAGE_PIXELS:,} pixels, over the limit of "
+            f"{MAX_PIXELS:,} (decompression bomb guard)"
+        ) from None
     except UnidentifiedImageError:
         raise ImageLoadError(
             f"{label}: not an image in an allowed format ({', '.join(sorted(ALLOWED_FORMATS))})"
         ) from None
     except (OSError, SyntaxError, ValueError, EOFError, struct.error) as exc:
         raise ImageLoadError(f"{label}: the image is truncated or corrupt ({exc})") from None
+    try:
+        return to_rgb(image)
+    except (ValueError, OSError):
+        raise ImageLoadError(f"{label}: colour mode {image.mode} is not supported; save the image as RGB") from None
 
 
 def _read_bytes(source: str | os.PathLike | bytes, label: str, max_bytes: int) -> bytes:
@@ -137,8 +150,12 @@ def to_rgb(image: Image.Image) -> Image.Image:
         return Image.fromarray(array, "L").convert("RGB")
     if image.mode == "F":
         array = np.asarray(image, dtype=np.float64)
-        lo, hi = float(array.min()), float(array.max())
-        array = ((array - lo) / (hi - lo or 1.0) * 255.0).round().astype(np.uint8)
+        finite = array[np.isfinite(array)]
+        lo, hi = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+        if lo >= 0.0 and hi <= 1.0:
+            lo, hi = 0.0, 1.0  # the usual float convention: keep the brightness, do not stretch
+        array = np.nan_to_num(array, nan=lo, posinf=hi, neginf=lo)
+        array = np.clip((array - lo) / (hi - lo or 1.0) * 255.0, 0, 255).round().astype(np.uint8)
         return Image.fromarray(array, "L").convert("RGB")
     if image.mode == "P":
         image = image.convert("RGBA")

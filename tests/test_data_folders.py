@@ -30,9 +30,9 @@ def _chunk(kind: bytes, data: bytes) -> bytes:
     return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
 
 
-def _bomb_png() -> bytes:
-    """A tiny file whose header claims 100,000 x 100,000 pixels."""
-    header = struct.pack(">IIBBBBB", 100_000, 100_000, 8, 2, 0, 0, 0)
+def _bomb_png(width: int = 100_000, height: int = 100_000) -> bytes:
+    """A tiny file whose header claims width x height (by default 100,000 x 100,000) pixels."""
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", zlib.compress(b"\0" * 64)) + _chunk(b"IEND", b"")
 
 

@@ -201,6 +201,31 @@ def _scalars(record: Mapping[str, Any], prefix: str = ""):
             yield f"{prefix}{key}", value
 
 
+def recover_run(run_dir: Path, step: int) -> None:
+    """Tidy what a hard kill (kill -9, power loss) leaves in a run folder, before resuming it at `step`.
+
+    Removes the temporary files of atomic writes cut short (a half-written snapshot can be as
+    large as the model), and drops the stats lines past `step`: the run usually logged steps
+    after its last snapshot, resuming repeats them, and the folder keeps one history, not two.
+    """
+    run_dir = Path(run_dir)
+    for leftover in [*run_dir.glob(".*.tmp"), *run_dir.glob("*/.*.tmp")]:
+        leftover.unlink(missing_ok=True)
+    path = run_dir / "stats.jsonl"
+    if not path.is_file():
+        return
+    lines = [line for line in path.read_text(encoding="utf-8").splitlines(keepends=True) if line.strip()]
+    kept = []
+    for line in lines:
+        try:
+            if int(json.loads(line)["step"]) <= step and line.endswith("\n"):
+                kept.append(line)
+        except (ValueError, KeyError, TypeError):
+            continue  # a line torn by the kill
+    if len(kept) != len(lines):
+        atomic_write_bytes(path, "".join(kept).encode("utf-8"))
+
+
 def read_stats(run_dir: Path) -> list[dict[str, Any]]:
     path = Path(run_dir) / "stats.jsonl"
     return [json.loads(line) for line in path.read_text().splitlines() if line.strip()] if path.is_file() else []

@@ -1,0 +1,95 @@
+"""How fast each inversion method reaches a good reconstruction of photos it never saw.
+
+    python benchmarks/inversion_speed.py [--model synthfaces64] [--checkpoints DIR] [--images 16]
+                                         [--steps 500] [--psnr 25] [--methods 1 2 3] [--space w+]
+
+Held-out images: SynthFaces faces of stream --seed (default 1000; the shipped models were
+trained and labelled on streams 0-5, see checkpoints/train_shipped.sh), rendered at the
+model's resolution (at least 32 px, then resized). For every method of
+ganstudio.editing.inversion (1: optimise from w_avg, 2: the encoder alone, 3: the encoder,
+then optimise) and every image, the clock runs from the start of `invert` (encoder pass
+included) until PSNR >= --psnr dB or the run ends (--steps, or the early stop). Reports the
+median seconds, how many images reached the target, the median steps and the median final
+PSNR per method. Methods 2 and 3 need the model's encoder (role E); the perceptual term
+(0.1, on D's features) is used when the model has a discriminator, as in the app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import time
+
+from _kit import add_model_arguments, machine, open_studio
+
+
+def held_out_images(seed: int, count: int, resolution: int):
+    from ganstudio.data.synthfaces import render_face
+    from ganstudio.imaging import from_pil
+
+    return [from_pil(render_face(seed, i, max(32, resolution)).image, resolution) for i in range(count)]
+
+
+def time_to_target(G, target, settings, E, D, psnr_target: float) -> dict:
+    from ganstudio.editing.inversion import invert
+
+    start = time.perf_counter()
+    for step in invert(G, target, settings, E=E, D=D):
+        if step.psnr >= psnr_target or step.done:
+            break
+    return {"seconds": time.perf_counter() - start, "psnr": step.psnr, "steps": step.step,
+            "reached": step.psnr >= psnr_target}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    add_model_arguments(parser)
+    parser.add_argument("--images", type=int, default=16, help="held-out images per method")
+    parser.add_argument("--seed", type=int, default=1000, help="SynthFaces stream of the held-out images")
+    parser.add_argument("--steps", type=int, default=500, help="most optimisation steps per image")
+    parser.add_argument("--psnr", type=float, default=25.0, help="target PSNR in dB")
+    parser.add_argument("--methods", type=int, nargs="+", default=[1, 2, 3], choices=[1, 2, 3])
+    parser.add_argument("--space", default="w+", choices=["z", "w", "w+"])
+    parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--json", action="store_true", help="also print the results as one JSON object")
+    args = parser.parse_args()
+
+    import torch
+
+    from ganstudio.editing.inversion import METHODS, InversionSettings
+
+    studio, model = open_studio(args)
+    G, E, D = studio.generator(model), studio.network(model, "E"), studio.network(model, "D")
+    targets = [t.to(studio.device) for t in held_out_images(args.seed, args.images, G.resolution)]
+    print(machine())
+    print(f"model {model} ({G.resolution} px, encoder {'yes' if E is not None else 'no'}, discriminator "
+          f"{'yes' if D is not None else 'no'}) on {studio.device}, torch threads {torch.get_num_threads()}; "
+          f"{len(targets)} held-out SynthFaces (stream {args.seed}), space {args.space}, target {args.psnr} dB, "
+          f"at most {args.steps} steps")
+    print(f"| method | images | reached {args.psnr:g} dB | median s | median steps | median final PSNR dB |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: |")
+    results = {}
+    for method in args.methods:
+        name = f"{method}: {METHODS[method]}"
+        if method != 1 and E is None:
+            print(f"| {name} | - | - | - | - | needs an encoder (role E); this model has none |")
+            continue
+        settings = InversionSettings(method=method, space=args.space, steps=args.steps, lr=args.lr,
+                                     lambda_perceptual=0.1 if D is not None else 0.0)
+        time_to_target(G, targets[0], settings, E, D, args.psnr)  # warm-up (allocations, first kernels)
+        runs = [time_to_target(G, t, settings, E, D, args.psnr) for t in targets]
+        row = {"images": len(runs), "reached": sum(r["reached"] for r in runs),
+               "median_s": round(statistics.median(r["seconds"] for r in runs), 3),
+               "median_steps": statistics.median(r["steps"] for r in runs),
+               "median_psnr": round(statistics.median(r["psnr"] for r in runs), 2)}
+        results[method] = row
+        print(f"| {name} | {row['images']} | {row['reached']} | {row['median_s']} | {row['median_steps']} | "
+              f"{row['median_psnr']} |")
+    if args.json:
+        print(json.dumps({"model": model, "device": str(studio.device), "psnr_target": args.psnr,
+                          "steps": args.steps, "space": args.space, "seed": args.seed, "methods": results}))
+
+
+if __name__ == "__main__":
+    main()
