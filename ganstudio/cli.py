@@ -121,11 +121,12 @@ def _data_run(args: argparse.Namespace) -> int:
 
 
 def _train_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("recipe", help="what to train: gan, cgan, acgan, infogan, encoder, cyclegan, stargan")
+    p.add_argument("recipe", help="what to train: gan, cgan, acgan, infogan, encoder, cyclegan, stargan, "
+                                  "toy (2-D points, e.g. --data toy:ring)")
     p.add_argument("--data", help="data set spec, e.g. synthfaces:64, digits:32, folder:/path?resolution=64")
     p.add_argument("--out", default="runs", help="folder for numbered run folders (default: runs)")
-    p.add_argument("--arch", help="generator architecture: stylegan (default), dcgan, tiny; recipes such as "
-                                  "encoder pick their own")
+    p.add_argument("--arch", help="generator architecture: stylegan (default), dcgan, tiny, mlp2d; recipes such "
+                                  "as encoder and toy pick their own")
     p.add_argument("--generator", help="encoder recipe: the trained model (.safetensors) to learn to invert")
     p.add_argument("--resolution", type=int, help="image size (default: the data set's)")
     p.add_argument("--loss", help="objective: nonsaturating (default), minimax, wgan, wgan-gp, lsgan, hinge, ...")

@@ -127,24 +127,36 @@ class Studio:
         self._hashes: weakref.WeakKeyDictionary[nn.Module, str] = weakref.WeakKeyDictionary()
         self._lock = threading.RLock()
 
+    def add_checkpoint_dir(self, folder: str | os.PathLike) -> None:
+        """List the models in one more folder from now on (e.g. runs opened from the Runs tab)."""
+        path = Path(folder).resolve()
+        with self._lock:
+            if path not in self.checkpoint_dirs:
+                self.checkpoint_dirs.append(path)
+
     # ----- model discovery (headers only) -------------------------------------------------
     def models(self) -> list[ModelEntry]:
         """Every checkpoint under the folders, rescanned on each call (cheap: headers only)."""
+        return list(self._scan()[0].values())
+
+    def _scan(self) -> tuple[dict[str, ModelEntry], set[str]]:
+        """The entries by name, and the names of links that point out of their checkpoint folder."""
         entries: dict[str, ModelEntry] = {}
+        outside: set[str] = set()
         for root in self.checkpoint_dirs:
             if not root.is_dir():
                 continue
             for path in sorted(root.rglob("*.safetensors")):
                 if path.name.endswith(DIRECTIONS_SUFFIX):
                     continue  # direction files belong to a model; they are not models
-                if not _inside(path, root):
-                    continue  # a symlink pointing out of the checkpoints folder is never served
                 name = path.relative_to(root).with_suffix("").as_posix()
-                if name not in entries:
-                    entries[name] = self._entry(name, path)
-        return list(entries.values())
+                if not _inside(path, root):
+                    outside.add(name)  # a symlink pointing out of the checkpoints folder is never served
+                elif name not in entries:
+                    entries[name] = self._entry(name, path, root)
+        return entries, outside - entries.keys()
 
-    def _entry(self, name: str, path: Path) -> ModelEntry:
+    def _entry(self, name: str, path: Path, root: Path) -> ModelEntry:
         stat = path.stat()
         key = (stat.st_mtime, stat.st_size)
         with self._lock:
@@ -152,7 +164,8 @@ class Studio:
             if cached and cached[0] == key and cached[1].name == name:
                 return cached[1]
         card_path = path.with_suffix(".md")
-        card = card_path.read_text(encoding="utf-8", errors="replace") if card_path.is_file() else None
+        readable = card_path.is_file() and _inside(card_path, root)  # never a link to a file outside
+        card = card_path.read_text(encoding="utf-8", errors="replace") if readable else None
         try:
             entry = ModelEntry(name, path, checkpoint.read_info(path), card)
         except CheckpointError as exc:
@@ -169,13 +182,23 @@ class Studio:
         """The model called `name`; only names that the scan found are accepted (no paths)."""
         if not isinstance(name, str) or not name:
             raise StudioError("choose a model first")
-        for e in self.models():
-            if e.name == name:
-                if e.error:
-                    raise StudioError(f"model '{name}' cannot be used: {e.error}")
-                return e
+        entries, outside = self._scan()
+        e = entries.get(name)
+        if e is not None:
+            if e.error:
+                raise StudioError(f"model '{name}' cannot be used: {e.error}")
+            return e
         known = ", ".join(self.model_names()) or "none (train or import one first)"
+        if _path_like(name):
+            raise StudioError(f"model '{name}' looks like a path; give a model name as listed: {known}")
+        if name in outside:
+            raise StudioError(f"model '{name}' is a link pointing outside the checkpoint folder, so it is not "
+                              f"served; copy the file into the folder instead")
         raise StudioError(f"unknown model '{name}'; available: {known}")
+
+    def _root_of(self, path: Path) -> Path:
+        """The checkpoint folder a scanned model path lies in."""
+        return next(root for root in self.checkpoint_dirs if path.is_relative_to(root))
 
     # ----- loading ------------------------------------------------------------------------
     def load(self, name: str) -> Checkpoint:
@@ -231,7 +254,9 @@ class Studio:
         loaded = self.load(name)
         g_hash = self.generator_hash(name)
         path = self.entry(name).path
-        files = sorted(path.parent.glob(f"{path.stem}.*{DIRECTIONS_SUFFIX}"))
+        root = self._root_of(path)
+        # Direction files beside the model; a link pointing out of the checkpoint folder is ignored.
+        files = sorted(f for f in path.parent.glob(f"{path.stem}.*{DIRECTIONS_SUFFIX}") if _inside(f, root))
         key = (name, g_hash, tuple((f, f.stat().st_mtime_ns) for f in files))
         with self._lock:
             if key in self._directions:
@@ -442,12 +467,21 @@ class Studio:
 
 
 def model_kind(info: CheckpointInfo) -> str:
-    """"translation" (CycleGAN/StarGAN: image in, image out), "generator" (latent code in), or "other"."""
+    """"translation" (CycleGAN/StarGAN: image in, image out), "generator" (latent code in, image
+    out), "points" (latent code in, 2-D point out: the lab's toy models), or "other"."""
     if "translation" in info.meta:
         return "translation"
-    if any(role in info.networks for role in GENERATOR_ROLES):
-        return "generator"
+    for role in GENERATOR_ROLES:
+        if role in info.networks:
+            return "generator" if info.networks[role].config.get("resolution") else "points"
     return "other"
+
+
+def _path_like(name: str) -> bool:
+    """A name that tries to be a path: absolute, drive-qualified, with '..' or '.' parts or backslashes."""
+    parts = name.split("/")
+    return (name.startswith(("/", "~")) or "\\" in name or "\0" in name or (len(name) > 1 and name[1] == ":")
+            or any(part in ("", ".", "..") for part in parts))
 
 
 def _inside(path: Path, root: Path) -> bool:

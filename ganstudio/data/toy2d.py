@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
+from typing import Iterable
 
 import torch
 
@@ -130,22 +131,36 @@ def from_csv(path: str | Path) -> Toy2D:
     path = Path(path)
     if not path.is_file():
         raise ValueError(f"{path}: no such points file")
-    rows = []
     with path.open(newline="") as fh:
-        for number, row in enumerate(csv.reader(fh), start=1):
-            if not row or all(not cell.strip() for cell in row):
-                continue
-            try:
-                if len(row) != 2:
-                    raise ValueError
-                rows.append((float(row[0]), float(row[1])))
-            except ValueError:
-                if number == 1:
-                    continue  # header
-                raise ValueError(f"{path}, line {number}: expected two numbers 'x,y', got {','.join(row)!r}") from None
+        return parse_points(fh, str(path), name=path.stem)
+
+
+def parse_points(lines: Iterable[str] | str, label: str = "points", name: str = "points",
+                 max_points: int | None = None) -> Toy2D:
+    """Points from CSV text (lines or one string): two numbers 'x,y' a line, blank lines
+    skipped, a non-numeric first line taken as a header. Errors name `label` and the line."""
+    if isinstance(lines, str):
+        lines = lines.splitlines()
+    rows = []
+    for number, row in enumerate(csv.reader(lines), start=1):
+        if not row or all(not cell.strip() for cell in row):
+            continue
+        try:
+            if len(row) != 2:
+                raise ValueError
+            x, y = float(row[0]), float(row[1])
+            if not (math.isfinite(x) and math.isfinite(y)):
+                raise ValueError
+            rows.append((x, y))
+        except ValueError:
+            if number == 1:
+                continue  # header
+            raise ValueError(f"{label}, line {number}: expected two numbers 'x,y', got {','.join(row)!r}") from None
+        if max_points is not None and len(rows) > max_points:
+            raise ValueError(f"{label}: more than {max_points} points")
     if not rows:
-        raise ValueError(f"{path}: no points")
-    return Toy2D(path.stem, torch.tensor(rows, dtype=torch.float32))
+        raise ValueError(f"{label}: no points")
+    return Toy2D(name, torch.tensor(rows, dtype=torch.float32))
 
 
 MIXTURES = {"ring": ring, "grid": grid, "moons": moons, "spiral": spiral}

@@ -30,7 +30,7 @@ class TrainConfig:
     loss_args: dict = field(default_factory=dict)  # objective options (`--set loss_args.gp_lambda=5`)
     kimg: float = 100.0  # length: thousands of real images shown to the discriminator
     batch: int = 32  # global batch, split evenly over the processes
-    optimizer: str | None = None  # adam | rmsprop; None: the objective's choice (else adam)
+    optimizer: str | None = None  # adam | rmsprop | sgd; None: the objective's choice (else adam)
     lr: float | None = None  # learning rate of both players unless g_lr / d_lr say otherwise
     g_lr: float | None = None
     d_lr: float | None = None
@@ -81,6 +81,7 @@ ARCH_PRESETS: dict[str, dict[str, Any]] = {
     "cyclegan_resnet": {"lr": 2e-4, "betas": (0.5, 0.999)},
     "stargan_generator": {"lr": 1e-4, "betas": (0.5, 0.999)},
 }
+OPTIMIZERS = ("adam", "rmsprop", "sgd")  # sgd: plain gradient descent, no momentum
 GENERAL = {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "d_steps": 1, "style_mixing": 0.0, "r1_gamma": 0.0}
 
 # Options that may change when a run is resumed without breaking exact continuation.
@@ -138,8 +139,8 @@ def resolve(
         return objective_defaults.get(name, preset.get(name, GENERAL[name]))
 
     optimizer = pick("optimizer")
-    if optimizer not in ("adam", "rmsprop"):
-        raise ConfigError(f"optimizer must be 'adam' or 'rmsprop', got '{optimizer}'")
+    if optimizer not in OPTIMIZERS:
+        raise ConfigError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got '{optimizer}'")
     lr, betas = pick("lr"), pick("betas")
     r1_gamma = pick("r1_gamma")
     if r1_gamma == "auto":

@@ -138,6 +138,8 @@ class Trainer:
         if snapshot is not None:
             self.run_dir = runs.run_dir_of(Path(snapshot)) if out is not None else None
             self._load(Path(snapshot))
+            if self.run_dir is not None and self.dist.main:
+                runs.recover_run(self.run_dir, self.step_count)  # after a kill -9: partial files, stats past it
         else:
             self.run_dir = self._new_run(Path(out)) if out is not None else None
         if config.compile:
@@ -167,6 +169,8 @@ class Trainer:
         params = [p for role in phase.roles for p in self.nets[role].parameters()]
         if self.config.optimizer == "rmsprop":
             return torch.optim.RMSprop(params, lr=phase.lr)
+        if self.config.optimizer == "sgd":
+            return torch.optim.SGD(params, lr=phase.lr)
         return torch.optim.Adam(params, lr=phase.lr, betas=tuple(self.config.betas))
 
     def _new_run(self, out: Path) -> Path:

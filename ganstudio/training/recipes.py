@@ -58,7 +58,7 @@ from .losses import GanBatch, Losses, class_loss, info_loss, r1_penalty
 RECIPES: Registry[type] = Registry("recipe")
 
 # The discriminator a generator arch trains with unless `d_arch` says otherwise.
-DEFAULT_D_ARCH = {"tiny": "tiny_d", "dcgan": "dcgan_d", "stylegan": "stylegan_d"}
+DEFAULT_D_ARCH = {"tiny": "tiny_d", "dcgan": "dcgan_d", "stylegan": "stylegan_d", "mlp2d": "mlp2d_d"}
 
 
 @dataclass(frozen=True)
@@ -440,4 +440,4 @@ class InfoGanRecipe(GanRecipe):
 
 
 # Recipes that live in their own modules register themselves on import.
-from . import encoder_recipe, translation_recipes  # noqa: E402,F401
+from . import encoder_recipe, toy_recipe, translation_recipes  # noqa: E402,F401

@@ -10,13 +10,15 @@ from .tabs import edit as edit_tab
 from .tabs import history as history_tab
 from .tabs import invert as invert_tab
 from .tabs import models as models_tab
+from .tabs import playground as playground_tab
+from .tabs import runs as runs_tab
 from .tabs import sample as sample_tab
 from .tabs import translate as translate_tab
 
 QUEUE_MAX_SIZE = 64
 
 
-def build_app(studio: Studio) -> gr.Blocks:
+def build_app(studio: Studio, runs_dir: str = "runs") -> gr.Blocks:
     session = SessionHistory()
     with gr.Blocks(title="ganstudio", analytics_enabled=False) as app:
         gr.Markdown("# ganstudio\nGAN latent exploration and photo editing.")
@@ -35,9 +37,14 @@ def build_app(studio: Studio) -> gr.Blocks:
                                          [translate_input, tabs], api_name="edit_to_translate")
             with gr.Tab("History", id="history") as history_page:
                 history_tab.build(studio, session, edit, tabs, "edit", history_page)
+            pickers = [(sample_picker, "generator"), (edit.outputs[0], "generator"),
+                       (invert_picker, "generator"), (translate_picker, "translation")]
             with gr.Tab("Models", id="models"):
-                models_tab.build(studio, [(sample_picker, "generator"), (edit.outputs[0], "generator"),
-                                          (invert_picker, "generator"), (translate_picker, "translation")])
+                models_tab.build(studio, pickers)
+            with gr.Tab("Playground", id="playground"):
+                playground_tab.build()
+            with gr.Tab("Runs", id="runs"):
+                runs_tab.build(studio, runs_dir, pickers)
     # One worker for model work on a CPU; a GPU can take a couple at once.
     limit = 2 if studio.device.type == "cuda" else 1
     app.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=limit)

@@ -27,6 +27,7 @@ class LaunchOptions:
     max_upload_mb: int = DEFAULT_MAX_UPLOAD_MB
     device: str = "auto"
     blocked_dirs: tuple[Path, ...] = field(default_factory=tuple)
+    runs_dir: Path = Path("runs")
 
 
 def add_launch_arguments(p: argparse.ArgumentParser) -> None:
@@ -44,6 +45,8 @@ def add_launch_arguments(p: argparse.ArgumentParser) -> None:
     )
     p.add_argument("--max-upload-mb", type=int, default=DEFAULT_MAX_UPLOAD_MB, help="upload size limit in MB")
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    p.add_argument("--runs", default="runs", metavar="DIR",
+                   help="the training runs the Runs tab lists (default: runs, as `ganstudio train --out`)")
 
 
 def options_from_args(args: argparse.Namespace) -> LaunchOptions:
@@ -70,7 +73,8 @@ def options_from_args(args: argparse.Namespace) -> LaunchOptions:
         auth=auth,
         max_upload_mb=args.max_upload_mb,
         device=args.device,
-        blocked_dirs=tuple(d.resolve() for d in (*dirs, Path("runs"), Path("data"))),
+        blocked_dirs=tuple(d.resolve() for d in (*dirs, Path("runs"), Path(args.runs), Path("data"))),
+        runs_dir=Path(args.runs),
     )
 
 
@@ -113,7 +117,7 @@ def serve(args: argparse.Namespace) -> int:
     from .app import build_app
 
     studio = Studio(options.checkpoint_dirs, device=options.device)
-    app = build_app(studio)
+    app = build_app(studio, runs_dir=str(options.runs_dir))
     app.launch(prevent_thread_lock=True, **launch_kwargs(options))
     if options.share and not app.share_url:
         print(

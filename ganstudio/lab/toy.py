@@ -1,0 +1,358 @@
+"""A 2-D GAN you can step, watch and measure: the playground's headless core.
+
+    lab = ToyTrainer(PRESETS["mode collapse"].settings)
+    for _ in range(20):
+        state = lab.step(100)                      # 100 training steps (k D steps + 1 G step each)
+        print(state.step, state.covered, state.hq_rate, state.losses)
+    lab.render().save("frame.png")                 # heat map of D, reals, samples, gradient arrows
+    open("run.gif", "wb").write(lab.gif())         # every recorded frame
+
+Training is the `toy` recipe run by the same `Trainer` as `ganstudio train toy` (in memory,
+on the CPU, no run folder), so any objective in LOSSES, k discriminator steps per generator
+step, separate learning rates and the optimiser all mean what they mean there;
+`ToySettings.command()` is the equivalent command line.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import shlex
+import threading
+from dataclasses import dataclass, field
+from typing import Any, Iterator
+
+import torch
+from PIL import Image
+
+from ..data.toy2d import MIXTURES, Toy2D, parse_points
+from ..errors import UserError
+from ..imaging import animation_bytes
+from ..metrics.evaluate import _mode_counter
+from ..models.mlp2d import ACTIVATIONS
+from ..registry import LOSSES
+from ..training.config import OPTIMIZERS, TrainConfig
+from ..training.loop import Trainer
+from ..training.toy_recipe import PROBABILITY_LOSSES
+from .render import View, render_frame
+
+POINTS = "points"  # the target name for the user's own points
+TARGETS = (*MIXTURES, POINTS)
+LIVE = frozenset({"loss", "loss_args", "d_steps", "g_lr", "d_lr", "optimizer", "batch"})  # change without a reset
+DATA_POINTS = 50_000  # points drawn from a built-in target
+EVAL_SAMPLES = 2000  # samples behind the coverage numbers and pictures (fixed z per session)
+MAX_USER_POINTS = 100_000
+MAX_HISTORY = 4000  # loss rows kept; beyond, every other row is dropped (the whole run stays visible)
+MAX_FRAMES = 200  # frames kept for the GIF, thinned the same way
+FRAME_SIZE = 512
+GIF_SIZE = 320
+
+
+class LabError(UserError):
+    """Settings or points the playground cannot use; the message names the field."""
+
+
+@dataclass(frozen=True)
+class ToySettings:
+    target: str = "ring"  # ring | grid | moons | spiral | points (the user's)
+    loss: str = "nonsaturating"  # any LOSSES name
+    d_steps: int = 1  # k: discriminator steps per generator step
+    g_lr: float = 1e-3
+    d_lr: float = 1e-3
+    optimizer: str = "adam"  # adam | rmsprop | sgd (Adam's betas: the objective's, else (0.5, 0.999))
+    batch: int = 256
+    g_width: int = 128
+    g_depth: int = 3
+    d_width: int = 128
+    d_depth: int = 3
+    z_dim: int = 2
+    activation: str = "relu"  # the generator's; D uses leaky ReLU
+    seed: int = 0
+    loss_args: dict = field(default_factory=dict)  # e.g. {"gp_lambda": 10} or {"clip": 0.01}
+
+    def validate(self) -> "ToySettings":
+        def within(name: str, lo: float, hi: float) -> None:
+            value = getattr(self, name)
+            if not lo <= value <= hi:
+                raise LabError(f"{name} must be between {lo:g} and {hi:g}, got {value:g}")
+
+        if self.target not in TARGETS:
+            raise LabError(f"target must be one of {', '.join(TARGETS)}, got {self.target!r}")
+        if self.loss not in LOSSES:
+            raise LabError(f"unknown objective {self.loss!r}; known: {', '.join(LOSSES.names())}")
+        if self.optimizer not in OPTIMIZERS:
+            raise LabError(f"optimizer must be one of {', '.join(OPTIMIZERS)}, got {self.optimizer!r}")
+        if self.activation not in ACTIVATIONS:
+            raise LabError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
+        for name, lo, hi in (("d_steps", 1, 20), ("batch", 2, 4096), ("g_width", 1, 1024), ("d_width", 1, 1024),
+                             ("g_depth", 1, 8), ("d_depth", 1, 8), ("z_dim", 1, 64), ("seed", 0, 2**31 - 1),
+                             ("g_lr", 1e-7, 1.0), ("d_lr", 1e-7, 1.0)):
+            within(name, lo, hi)
+        try:
+            LOSSES.get(self.loss)(**self.loss_args)
+        except (TypeError, ValueError) as exc:
+            raise LabError(f"options for {self.loss}: {exc}") from None
+        return self
+
+    def replace(self, **changes: Any) -> "ToySettings":
+        return dataclasses.replace(self, **changes)
+
+    def data_spec(self) -> str:
+        """The data spec of the target as the playground draws it (your points: saved as points.csv)."""
+        return f"toy:{self.target}?n={DATA_POINTS}&seed={self.seed}" if self.target in MIXTURES else "toy:points.csv"
+
+    def train_config(self) -> TrainConfig:
+        """The TrainConfig of the `toy` recipe these settings describe (playground: CPU, in memory)."""
+        return TrainConfig(
+            recipe="toy", data=self.data_spec(), arch="mlp2d", d_arch="mlp2d_d",
+            G={"z_dim": self.z_dim, "width": self.g_width, "depth": self.g_depth, "activation": self.activation},
+            D={"width": self.d_width, "depth": self.d_depth},
+            loss=self.loss, loss_args=dict(self.loss_args), batch=self.batch, optimizer=self.optimizer,
+            lr=self.g_lr, g_lr=self.g_lr, d_lr=self.d_lr, d_steps=self.d_steps, seed=self.seed,
+            device="cpu", amp="none", workers=0, kimg=1e9, log_every=10**9,
+        )
+
+    def command(self, steps: int = 2000) -> str:
+        """The `ganstudio train toy` command line that trains the same way for `steps` steps."""
+        c = self.train_config()
+        sets = [f"{k}={v}" for k, v in (("g_lr", c.g_lr), ("d_lr", c.d_lr), ("d_steps", c.d_steps),
+                                        ("optimizer", c.optimizer))]
+        sets += [f"G.{k}={v}" for k, v in c.G.items()] + [f"D.{k}={v}" for k, v in c.D.items()]
+        sets += [f"loss_args.{k}={v}" for k, v in c.loss_args.items()]
+        kimg = round(steps * c.batch * c.d_steps / 1000, 3)  # kimg counts the points D sees: k batches a step
+        parts = ["ganstudio", "train", "toy", "--data", c.data, "--loss", c.loss, "--batch", str(c.batch),
+                 "--kimg", f"{kimg:g}", "--seed", str(c.seed), "--set", *sets]
+        return " ".join(shlex.quote(p) for p in parts)
+
+
+@dataclass(frozen=True)
+class Preset:
+    settings: ToySettings
+    steps: int  # how long the figure takes to appear
+    about: str
+
+
+# Measured with benchmarks/lab_presets.py (seeds 0, 1, 2; numbers in docs/lab.md).
+PRESETS: dict[str, Preset] = {
+    "mode collapse": Preset(
+        ToySettings(target="ring", loss="nonsaturating", d_steps=1, g_lr=1e-4, d_lr=1e-3, batch=256,
+                    g_width=128, g_depth=3, d_width=128, d_depth=3, seed=0),
+        steps=2000,
+        about="The original (non-saturating) GAN on the ring of 8 Gaussians, with D learning ten times "
+              "faster than G: D's gradients pull every sample onto the nearest one or two modes, which "
+              "it then learns to reject, while the other modes stay empty. Most samples are high "
+              "quality, yet only 1-2 of the 8 modes are covered.",
+    ),
+    "covers all modes": Preset(
+        ToySettings(target="ring", loss="wgan-gp", d_steps=5, g_lr=1e-4, d_lr=1e-4, batch=256,
+                    g_width=128, g_depth=3, d_width=128, d_depth=3, seed=0),
+        steps=3000,
+        about="WGAN-GP as its paper trains it (5 critic steps per generator step, lr 1e-4, Adam "
+              "betas (0, 0.9), gradient penalty 10): the critic's gradients spread the samples over "
+              "the whole ring, so every mode is reached (has high-quality samples) within about 1500 "
+              "steps. Samples also remain spread between the modes, so the strict coverage (a fair "
+              "share per mode) is lower: 3-6 of 8 after 3000 steps.",
+    ),
+}
+
+
+@dataclass(frozen=True)
+class ToyState:
+    """Where a session stands. `covered`: modes with at least 20 % of a fair share of the
+    high-quality samples (metrics/modes.py); `reached`: modes with any high-quality sample
+    (its loosest reading). None for points without known modes."""
+
+    step: int
+    losses: dict[str, float]
+    modes: int | None
+    covered: int | None
+    reached: int | None
+    hq_rate: float | None
+    kl_modes: float | None
+    skipped: int
+    diverged: bool
+
+    @property
+    def coverage(self) -> float | None:
+        return None if not self.modes else self.covered / self.modes
+
+    def summary(self) -> str:
+        parts = [f"step {self.step}"]
+        if self.modes:
+            parts.append(f"modes covered {self.covered}/{self.modes} (reached {self.reached})")
+            parts.append(f"high-quality samples {self.hq_rate:.1%}")
+        parts += [f"{k} {v:.4g}" for k, v in self.losses.items()]
+        if self.skipped:
+            parts.append(f"{self.skipped} non-finite updates skipped")
+        return " · ".join(parts)
+
+    def to_json(self) -> dict[str, Any]:
+        return {**dataclasses.asdict(self), "coverage": self.coverage}
+
+
+def points_from_text(text: str, label: str = "points") -> Toy2D:
+    """The user's points from CSV text ('x,y' a line); errors name the line."""
+    try:
+        return parse_points(text, label, max_points=MAX_USER_POINTS)
+    except ValueError as exc:
+        raise LabError(str(exc)) from None
+
+
+class ToyTrainer:
+    """One playground session: a 2-D GAN, its target, its history and recorded frames.
+
+    Methods lock the session, so a stream and a single step never interleave."""
+
+    def __init__(self, settings: ToySettings | None = None, points: Toy2D | None = None,
+                 samples: int = EVAL_SAMPLES, size: int = FRAME_SIZE):
+        self.lock = threading.RLock()
+        self.samples_n, self.size = samples, size
+        self.points = points
+        self.reset(settings or ToySettings(), points)
+
+    # ----- set-up -----------------------------------------------------------------------------
+    def reset(self, settings: ToySettings | None = None, points: Toy2D | None = None) -> ToyState:
+        """Start again (fresh networks) with these settings (default: the current ones)."""
+        with self.lock:
+            settings = (settings or self.settings).validate()
+            if points is not None:
+                self.points = points
+            self.dataset = self._dataset(settings)
+            self.settings = settings
+            self.trainer = self._trainer(settings)
+            self.step_count = 0
+            self.history: list[dict[str, float]] = []
+            self.coverage_history: list[dict[str, float]] = []
+            self.frames: list[Image.Image] = []
+            gen = torch.Generator().manual_seed(settings.seed + 1)
+            self.z = torch.randn(self.samples_n, settings.z_dim, generator=gen)
+            pick = torch.randperm(len(self.dataset), generator=gen)[: self.samples_n]
+            self.real = self.dataset.points[pick]
+            self.centres = self.dataset.centres
+            self.view = View.around(self.real.numpy(), size=self.size)
+            self.mode_counter = _mode_counter(self.dataset)
+            return self.state()
+
+    def _dataset(self, settings: ToySettings) -> Toy2D:
+        if settings.target == POINTS:
+            if self.points is None:
+                raise LabError("target 'points': give your points first (CSV text, two numbers 'x,y' a line)")
+            return self.points
+        return MIXTURES[settings.target](n=DATA_POINTS, seed=settings.seed)
+
+    def _trainer(self, settings: ToySettings) -> Trainer:
+        return Trainer(settings.train_config(), self.dataset, out=None, progress=False)
+
+    def apply(self, settings: ToySettings) -> str:
+        """Use new settings: "unchanged"; "live" when only objective, k, learning rates,
+        optimiser or batch changed (the networks and the step count carry over; optimiser
+        state carries over when the optimiser and its betas stay); else "reset"."""
+        with self.lock:
+            settings = settings.validate()
+            if settings == self.settings:
+                return "unchanged"
+            changed = {f.name for f in dataclasses.fields(settings)
+                       if getattr(settings, f.name) != getattr(self.settings, f.name)}
+            if not changed <= LIVE:
+                self.reset(settings)
+                return "reset"
+            old = self.trainer
+            new = self._trainer(settings)
+            for role, net in new.nets.items():
+                net.load_state_dict(old.nets[role].state_dict())
+            if (new.config.optimizer, new.config.betas) == (old.config.optimizer, old.config.betas):
+                for name, opt in new.optimizers.items():
+                    opt.load_state_dict(old.optimizers[name].state_dict())
+            self.trainer, self.settings = new, settings
+            return "live"
+
+    # ----- training ---------------------------------------------------------------------------
+    @property
+    def G(self) -> torch.nn.Module:
+        return self.trainer.nets["G"]
+
+    @property
+    def D(self) -> torch.nn.Module:
+        return self.trainer.nets["D"]
+
+    @property
+    def diverged(self) -> bool:
+        return self.trainer.bad_in_a_row >= self.trainer.config.max_nonfinite
+
+    def step(self, n: int = 1) -> ToyState:
+        """n training steps (each: k discriminator updates, then one generator update)."""
+        with self.lock:
+            for _ in range(int(n)):
+                if self.diverged:
+                    break
+                self.trainer.step()
+                self.step_count += 1
+                losses = self.trainer.last_losses
+                self.history.append({"step": self.step_count,
+                                     **{k: float(losses[k]) for k in ("D/loss", "G/loss") if k in losses}})
+            if len(self.history) > MAX_HISTORY:
+                self.history = self.history[::2]
+            return self.state()
+
+    def run(self, steps: int, every: int = 25, heat: bool = True, arrows: int = 64,
+            record: bool = True) -> Iterator[tuple[ToyState, Image.Image]]:
+        """Train `steps` steps, yielding the state and a picture every `every` steps (and at
+        the end); stops early if training diverged."""
+        done = 0
+        while done < steps and not self.diverged:
+            chunk = min(every, steps - done)
+            self.step(chunk)
+            done += chunk
+            yield self.snapshot(heat, arrows, record)
+
+    # ----- measuring and drawing --------------------------------------------------------------
+    @torch.no_grad()
+    def generated(self) -> torch.Tensor:
+        """G's samples for the session's fixed z [samples, 2]."""
+        return self.G(self.z).float()
+
+    def state(self) -> ToyState:
+        with self.lock:
+            last = self.trainer.last_losses
+            losses = {k: float(v) for k, v in sorted(last.items()) if k.endswith("/loss") or k.endswith("/wdist")}
+            stats = self.mode_counter(self.generated()) if self.mode_counter else None
+            reached = sum(1 for c in stats.counts if c > 0) if stats else None
+            new_step = not self.coverage_history or self.coverage_history[-1]["step"] != self.step_count
+            if stats is not None and new_step:
+                self.coverage_history.append({"step": self.step_count, "coverage": stats.covered / stats.modes,
+                                              "reached": reached / stats.modes, "hq_rate": stats.hq_rate})
+                if len(self.coverage_history) > MAX_HISTORY:
+                    self.coverage_history = self.coverage_history[::2]
+            return ToyState(
+                step=self.step_count, losses=losses,
+                modes=stats.modes if stats else None, covered=stats.covered if stats else None, reached=reached,
+                hq_rate=stats.hq_rate if stats else None, kl_modes=stats.kl_modes if stats else None,
+                skipped=self.trainer.skipped, diverged=self.diverged,
+            )
+
+    def render(self, heat: bool = True, arrows: int = 64) -> Image.Image:
+        """Heat map of D, real points grey, samples red, centres blue, arrows of G's gradient."""
+        with self.lock:
+            return render_frame(self.D, self.trainer.recipe.objective, self.real, self.generated(), self.view,
+                                self.centres, heat=heat, arrows=arrows,
+                                probability=self.settings.loss in PROBABILITY_LOSSES)
+
+    def snapshot(self, heat: bool = True, arrows: int = 64, record: bool = True) -> tuple[ToyState, Image.Image]:
+        """The state and its picture (also kept as a GIF frame when `record`)."""
+        with self.lock:
+            image = self.render(heat, arrows)
+            if record:
+                self.record(image)
+            return self.state(), image
+
+    def record(self, image: Image.Image) -> None:
+        small = image.resize((GIF_SIZE, GIF_SIZE), Image.BILINEAR).quantize(colors=64)
+        with self.lock:
+            self.frames.append(small)
+            if len(self.frames) > MAX_FRAMES:
+                self.frames = self.frames[::2]
+
+    def gif(self, fps: int = 10) -> bytes:
+        """The recorded frames as a looping GIF (a frame of now when nothing was recorded)."""
+        with self.lock:
+            frames = list(self.frames) or [self.render().resize((GIF_SIZE, GIF_SIZE))]
+        return animation_bytes([f.convert("RGB") for f in frames], "gif", fps=fps)

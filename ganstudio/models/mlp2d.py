@@ -1,0 +1,105 @@
+"""`mlp2d` and `mlp2d_d`: fully connected generator and discriminator for 2-D points.
+
+The networks of the toy experiments (ring of 8 Gaussians, 5x5 grid, two moons, spiral):
+widths and depths are options, so the playground can show what capacity does. They keep
+the generator contract of the image models, `mapping(z, psi, cutoff, c) -> ws [B, 1, z_dim]`
+and `synthesis(ws) -> points [B, out_dim]`, so the training recipes, snapshots, `ganstudio
+export` and `ganstudio eval` treat them like any other generator. The mapping is the
+identity (there is no w space); psi < 1 shrinks z towards the mean of N(0, I).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..registry import ARCHS
+from .base import ConfigModule
+
+ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh, "elu": nn.ELU}
+
+
+def mlp(sizes: list[int], activation: str) -> nn.Sequential:
+    """Linear layers between consecutive sizes, the activation between them (none after the last)."""
+    if activation not in ACTIVATIONS:
+        raise ValueError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {activation!r}")
+    layers: list[nn.Module] = []
+    for i, (a, b) in enumerate(zip(sizes[:-1], sizes[1:])):
+        layers.append(nn.Linear(a, b))
+        if i < len(sizes) - 2:
+            layers.append(ACTIVATIONS[activation]())
+    return nn.Sequential(*layers)
+
+
+def _check(width: int, depth: int, name: str) -> None:
+    if not 1 <= int(width) <= 4096:
+        raise ValueError(f"{name}: width must be between 1 and 4096, got {width}")
+    if not 1 <= int(depth) <= 16:
+        raise ValueError(f"{name}: depth (hidden layers) must be between 1 and 16, got {depth}")
+
+
+@dataclass(frozen=True)
+class MLP2DConfig:
+    z_dim: int = 2
+    width: int = 128  # units per hidden layer
+    depth: int = 3  # hidden layers
+    out_dim: int = 2
+    activation: str = "relu"
+
+
+@ARCHS.register("mlp2d")
+class MLP2DGenerator(ConfigModule):
+    Config = MLP2DConfig
+    num_ws = 1
+    c_dim = 0
+
+    def __init__(self, config: MLP2DConfig):
+        super().__init__(config)
+        c = config
+        _check(c.width, c.depth, "mlp2d")
+        if c.z_dim < 1 or c.out_dim < 1:
+            raise ValueError(f"mlp2d: z_dim and out_dim must be positive, got {c.z_dim} and {c.out_dim}")
+        self.z_dim = self.w_dim = c.z_dim
+        self.net = mlp([c.z_dim] + [c.width] * c.depth + [c.out_dim], c.activation)
+
+    def mapping(self, z: torch.Tensor, psi: float = 1.0, cutoff: int | None = None,
+                c: torch.Tensor | None = None) -> torch.Tensor:
+        return (z * psi if psi != 1.0 else z).unsqueeze(1)
+
+    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+        return self.net(ws[:, 0])
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0,
+                cutoff: int | None = None, noise_mode: str = "const") -> torch.Tensor:
+        return self.synthesis(self.mapping(z, psi))
+
+
+@dataclass(frozen=True)
+class MLP2DDConfig:
+    in_dim: int = 2
+    width: int = 128
+    depth: int = 3
+    activation: str = "leaky_relu"
+
+
+@ARCHS.register("mlp2d_d")
+class MLP2DDiscriminator(ConfigModule):
+    """Logits [B] for points [B, in_dim]; `features` is the last hidden layer (feature matching)."""
+
+    Config = MLP2DDConfig
+
+    def __init__(self, config: MLP2DDConfig):
+        super().__init__(config)
+        c = config
+        _check(c.width, c.depth, "mlp2d_d")
+        body = mlp([c.in_dim] + [c.width] * c.depth, c.activation)
+        self.body = nn.Sequential(*body, ACTIVATIONS[c.activation]())
+        self.out = nn.Linear(c.width, 1)
+
+    def features(self, x: torch.Tensor) -> torch.Tensor:
+        return self.body(x.flatten(1))
+
+    def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
+        return self.out(self.features(x)).squeeze(1)

@@ -1,0 +1,255 @@
+"""Playground tab: train a 2-D GAN live and watch it (ganstudio.lab.toy does the work).
+
+Each browser session has its own ToyTrainer, kept server-side by session hash (the oldest
+sessions are dropped beyond MAX_SESSIONS). Controls apply on the next Start / Step: a new
+objective, k, learning rates, optimiser or batch carry the networks on; a new target,
+architecture or seed starts again.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import threading
+from collections import OrderedDict
+from pathlib import Path
+
+import gradio as gr
+import pandas as pd
+
+from ...lab.toy import POINTS, PRESETS, TARGETS, LabError, ToySettings, ToyTrainer, points_from_text
+from ...registry import LOSSES
+from ...training.config import OPTIMIZERS
+from ..common import MODEL_GROUP, user_errors
+
+MAX_SESSIONS = 8
+MAX_RUN_STEPS = 10_000  # per Start: a stream holds the model queue while it runs
+MAX_UPLOAD_BYTES = 4 * 1024 * 1024
+PLOT_ROWS = 800  # rows per curve sent to the browser
+SAMPLE_POINTS = "# x,y  (one point a line)\n" + "\n".join(
+    f"{x},{y}" for x, y in ((-1, -1), (-1, 1), (1, -1), (1, 1), (0, 0)) for _ in range(4))
+
+
+class Sessions:
+    """ToyTrainers by session hash, least recently used dropped first."""
+
+    def __init__(self, limit: int = MAX_SESSIONS):
+        self.limit = limit
+        self._items: OrderedDict[str, tuple[ToyTrainer, str]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key: str) -> tuple[ToyTrainer, str] | None:
+        with self._lock:
+            if key in self._items:
+                self._items.move_to_end(key)
+            return self._items.get(key)
+
+    def put(self, key: str, lab: ToyTrainer, points_text: str) -> None:
+        with self._lock:
+            self._items[key] = (lab, points_text)
+            self._items.move_to_end(key)
+            while len(self._items) > self.limit:
+                self._items.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+
+def _key(request: gr.Request | None) -> str:
+    return getattr(request, "session_hash", None) or "local"
+
+
+def _loss_args(text: str) -> dict:
+    text = (text or "").strip()
+    if not text:
+        return {}
+    try:
+        value = json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise LabError(f"objective options: not valid JSON ({exc.msg}), e.g. {{\"gp_lambda\": 10}}") from None
+    if not isinstance(value, dict):
+        raise LabError('objective options: a JSON object, e.g. {"gp_lambda": 10}')
+    return value
+
+
+def _points_text(text: str, upload: str | None) -> str:
+    if upload:
+        path = Path(upload)
+        if path.stat().st_size > MAX_UPLOAD_BYTES:
+            raise LabError(f"points file: over {MAX_UPLOAD_BYTES // 2**20} MiB")
+        return path.read_text(encoding="utf-8", errors="replace")
+    return text or ""
+
+
+def _curves(rows: list[dict], terms: list[str]) -> pd.DataFrame:
+    stride = max(1, -(-len(rows) // PLOT_ROWS))
+    long = [{"step": r["step"], "value": r[t], "term": t} for r in rows[::stride] for t in terms if t in r]
+    return pd.DataFrame(long, columns=["step", "value", "term"])
+
+
+def build() -> None:
+    sessions = Sessions()
+    s0 = ToySettings()
+    with gr.Row():
+        with gr.Column(scale=1, min_width=300):
+            preset = gr.Dropdown(["custom", *PRESETS], value="custom", label="Preset (the lecture's figures)")
+            about = gr.Markdown()
+            target = gr.Radio(list(TARGETS), value=s0.target, label="Target")
+            with gr.Accordion("Your points (target 'points')", open=False):
+                points = gr.Textbox(SAMPLE_POINTS, lines=6, max_lines=12, label="CSV: x,y per line")
+                upload = gr.File(label="…or a .csv file", file_types=[".csv", ".txt"], type="filepath", height=90)
+            loss = gr.Dropdown(LOSSES.names(), value=s0.loss, label="Objective")
+            loss_args = gr.Textbox("", label="Objective options (JSON)", placeholder='e.g. {"gp_lambda": 10}')
+            with gr.Row():
+                d_steps = gr.Slider(1, 10, value=s0.d_steps, step=1, label="k: D steps per G step")
+                optimizer = gr.Radio(list(OPTIMIZERS), value=s0.optimizer, label="Optimiser")
+            with gr.Row():
+                g_lr = gr.Number(s0.g_lr, label="G learning rate", minimum=0)
+                d_lr = gr.Number(s0.d_lr, label="D learning rate", minimum=0)
+            batch = gr.Slider(16, 2048, value=s0.batch, step=16, label="Batch")
+            with gr.Accordion("Networks", open=False):
+                with gr.Row():
+                    g_width = gr.Slider(8, 512, value=s0.g_width, step=8, label="G width")
+                    g_depth = gr.Slider(1, 6, value=s0.g_depth, step=1, label="G depth")
+                with gr.Row():
+                    d_width = gr.Slider(8, 512, value=s0.d_width, step=8, label="D width")
+                    d_depth = gr.Slider(1, 6, value=s0.d_depth, step=1, label="D depth")
+                with gr.Row():
+                    z_dim = gr.Slider(1, 64, value=s0.z_dim, step=1, label="z dimensions")
+                    seed = gr.Number(s0.seed, label="Seed", precision=0, minimum=0)
+        with gr.Column(scale=2):
+            with gr.Row():
+                start = gr.Button("Start", variant="primary")
+                stop = gr.Button("Pause")
+                one = gr.Button("Step")
+                reset = gr.Button("Reset")
+            with gr.Row():
+                steps = gr.Number(2000, label="Steps per Start", precision=0, minimum=1, maximum=MAX_RUN_STEPS)
+                every = gr.Slider(1, 200, value=25, step=1, label="Steps per frame")
+                heat = gr.Checkbox(True, label="D heat map")
+                arrows = gr.Checkbox(True, label="Gradient arrows")
+            plot = gr.Image(label="Real (grey), generated (red), D (orange: real, blue: fake), G's gradient (green)",
+                            type="pil", format="png", interactive=False, height=512)
+            status = gr.Markdown(elem_id="playground-status")
+            with gr.Row():
+                losses = gr.LinePlot(x="step", y="value", color="term", label="Losses", height=200)
+                coverage = gr.LinePlot(x="step", y="value", color="term", height=200,
+                                       label="Share of modes covered / reached, HQ rate")
+            with gr.Row():
+                export = gr.Button("Export GIF")
+                gif = gr.File(label="Animation", interactive=False)
+            command = gr.Markdown()
+
+    controls = [target, points, upload, loss, loss_args, d_steps, optimizer, g_lr, d_lr, batch,
+                g_width, g_depth, d_width, d_depth, z_dim, seed]
+
+    def settings_of(target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v,
+                    gw, gd, dw, dd, zd, seed_v) -> tuple[ToySettings, str]:
+        settings = ToySettings(
+            target=target_v, loss=loss_v, loss_args=_loss_args(args_v), d_steps=int(k), optimizer=opt,
+            g_lr=float(glr or 0), d_lr=float(dlr or 0), batch=int(batch_v), g_width=int(gw), g_depth=int(gd),
+            d_width=int(dw), d_depth=int(dd), z_dim=int(zd), seed=int(seed_v or 0),
+        )
+        text = _points_text(points_v, upload_v) if target_v == POINTS else ""
+        return settings.validate(), text
+
+    def session(request, values) -> tuple[ToyTrainer, str]:
+        """The session's trainer with these settings applied; and what happened ("new", "reset", ...)."""
+        settings, text = settings_of(*values)
+        key = _key(request)
+        found = sessions.get(key)
+        parsed = points_from_text(text, "your points") if settings.target == POINTS else None
+        if found is None:
+            lab = ToyTrainer(settings, parsed)
+            sessions.put(key, lab, text)
+            return lab, "new"
+        lab, old_text = found
+        if settings.target == POINTS and text != old_text:
+            lab.reset(settings, parsed)
+            sessions.put(key, lab, text)
+            return lab, "reset"
+        return lab, lab.apply(settings)
+
+    def view(lab: ToyTrainer, image, state, note: str = ""):
+        text = state.summary()
+        if state.modes is None:
+            text += " · (your points have no known modes: coverage is not measured)"
+        if state.diverged:
+            text = "**Diverged** (non-finite losses): lower the learning rates and Reset. " + text
+        elif note:
+            text = f"{note} " + text
+        cov_rows = [{"step": r["step"], "modes covered": r["coverage"], "modes reached": r["reached"],
+                     "HQ rate": r["hq_rate"]} for r in lab.coverage_history]
+        return (image, text, _curves(lab.history, ["D/loss", "G/loss"]),
+                _curves(cov_rows, ["modes covered", "modes reached", "HQ rate"]),
+                f"Headless: `{lab.settings.command(max(lab.step_count, 1))}`")
+
+    NOTES = {"reset": "(settings changed: started again)", "live": "(new settings applied, networks kept)"}
+
+    @user_errors
+    def run(target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v, gw, gd, dw, dd, zd, seed_v,
+            n_steps, n_every, heat_v, arrows_v, request: gr.Request):
+        control_values = (target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v, gw, gd, dw, dd,
+                          zd, seed_v)
+        lab, what = session(request, control_values)
+        total = max(1, min(int(n_steps or 1), MAX_RUN_STEPS))
+        note = NOTES.get(what, "")
+        shown = False
+        for state, image in lab.run(total, max(1, int(n_every)), heat=heat_v, arrows=64 if arrows_v else 0):
+            shown = True
+            yield view(lab, image, state, note)
+        if not shown:  # nothing to train (diverged): still show where the session stands
+            state, image = lab.snapshot(heat=heat_v, arrows=64 if arrows_v else 0, record=False)
+            yield view(lab, image, state, note)
+
+    @user_errors
+    def step_once(target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v, gw, gd, dw, dd, zd,
+                  seed_v, heat_v, arrows_v, request: gr.Request):
+        control_values = (target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v, gw, gd, dw, dd,
+                          zd, seed_v)
+        lab, what = session(request, control_values)
+        lab.step(1)
+        state, image = lab.snapshot(heat=heat_v, arrows=64 if arrows_v else 0)
+        return view(lab, image, state, NOTES.get(what, ""))
+
+    @user_errors
+    def restart(target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v, gw, gd, dw, dd, zd,
+                seed_v, heat_v, arrows_v, request: gr.Request):
+        control_values = (target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v, gw, gd, dw, dd,
+                          zd, seed_v)
+        lab, what = session(request, control_values)
+        if what not in ("new", "reset"):
+            lab.reset()
+        state, image = lab.snapshot(heat=heat_v, arrows=64 if arrows_v else 0, record=False)
+        return view(lab, image, state, "(started again)")
+
+    @user_errors
+    def export_gif(request: gr.Request):
+        found = sessions.get(_key(request))
+        if found is None:
+            raise LabError("start a run first; the GIF holds its frames")
+        folder = Path(tempfile.mkdtemp(prefix="ganstudio-playground-"))
+        path = folder / f"playground-step{found[0].step_count}.gif"
+        path.write_bytes(found[0].gif())
+        return str(path)
+
+    def load_preset(name):
+        if name not in PRESETS:
+            return [gr.update()] * (len(controls) + 2)
+        p = PRESETS[name]
+        s = p.settings
+        values = [s.target, gr.update(), gr.update(), s.loss, json.dumps(s.loss_args) if s.loss_args else "",
+                  s.d_steps, s.optimizer, s.g_lr, s.d_lr, s.batch, s.g_width, s.g_depth, s.d_width, s.d_depth,
+                  s.z_dim, s.seed]
+        return [*values, p.steps, f"{p.about} Press **Start** ({p.steps} steps)."]
+
+    outputs = [plot, status, losses, coverage, command]
+    frame_opts = [heat, arrows]
+    preset.change(load_preset, preset, [*controls, steps, about], api_name="playground_preset")
+    started = start.click(run, [*controls, steps, every, *frame_opts], outputs, api_name="playground_start",
+                          concurrency_id=MODEL_GROUP)
+    stop.click(None, None, None, cancels=[started], api_name="playground_pause")
+    one.click(step_once, [*controls, *frame_opts], outputs, api_name="playground_step", concurrency_id=MODEL_GROUP)
+    reset.click(restart, [*controls, *frame_opts], outputs, api_name="playground_reset", concurrency_id=MODEL_GROUP)
+    export.click(export_gif, None, gif, api_name="playground_gif", concurrency_id=MODEL_GROUP)
+    return sessions

@@ -1,0 +1,118 @@
+"""The headless 2-D GAN playground (ganstudio.lab.toy): steps, objectives, points, pictures."""
+
+import math
+import shlex
+
+import pytest
+import torch
+
+from ganstudio.cli import build_parser
+from ganstudio.lab.toy import PRESETS, LabError, ToySettings, ToyTrainer, points_from_text
+from ganstudio.registry import LOSSES
+
+SMALL = dict(batch=32, g_width=16, g_depth=1, d_width=16, d_depth=1)
+
+
+def small(**changes) -> ToySettings:
+    return ToySettings(**{**SMALL, **changes})
+
+
+def params(net: torch.nn.Module) -> torch.Tensor:
+    return torch.cat([p.detach().flatten().clone() for p in net.parameters()])
+
+
+def test_steps_train_the_generator_and_report_coverage():
+    lab = ToyTrainer(small(), samples=256)
+    before = params(lab.G)
+    state = lab.step(3)
+    assert not torch.equal(before, params(lab.G))
+    assert state.step == 3 and [row["step"] for row in lab.history] == [1, 2, 3]
+    assert state.modes == 8 and 0 <= state.covered <= state.reached <= 8 and 0.0 <= state.coverage <= 1.0
+    assert 0.0 <= state.hq_rate <= 1.0
+    assert set(state.losses) >= {"D/loss", "G/loss"} and not state.diverged
+    assert "modes covered" in state.summary()
+
+
+@pytest.mark.parametrize("loss", LOSSES.names())
+def test_every_objective_trains_with_finite_losses(loss):
+    lab = ToyTrainer(small(loss=loss, d_steps=2), samples=128)
+    state = lab.step(2)
+    assert state.losses and all(math.isfinite(v) for v in state.losses.values()), state.losses
+    assert state.skipped == 0 and lab.trainer.phase_steps == {"D": 4, "G": 2}
+
+
+@pytest.mark.parametrize("optimizer", ["adam", "sgd", "rmsprop"])
+def test_optimisers(optimizer):
+    lab = ToyTrainer(small(optimizer=optimizer, g_lr=0.01, d_lr=0.02), samples=64)
+    lab.step(1)
+    opts = lab.trainer.optimizers
+    assert type(opts["G"]).__name__.lower() == optimizer
+    assert opts["G"].param_groups[0]["lr"] == 0.01 and opts["D"].param_groups[0]["lr"] == 0.02
+
+
+def test_live_settings_keep_the_networks_and_others_start_again():
+    lab = ToyTrainer(small(), samples=64)
+    lab.step(2)
+    trained = params(lab.G)
+    assert lab.apply(small()) == "unchanged"
+    assert lab.apply(small(loss="hinge", d_steps=3, g_lr=5e-4)) == "live"
+    assert torch.equal(params(lab.G), trained) and lab.step_count == 2
+    assert lab.step(1).step == 3 and lab.trainer.phase_steps["D"] == 3
+    assert lab.apply(small(loss="hinge", d_steps=3, g_lr=5e-4, target="grid")) == "reset"
+    assert lab.step_count == 0 and lab.history == [] and lab.state().modes == 25
+
+
+def test_settings_are_checked():
+    with pytest.raises(LabError, match="unknown objective"):
+        ToyTrainer(small(loss="nope"))
+    with pytest.raises(LabError, match="d_lr must be between"):
+        small(d_lr=5.0).validate()
+    with pytest.raises(LabError, match="target must be one of"):
+        small(target="circle").validate()
+    with pytest.raises(LabError, match="options for wgan"):
+        small(loss="wgan", loss_args={"clip": -1}).validate()
+    with pytest.raises(LabError, match="give your points first"):
+        ToyTrainer(small(target="points"))
+
+
+def test_points_parse_and_bad_points_name_the_line():
+    points = points_from_text("x,y\n0.5,1.5\n\n-2,3\n")
+    assert points.points.tolist() == [[0.5, 1.5], [-2.0, 3.0]]
+    with pytest.raises(LabError, match=r"pasted, line 3: expected two numbers 'x,y', got '3,four'"):
+        points_from_text("1,2\n\n3,four\n", "pasted")
+    with pytest.raises(LabError, match="line 2"):
+        points_from_text("1,2\n1,2,3\n")
+    with pytest.raises(LabError, match="line 2"):
+        points_from_text("1,2\nnan,1\n")
+    with pytest.raises(LabError, match="no points"):
+        points_from_text("x,y\n")
+
+
+def test_training_on_your_points_has_no_mode_numbers():
+    data = points_from_text("\n".join(f"{x},{x * 0.5}" for x in range(-5, 6)))
+    lab = ToyTrainer(small(target="points"), data, samples=64)
+    state = lab.step(2)
+    assert state.step == 2 and state.modes is None and state.coverage is None and state.hq_rate is None
+    assert state.reached is None and "no known modes" not in state.summary()
+    assert lab.render(heat=False, arrows=0).size == (512, 512)
+
+
+def test_pictures_frames_and_gif():
+    lab = ToyTrainer(small(), samples=64, size=128)
+    frames = list(lab.run(6, every=2))
+    assert [s.step for s, _ in frames] == [2, 4, 6] and len(lab.frames) == 3
+    image = frames[-1][1]
+    assert image.size == (128, 128) and image.mode == "RGB"
+    assert len(image.getcolors(maxcolors=1 << 16) or []) > 10  # heat map, points, arrows: not a blank canvas
+    gif = lab.gif(fps=5)
+    assert gif[:6] in (b"GIF87a", b"GIF89a")
+
+
+def test_presets_are_valid_and_their_command_lines_parse():
+    for name, preset in PRESETS.items():
+        settings = preset.settings.validate()
+        assert settings.target == "ring" and preset.steps > 0 and preset.about
+        argv = shlex.split(settings.command(preset.steps))[1:]
+        args = build_parser().parse_args(argv)
+        assert args.recipe == "toy" and args.data == "toy:ring?n=50000&seed=0" and args.loss == settings.loss
+        assert args.kimg * 1000 == preset.steps * settings.batch * settings.d_steps

@@ -1,0 +1,94 @@
+"""The Playground and Runs tabs, over gradio_client against a launched studio."""
+
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from ganstudio.lab.toy import ToySettings, ToyTrainer
+from ganstudio.studio import Studio
+from ganstudio.ui.app import build_app
+from ganstudio.ui.tabs.playground import Sessions
+from tests.training_kit import ToyImages, tiny_config
+
+# target, points, upload, objective, options, k, optimiser, G lr, D lr, batch, G width/depth, D width/depth, z, seed
+CONTROLS = ["ring", "", None, "nonsaturating", "", 1, "adam", 1e-3, 1e-3, 32, 16, 1, 16, 1, 2, 0]
+
+
+@pytest.fixture
+def launched(tmp_path, checkpoint_dir):
+    from gradio_client import Client
+
+    from ganstudio.training.loop import Trainer
+
+    Trainer(tiny_config(kimg=0.032, snapshot_kimg=0.032), ToyImages(), out=tmp_path / "runs", progress=False).run()
+    studio = Studio(checkpoint_dir)
+    app = build_app(studio, runs_dir=str(tmp_path / "runs"))
+    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True,
+               enable_monitoring=False, run_history=False, ssr_mode=False)
+    try:
+        yield studio, Client(app.local_url, verbose=False)
+    finally:
+        app.close()
+
+
+def test_every_event_of_the_new_tabs_has_an_api_name(checkpoint_dir, tmp_path):
+    app = build_app(Studio(checkpoint_dir), runs_dir=str(tmp_path / "no-runs"))
+    names = {dep.api_name for dep in app.fns.values()}
+    assert {"playground_start", "playground_pause", "playground_step", "playground_reset", "playground_gif",
+            "playground_preset", "runs_refresh", "run_show", "run_open"} <= names
+    assert all(names)
+
+
+def test_playground_steps_streams_and_exports(launched):
+    _, client = launched
+    image, status, losses, coverage, command = client.predict(*CONTROLS, True, True, api_name="/playground_step")
+    assert Image.open(image).size == (512, 512)
+    assert status.startswith("step 1 · modes covered") and "ganstudio train toy" in command
+    job = client.submit(*CONTROLS, 6, 2, False, False, api_name="/playground_start")
+    frames = list(job)
+    assert len(frames) >= 2 and job.outputs()[-1][1].startswith("step 7 ")  # continues the session
+    gif = client.predict(api_name="/playground_gif")
+    assert Path(gif).read_bytes()[:4] == b"GIF8"
+    preset = client.predict("mode collapse", api_name="/playground_preset")
+    assert preset[0] == "ring" and "Start" in preset[-1]
+    bad = list(CONTROLS)
+    bad[0], bad[1] = "points", "x,y\n1,2\n3,four\n"
+    with pytest.raises(Exception, match="your points, line 3"):
+        client.predict(*bad, True, True, api_name="/playground_step")
+
+
+def test_runs_tab_shows_a_run_and_opens_it_in_the_studio(launched):
+    studio, client = launched
+    chosen, info, curve, samples = client.predict(None, api_name="/runs_refresh")
+    run = chosen if isinstance(chosen, str) else chosen["value"]
+    assert run == "00000-toy16-tiny" and info["recipe"] == "gan" and info["step"] == 4
+    assert Image.open(samples).size[0] > 16
+    message, *pickers = client.predict(run, api_name="/run_open")
+    assert "00000-toy16-tiny" in message and "00000-toy16-tiny" in studio.model_names("generator")
+    gallery = client.predict("00000-toy16-tiny", "1", 1.0, 0, "const", api_name="/sample")
+    assert gallery[0]["caption"] == "seed 1"
+    with pytest.raises(Exception, match="no run"):
+        client.predict("../etc", api_name="/run_open")
+
+
+def test_sessions_are_bounded():
+    sessions = Sessions(limit=2)
+    labs = [ToyTrainer(ToySettings(batch=8, g_width=8, g_depth=1, d_width=8, d_depth=1), samples=16)
+            for _ in range(3)]
+    for i, lab in enumerate(labs):
+        sessions.put(f"s{i}", lab, "")
+    assert len(sessions) == 2 and sessions.get("s0") is None and sessions.get("s2")[0] is labs[2]
+
+
+def test_the_runs_folder_is_a_launch_option_and_is_never_served(tmp_path):
+    import argparse
+
+    from ganstudio.ui.launcher import add_launch_arguments, launch_kwargs, options_from_args
+
+    parser = argparse.ArgumentParser()
+    add_launch_arguments(parser)
+    assert options_from_args(parser.parse_args([])).runs_dir == Path("runs")
+    options = options_from_args(parser.parse_args(["--runs", str(tmp_path / "my-runs")]))
+    assert options.runs_dir == tmp_path / "my-runs"
+    assert str((tmp_path / "my-runs").resolve()) in launch_kwargs(options)["blocked_paths"]
