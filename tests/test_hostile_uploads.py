@@ -178,7 +178,7 @@ def test_every_hostile_upload_gets_an_image_or_a_clear_message(launched, tmp_pat
         if name == "polyglot.png":
             served = open(shown, "rb").read()
             assert b"<script>" not in served and b"PK\x03\x04" not in served
-        target, reconstruction, status, _ = invert(path)
+        target, reconstruction, status, _, _ = invert(path)
         assert "Done" in status and "PSNR" in status, (name, status)
         # Invert shows the upload as the 16-px model sees it: resized, same orientation and colours.
         _check_image(name, target, (16, 16), colours)
