@@ -150,3 +150,17 @@ def test_wrong_ws_shape_is_a_clear_error():
     G = make()
     with pytest.raises(ValueError, match=r"ws must be \[B, 6, 8\]"):
         G.synthesis(torch.randn(2, 8))
+
+
+def test_style_affines_read_each_row_and_feed_sefa():
+    from ganstudio.editing.directions import sefa
+
+    G = make()
+    affines = G.style_affines()
+    assert len(affines) == G.num_ws and all(a.shape[1] == G.w_dim for a in affines)
+    widths = [a.shape[0] for a in affines]
+    assert widths[0] == G.synthesis_net.blocks[0].conv1.conv.affine.weight.shape[0]
+    names, vectors = sefa(G=G, n_components=3)
+    assert names == ["SeFa0", "SeFa1", "SeFa2"] and vectors.shape == (3, G.w_dim)
+    _, coarse = sefa(G=G, n_components=3, layers=(0, 2))
+    assert not torch.allclose(torch.as_tensor(coarse), torch.as_tensor(vectors))

@@ -198,3 +198,17 @@ class StyleGANGenerator(ConfigModule):
         noise_mode: str = "const",
     ) -> torch.Tensor:
         return self.synthesis(self.mapping(z, psi=psi, cutoff=cutoff, c=c), noise_mode=noise_mode)
+
+    def style_affines(self) -> list[torch.Tensor]:
+        """Per w row, the stacked style-affine weights of every layer that reads it ([n, w_dim]),
+        in the row layout of SynthesisNetwork.forward; SeFa factorises these."""
+        readers: list[list[nn.Module]] = [[] for _ in range(self.num_ws)]
+        blocks = self.synthesis_net.blocks
+        readers[0].append(blocks[0].conv1.conv)
+        readers[1].append(blocks[0].torgb.conv)
+        for k, block in enumerate(blocks[1:]):
+            i = 2 * k + 1
+            readers[i].append(block.conv0.conv)
+            readers[i + 1].append(block.conv1.conv)
+            readers[i + 2].append(block.torgb.conv)
+        return [torch.cat([m.affine.weight * m.affine.scale for m in row]) for row in readers]
