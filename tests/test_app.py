@@ -6,6 +6,7 @@ from PIL import Image
 from ganstudio.studio import Studio
 from ganstudio.ui.app import build_app
 from ganstudio.ui.launcher import LaunchError, add_launch_arguments, launch_kwargs, options_from_args
+from tests.conftest import launch_local
 
 
 def _args(*argv):
@@ -50,8 +51,7 @@ def test_launched_app_answers_sample_through_gradio_client(checkpoint_dir):
     from gradio_client import Client
 
     app = build_app(Studio(checkpoint_dir))
-    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True,
-               enable_monitoring=False, run_history=False, ssr_mode=False)
+    launch_local(app)
     try:
         client = Client(app.local_url, verbose=False)
         gallery = client.predict("tiny", "1, 2", 1.0, 0, "const", api_name="/sample")
@@ -87,7 +87,7 @@ def launched(tmp_path):
     studio = Studio(folder)
     app = build_app(studio)
     kwargs = launch_kwargs(options_from_args(_args("--checkpoints", str(folder), "--max-upload-mb", "1")))
-    app.launch(prevent_thread_lock=True, **{**kwargs, "server_port": None, "quiet": True})
+    launch_local(app, **{**kwargs, "quiet": True})
     try:
         yield studio, Client(app.local_url, verbose=False)
     finally:
@@ -138,7 +138,7 @@ def test_translate_endpoints_serve_cyclegan_and_stargan(tmp_path):
     assert studio.model_names("translation") == ["hair", "horse2zebra"]
     assert studio.model_names("generator") == ["faces"]
     app = build_app(studio)
-    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, ssr_mode=False)
+    launch_local(app)
     try:
         client = Client(app.local_url, verbose=False)
         photo = tmp_path / "photo.png"

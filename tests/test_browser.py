@@ -28,7 +28,7 @@ def studio_url(tmp_path_factory):
     from ganstudio.studio import Studio
     from ganstudio.ui.app import build_app
     from ganstudio.ui.common import CSS
-    from tests.conftest import make_tiny
+    from tests.conftest import launch_local, make_tiny
     from tests.tiny_translation import save_cyclegan
 
     folder = tmp_path_factory.mktemp("ckpt")
@@ -38,7 +38,7 @@ def studio_url(tmp_path_factory):
                     meta={"directions": {"mean_diff": {"space": "w", "names": ["Smiling", "Eyeglasses"]}}})
     save_cyclegan(folder / "glasses.safetensors", labels=("no_glasses", "glasses"))
     app = build_app(Studio(folder))
-    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", quiet=True, ssr_mode=False, css=CSS)
+    launch_local(app, css=CSS)
     yield app.local_url
     app.close()
 

@@ -9,6 +9,7 @@ from ganstudio.lab.toy import ToySettings, ToyTrainer
 from ganstudio.studio import Studio
 from ganstudio.ui.app import build_app
 from ganstudio.ui.tabs.playground import Sessions
+from tests.conftest import launch_local
 from tests.training_kit import ToyImages, tiny_config
 
 # target, points, upload, objective, options, k, optimiser, G lr, D lr, batch, G width/depth, D width/depth, z, seed
@@ -24,8 +25,7 @@ def launched(tmp_path, checkpoint_dir):
     Trainer(tiny_config(kimg=0.032, snapshot_kimg=0.032), ToyImages(), out=tmp_path / "runs", progress=False).run()
     studio = Studio(checkpoint_dir)
     app = build_app(studio, runs_dir=str(tmp_path / "runs"))
-    app.launch(prevent_thread_lock=True, server_name="127.0.0.1", server_port=None, quiet=True,
-               enable_monitoring=False, run_history=False, ssr_mode=False)
+    launch_local(app)
     try:
         yield studio, Client(app.local_url, verbose=False)
     finally:
