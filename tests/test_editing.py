@@ -271,3 +271,19 @@ def test_invalid_settings():
     G = make_tiny()
     with pytest.raises(InversionError, match="discriminator"):
         next(invert(G, _target(G), InversionSettings(method=1, lambda_perceptual=0.1)))
+
+
+def test_svm_normal_follows_the_codes_scale_not_barely_used_dimensions():
+    import numpy as np
+
+    from ganstudio.editing import directions as dirs
+
+    rng = np.random.default_rng(0)
+    y = rng.random(2000) > 0.5
+    codes = rng.normal(size=(2000, 8))
+    codes[:, 0] += np.where(y, 1.5, -1.5)  # the attribute lives in a dimension the codes use
+    codes[:, 1] = 1e-3 * (np.where(y, 1.0, -1.0) + rng.normal(size=2000))  # a faint, barely-used echo
+    _, mean_vec = dirs.mean_diff(codes, y[:, None].astype(float), ["A"])
+    _, svm_vec = dirs.svm(codes, y[:, None].astype(float), ["A"])
+    cosine = float(mean_vec[0] @ svm_vec[0] / np.linalg.norm(mean_vec[0]) / np.linalg.norm(svm_vec[0]))
+    assert cosine > 0.95 and np.linalg.norm(svm_vec[0]) > 0.8 * np.linalg.norm(mean_vec[0])
