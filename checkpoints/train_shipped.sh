@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# Reproduce every shipped checkpoint with ganstudio's own CLI, on a CPU (2 cores took the wall
+# times in the model cards). Run from the repository root: `bash checkpoints/train_shipped.sh`,
+# or one step: `bash checkpoints/train_shipped.sh faces`. On 2 cores, run two lanes at once
+# with one thread each (OMP_NUM_THREADS=1): `faces encoder directions` and `judge cyclegan
+# stargan`, then `evaluate`; a 2-thread job next to anything else slows down several-fold.
+# Run folders go to runs/ (ignored by git); only the exported files land in checkpoints/.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+RUNS=${RUNS:-runs}
+
+latest_run() {  # newest run folder whose name ends with $1
+  ls -d "$RUNS"/*-"$1" | sort | tail -n 1
+}
+
+faces() {  # style-based generator on SynthFaces 64 px (100k images, seed 0)
+  ganstudio train gan --data "synthfaces:64?n=100000&seed=0" --arch stylegan --resolution 64 --batch 32 \
+    --kimg 130 --seed 0 --snapshot-kimg 10 --out "$RUNS" \
+    --set G.channel_base=1024 --set G.channel_max=128 --set D.channel_base=1024 --set D.channel_max=128
+  ganstudio export "$(latest_run synthfaces64-stylegan)" --out "$RUNS/synthfaces64-g.safetensors"
+}
+
+encoder() {  # encoder E (image -> w+) against the frozen generator, on a different 100k slice
+  ganstudio train encoder --generator "$RUNS/synthfaces64-g.safetensors" --data "synthfaces:64?n=100000&seed=1" \
+    --batch 32 --kimg 8 --seed 0 --snapshot-kimg 2 --out "$RUNS"
+  ganstudio export "$(latest_run synthfaces64-encoder)" --fp16 --out checkpoints/synthfaces64.safetensors
+}
+
+directions() {  # the direction library, beside the model (labels from yet another slice)
+  for method in mean_diff svm; do
+    ganstudio directions compute --model synthfaces64 --method "$method" --data "synthfaces:64?n=5000&seed=2" --n 5000
+  done
+  ganstudio directions compute --model synthfaces64 --method pca --n 10000 --components 10
+  ganstudio directions compute --model synthfaces64 --method sefa --components 10
+}
+
+cyclegan() {  # faces without <-> with eyeglasses
+  ganstudio train cyclegan --data "split:synthfaces:64?attr=Eyeglasses&n=20000&seed=3" --batch 4 --kimg 6 \
+    --seed 0 --snapshot-kimg 2 --out "$RUNS" --set G.width=16 G.n_blocks=4 D.width=32 workers=0
+  ganstudio export "$(latest_run cyclegan_resnet)" --fp16 --out checkpoints/glasses64-cyclegan.safetensors
+}
+
+stargan() {  # five hair colours (exclusive), Smiling, Eyeglasses with one generator
+  ganstudio train stargan \
+    --data "synthfaces:64?attrs=Black_Hair,Brown_Hair,Blond_Hair,Red_Hair,Gray_Hair,Smiling,Eyeglasses&n=20000&seed=4" \
+    --batch 8 --kimg 10 --seed 0 --snapshot-kimg 2 --out "$RUNS" --set G.width=16 G.n_blocks=3 D.width=32 lr=2e-4 d_steps=1 workers=0
+  ganstudio export "$(latest_run stargan_generator)" --fp16 --out checkpoints/synthfaces64-stargan.safetensors
+}
+
+judge() {  # the attribute classifier the metrics use as feature space (trained on real renders only)
+  ganstudio judge train --data "synthfaces:64?n=20000&seed=5" --out checkpoints/judge-synthfaces64.safetensors \
+    --steps 1500
+}
+
+evaluate() {  # the figures in the model cards and README
+  ganstudio eval --model synthfaces64 --n 2000 --edit-n 300 --out "$RUNS/eval-synthfaces64"
+  ganstudio eval --model glasses64-cyclegan --n 500 --out "$RUNS/eval-glasses64-cyclegan"
+  ganstudio eval --model synthfaces64-stargan --n 300 --out "$RUNS/eval-synthfaces64-stargan"
+}
+
+steps=("$@")
+[ ${#steps[@]} -gt 0 ] || steps=(faces encoder directions judge cyclegan stargan evaluate)
+for step in "${steps[@]}"; do
+  echo "== $step"
+  start=$(date +%s)
+  "$step"
+  echo "== $step took $(( $(date +%s) - start )) s"
+done
