@@ -8,7 +8,9 @@ from typing import Callable
 
 import gradio as gr
 
+from ..editing.recipe import Recipe, RecipeError, read_recipe_file
 from ..errors import UserError
+from ..studio import StudioError
 
 # Small (64 px) model outputs are shown scaled up with crisp pixels; the files stay untouched.
 PIXEL_ART = ["gs-pixels"]
@@ -43,3 +45,13 @@ def user_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+
+
+def recipe_from_upload(path: str | None) -> Recipe:
+    """The recipe in an uploaded JSON or ganstudio PNG, or a StudioError saying what is wrong."""
+    if not path:
+        raise StudioError("choose a recipe file")
+    try:
+        return read_recipe_file(path)
+    except RecipeError as exc:
+        raise StudioError(str(exc)) from None

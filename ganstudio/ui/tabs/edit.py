@@ -11,10 +11,10 @@ import gradio as gr
 
 from ...editing import history as hist
 from ...editing.layers import PRESETS, preset_rows
-from ...editing.recipe import Recipe, RecipeError, read_recipe_file
+from ...editing.recipe import Recipe
 from ...imaging import png_bytes
 from ...studio import Studio, StudioError
-from ..common import MODEL_GROUP, PIXEL_ART, user_errors
+from ..common import MODEL_GROUP, PIXEL_ART, recipe_from_upload, user_errors
 from ..session_history import SessionHistory
 
 MAX_SLIDERS = 16
@@ -117,12 +117,7 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
 
     @user_errors
     def from_file(path):
-        if not path:
-            raise StudioError("choose a recipe file")
-        try:
-            loaded = read_recipe_file(path)
-        except RecipeError as exc:
-            raise StudioError(str(exc)) from None
+        loaded = recipe_from_upload(path)
         return load(loaded.model, loaded.with_edits(()), loaded.edits)
 
     def from_recipe(recipe_dict):

@@ -8,10 +8,9 @@ from pathlib import Path
 
 import gradio as gr
 
-from ...editing.recipe import RecipeError, read_recipe_file
 from ...imaging import png_bytes
 from ...studio import Studio, StudioError
-from ..common import MODEL_GROUP, PIXEL_ART, user_errors
+from ..common import MODEL_GROUP, PIXEL_ART, recipe_from_upload, user_errors
 from ..session_history import SessionHistory
 from .edit import EditTab
 
@@ -69,13 +68,7 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
 
     @user_errors
     def reproduce(path, request: gr.Request):
-        if not path:
-            raise StudioError("choose a recipe file")
-        try:
-            recipe = read_recipe_file(path)
-        except RecipeError as exc:
-            raise StudioError(str(exc)) from None
-        rendered = studio.render(recipe)
+        rendered = studio.render(recipe_from_upload(path))
         session.add(request, rendered.image, rendered.recipe.to_dict())
         return show(request), rendered.recipe.to_dict(), 0
 
