@@ -1,0 +1,95 @@
+"""Screenshots of the studio on the shipped checkpoints, for the README (run by hand).
+
+    python docs/take_screenshots.py            # writes docs/screenshots/*.png
+
+Needs Debian's chromium and Playwright's Python package (pip install -e ".[test]"); the
+studio runs on 127.0.0.1 inside this process.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from ganstudio.data.synthfaces import render_face  # noqa: E402
+from ganstudio.studio import DEFAULT_CHECKPOINTS, Studio  # noqa: E402
+from ganstudio.ui.app import build_app  # noqa: E402
+from ganstudio.ui.common import CSS  # noqa: E402
+from tests.conftest import launch_local  # noqa: E402
+
+OUT = ROOT / "docs" / "screenshots"
+BROWSER_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--no-first-run"]
+
+
+def wait_for_image(page, selector: str, before: str = "", timeout: float = 120.0) -> str:
+    end = time.time() + timeout
+    while time.time() < end:
+        images = page.locator(f"{selector} img")
+        src = images.first.get_attribute("src") if images.count() else ""
+        if src and src != before:
+            return src
+        time.sleep(0.2)
+    raise RuntimeError(f"{selector}: no image after {timeout:.0f} s")
+
+
+def main() -> None:
+    from playwright.sync_api import sync_playwright
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    photo = Path(tempfile.mkdtemp()) / "face.png"
+    render_face(seed=4242, index=7, resolution=64).image.save(photo)  # a face no shipped model trained on
+    app = launch_local(build_app(Studio(DEFAULT_CHECKPOINTS)), css=CSS)
+    try:
+        with sync_playwright() as p:
+            browser = p.chromium.launch(executable_path=shutil.which("chromium"), headless=True, args=BROWSER_ARGS)
+            page = browser.new_page(viewport={"width": 1400, "height": 1000})
+            page.goto(app.local_url)
+            page.get_by_role("tab", name="Sample & Mix").wait_for(timeout=60_000)
+
+            page.get_by_role("button", name="Sample", exact=True).click()
+            wait_for_image(page, "#samples")
+            page.get_by_role("button", name="Mix", exact=True).click()
+            time.sleep(8)
+            page.screenshot(path=str(OUT / "sample.png"), full_page=True)
+
+            page.get_by_role("tab", name="Edit").click()
+            page.get_by_label("Seed", exact=True).fill("4")
+            page.get_by_role("button", name="Start from this seed").click()
+            before = wait_for_image(page, "#edit-after")
+            for slider, value in (("#edit-slider-2", "2"), ("#edit-slider-10", "2")):
+                number = page.locator(f"{slider} input[type=number]")
+                number.fill(value)
+                number.press("Enter")
+                before = wait_for_image(page, "#edit-after", before)
+            time.sleep(2)
+            page.screenshot(path=str(OUT / "edit.png"), full_page=True)
+
+            page.get_by_role("tab", name="Invert").click()
+            page.locator("#invert-upload input[type=file]").set_input_files(str(photo))
+            page.get_by_role("button", name="Invert", exact=True).click()
+            page.locator("text=Done.").wait_for(timeout=300_000)
+            page.screenshot(path=str(OUT / "invert.png"), full_page=True)
+
+            page.get_by_role("tab", name="Translate").click()
+            page.locator("#translate-upload input[type=file]").set_input_files(str(photo))
+            wait_for_image(page, "#translate-source")
+            page.get_by_role("button", name="Translate", exact=True).click()
+            wait_for_image(page, "#translate-result")
+            page.get_by_role("button", name="All domains").click()
+            time.sleep(6)
+            page.screenshot(path=str(OUT / "translate.png"), full_page=True)
+            browser.close()
+    finally:
+        app.close()
+    print(f"wrote {', '.join(sorted(p.name for p in OUT.glob('*.png')))} to {OUT}")
+
+
+if __name__ == "__main__":
+    main()
