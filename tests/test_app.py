@@ -219,3 +219,33 @@ def test_upload_limit_and_file_route_guards(launched, tmp_path):
         refused = httpx.get(f"{root}/gradio_api/file={path}")
         assert refused.status_code in (403, 404), (path, refused.status_code)
         assert b"root:" not in refused.content and refused.content != checkpoint.read_bytes()
+
+
+def test_sample_edit_and_history_endpoints_answer_through_gradio_client(launched, tmp_path):
+    from gradio_client import handle_file
+
+    from ganstudio.editing.recipe import read_recipe_file
+
+    studio, client = launched
+    seeds = client.predict("1, 2", api_name="/random_seeds")
+    assert len([s for s in seeds.split(",") if s.strip().isdigit()]) == 2
+    for endpoint, args in (("/interpolate", ("faces", 1, 2, "z", 4, "gif", 1.0)),
+                           ("/walk", ("faces", "1, 2, 3", "w", 6, "webm", 1.0))):
+        animation, preview = client.predict(*args, api_name=endpoint)
+        assert Image.open(preview).format == "GIF" and Image.open(preview).n_frames >= 4
+        assert animation.endswith(args[-2])
+    loaded = client.predict("faces", 5, 0.7, api_name="/edit_start")
+    before, after, shown = loaded[3], loaded[4], loaded[5]
+    assert shown["seed"] == 5 and Image.open(before).tobytes() == Image.open(after).tobytes()
+    exported = client.predict(shown, api_name="/edit_export")
+    path = exported["value"] if isinstance(exported, dict) else exported
+    assert read_recipe_file(path).seed == 5
+    client.predict("faces", "6", 1.0, 0, "const", api_name="/sample")
+    reopened = client.predict(0, api_name="/history_to_edit")
+    assert reopened[5]["seed"] == 6 and reopened[5]["model"] == "faces"
+    with pytest.raises(Exception, match="choose a recipe file"):
+        client.predict(None, api_name="/edit_load_recipe")
+    photo = tmp_path / "photo.png"
+    Image.new("RGB", (16, 16), (10, 200, 30)).save(photo)
+    sent = client.predict(handle_file(str(photo)), api_name="/translate_to_invert")
+    assert Image.open(sent).size == (16, 16)
