@@ -241,10 +241,14 @@ def test_sample_edit_and_history_endpoints_answer_through_gradio_client(launched
     path = exported["value"] if isinstance(exported, dict) else exported
     assert read_recipe_file(path).seed == 5
     client.predict("faces", "6", 1.0, 0, "const", api_name="/sample")
+    captions = [item["caption"] for item in client.predict(api_name="/history")]
+    assert captions == ["faces · seed 6", "faces · seed 5"]  # the sample, and the Edit tab's starting point
     reopened = client.predict(0, api_name="/history_to_edit")
     assert reopened[5]["seed"] == 6 and reopened[5]["model"] == "faces"
     with pytest.raises(Exception, match="choose a recipe file"):
         client.predict(None, api_name="/edit_load_recipe")
+    with pytest.raises(Exception, match="less than minimum value 0"):  # gradio checks the field first
+        client.predict("faces", -1, 0.7, api_name="/edit_start")
     photo = tmp_path / "photo.png"
     Image.new("RGB", (16, 16), (10, 200, 30)).save(photo)
     sent = client.predict(handle_file(str(photo)), api_name="/translate_to_invert")

@@ -109,16 +109,21 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
 
     load_outputs = [model, recipe, method, keep, before, after, recipe_view, history, *sliders]
 
-    @user_errors
-    def from_seed(model_name, seed_value, psi_value):
-        if seed_value is None or seed_value < 0:
-            raise StudioError("seed must be a whole number >= 0")
-        return load(model_name, studio.seed_recipe(model_name, int(seed_value), psi=psi_value))
+    def recorded(request, updates):
+        """Put a freshly loaded starting point (the After image and its recipe) into the History."""
+        session.add(request, updates[5], updates[6])
+        return updates
 
     @user_errors
-    def from_file(path):
+    def from_seed(model_name, seed_value, psi_value, request: gr.Request):
+        if seed_value is None or seed_value < 0:
+            raise StudioError("seed must be a whole number >= 0")
+        return recorded(request, load(model_name, studio.seed_recipe(model_name, int(seed_value), psi=psi_value)))
+
+    @user_errors
+    def from_file(path, request: gr.Request):
         loaded = recipe_from_upload(path)
-        return load(loaded.model, loaded.with_edits(()), loaded.edits)
+        return recorded(request, load(loaded.model, loaded.with_edits(()), loaded.edits))
 
     def from_recipe(recipe_dict):
         """For other tabs: open a recipe (e.g. an inversion result) here."""
