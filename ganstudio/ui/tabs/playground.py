@@ -186,41 +186,40 @@ def build() -> None:
 
     NOTES = {"reset": "(settings changed: started again)", "live": "(new settings applied, networks kept)"}
 
+    n_controls = len(controls)
+
+    def frame(heat_v, arrows_v) -> dict:
+        """How each picture is drawn: the D heat map, and gradient arrows on 64 samples or none."""
+        return {"heat": heat_v, "arrows": 64 if arrows_v else 0}
+
+    # Each handler takes the controls' values, then its own inputs (see the wiring below).
     @user_errors
-    def run(target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v, gw, gd, dw, dd, zd, seed_v,
-            n_steps, n_every, heat_v, arrows_v, request: gr.Request):
-        control_values = (target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v, gw, gd, dw, dd,
-                          zd, seed_v)
-        lab, what = session(request, control_values)
+    def run(request: gr.Request, *values):
+        n_steps, n_every, heat_v, arrows_v = values[n_controls:]
+        lab, what = session(request, values[:n_controls])
         total = max(1, min(int(n_steps or 1), MAX_RUN_STEPS))
         note = NOTES.get(what, "")
         shown = False
-        for state, image in lab.run(total, max(1, int(n_every)), heat=heat_v, arrows=64 if arrows_v else 0):
+        for state, image in lab.run(total, max(1, int(n_every)), **frame(heat_v, arrows_v)):
             shown = True
             yield view(lab, image, state, note)
         if not shown:  # nothing to train (diverged): still show where the session stands
-            state, image = lab.snapshot(heat=heat_v, arrows=64 if arrows_v else 0, record=False)
+            state, image = lab.snapshot(**frame(heat_v, arrows_v), record=False)
             yield view(lab, image, state, note)
 
     @user_errors
-    def step_once(target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v, gw, gd, dw, dd, zd,
-                  seed_v, heat_v, arrows_v, request: gr.Request):
-        control_values = (target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v, gw, gd, dw, dd,
-                          zd, seed_v)
-        lab, what = session(request, control_values)
+    def step_once(request: gr.Request, *values):
+        lab, what = session(request, values[:n_controls])
         lab.step(1)
-        state, image = lab.snapshot(heat=heat_v, arrows=64 if arrows_v else 0)
+        state, image = lab.snapshot(**frame(*values[n_controls:]))
         return view(lab, image, state, NOTES.get(what, ""))
 
     @user_errors
-    def restart(target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v, gw, gd, dw, dd, zd,
-                seed_v, heat_v, arrows_v, request: gr.Request):
-        control_values = (target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v, gw, gd, dw, dd,
-                          zd, seed_v)
-        lab, what = session(request, control_values)
+    def restart(request: gr.Request, *values):
+        lab, what = session(request, values[:n_controls])
         if what not in ("new", "reset"):
             lab.reset()
-        state, image = lab.snapshot(heat=heat_v, arrows=64 if arrows_v else 0, record=False)
+        state, image = lab.snapshot(**frame(*values[n_controls:]), record=False)
         return view(lab, image, state, "(started again)")
 
     @user_errors
