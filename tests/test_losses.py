@@ -186,7 +186,7 @@ def test_info_loss_is_code_cross_entropy_plus_gaussian_nll():
     mean = torch.zeros(2, 1, requires_grad=True)
     cont = torch.tensor([[0.5], [-0.5]])
     outputs = {"q_cat_logits": cat_logits, "q_cont_mean": mean, "q_cont_logvar": torch.zeros(2, 1)}
-    out = info_loss(outputs, cat, cont, (3, 2))
+    out = info_loss(outputs, cat, cont, (3, 2), learn_std=True)
     ce = F.cross_entropy(cat_logits[:, :3], cat[:, 0]) + F.cross_entropy(cat_logits[:, 3:], cat[:, 1])
     nll = 0.5 * (0.25 + math.log(2 * math.pi))
     assert out["cat"].item() == pytest.approx(ce.item())
@@ -194,3 +194,12 @@ def test_info_loss_is_code_cross_entropy_plus_gaussian_nll():
     assert out["loss"].item() == pytest.approx(ce.item() + nll)
     (grad,) = torch.autograd.grad(out["loss"], mean)
     assert grad[0].item() < 0 < grad[1].item()  # Q's mean moves towards the code
+
+
+def test_info_loss_keeps_unit_variance_unless_learned():
+    mean, cont = torch.zeros(2, 1), torch.tensor([[0.5], [-0.5]])
+    outputs = {"q_cat_logits": torch.zeros(2, 0), "q_cont_mean": mean, "q_cont_logvar": torch.full((2, 1), -4.0)}
+    fixed = info_loss(outputs, None, cont)["cont"].item()
+    learned = info_loss(outputs, None, cont, learn_std=True)["cont"].item()
+    assert fixed == pytest.approx(0.5 * (0.25 + math.log(2 * math.pi)))  # the predicted log-variance is ignored
+    assert learned == pytest.approx(0.5 * (0.25 * math.exp(4.0) - 4.0 + math.log(2 * math.pi)))

@@ -46,6 +46,7 @@ class TrainConfig:
     info_cat: tuple[int, ...] = (10,)  # infogan: categorical codes and their sizes
     info_cont: int = 2  # infogan: continuous codes, uniform in [-1, 1]
     info_lambda: float = 1.0  # infogan: weight of the mutual-information term
+    info_learn_std: bool = False  # infogan: Q predicts the continuous codes' variance too (else fixed at 1)
     ac_weight: float = 1.0  # acgan: weight of the class terms
     amp: str = "auto"  # bf16 | none | auto (bf16 on GPUs that support it)
     channels_last: bool | None = None  # None: on GPUs

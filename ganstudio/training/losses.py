@@ -259,11 +259,14 @@ def info_loss(
     cat_codes: torch.Tensor | None,
     cont_codes: torch.Tensor | None,
     cat_sizes: tuple[int, ...] = (),
+    learn_std: bool = False,
 ) -> Losses:
     """InfoGAN's variational lower bound on I(c; G(z, c)), as a loss to minimise:
     cross-entropy of each categorical code (indices [B, n_cat]) under the Q head's logits,
     plus the Gaussian negative log-likelihood of the continuous codes [B, n_cont] under
-    Q's predicted mean and log-variance."""
+    Q's predicted mean and, with `learn_std`, its log-variance. The default keeps the
+    variance at 1, as the original InfoGAN code does: a learned variance lets D shrink it
+    until G's term (scaled by 1/variance) drowns the adversarial one, and G stops learning."""
     total = torch.zeros((), device=next(iter(outputs.values())).device)
     out: Losses = {}
     if cat_sizes:
@@ -274,7 +277,8 @@ def info_loss(
         out["cat"] = ce.detach()
         total = total + ce
     if cont_codes is not None and cont_codes.shape[1]:
-        mean, logvar = outputs["q_cont_mean"].float(), outputs["q_cont_logvar"].float()
+        mean = outputs["q_cont_mean"].float()
+        logvar = outputs["q_cont_logvar"].float() if learn_std else torch.zeros_like(mean)
         nll = 0.5 * ((cont_codes - mean).square() * torch.exp(-logvar) + logvar + math.log(2 * math.pi))
         nll = nll.sum(1).mean()
         out["cont"] = nll.detach()

@@ -416,7 +416,7 @@ class InfoGanRecipe(GanRecipe):
 
     def _info(self, batch: GanBatch, inputs: Inputs) -> Losses:
         cat, cont = inputs.target
-        return info_loss(batch.d_fake(), cat, cont, tuple(self.config.info_cat))
+        return info_loss(batch.d_fake(), cat, cont, tuple(self.config.info_cat), self.config.info_learn_std)
 
     def d_terms(self, batch: GanBatch, labels: torch.Tensor | None, inputs: Inputs, losses: Losses) -> None:
         add_term(losses, "info", self._info(batch, inputs), self.config.info_lambda)
