@@ -61,6 +61,8 @@ def edit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--seed", type=int, help="start from this seed")
     p.add_argument("--recipe", help="start from a recipe (.json, or a PNG exported by ganstudio)")
     p.add_argument("--psi", type=float, default=1.0)
+    p.add_argument("--condition", default="",
+                   help="conditional models: a class ('7'), attributes ('Smiling,Eyeglasses') or codes ('c1=3, c2=0.5')")
     p.add_argument("--set", action="append", default=[], metavar="ATTR=ALPHA", help="an edit (repeatable)")
     p.add_argument("--method", default="mean_diff", help="direction method for --set (mean_diff, svm, pca, sefa, ...)")
     p.add_argument("--layers", help="coarse, middle, fine, all or START:STOP (w+ rows)")
@@ -77,7 +79,7 @@ def edit_run(args: argparse.Namespace) -> int:
         if args.recipe:
             recipe = read_recipe(Path(args.recipe))
         elif args.seed is not None and name:
-            recipe = studio.seed_recipe(name, args.seed, psi=args.psi)
+            recipe = studio.seed_recipe(name, args.seed, psi=args.psi, condition=args.condition)
         else:
             raise CliError("give --model and --seed, or --recipe")
         if args.set:

@@ -22,6 +22,7 @@ from torch import nn
 
 from . import checkpoint
 from .checkpoint import Checkpoint, CheckpointError, CheckpointInfo
+from .editing.conditions import ConditionError, ConditionSpec
 from .editing.directions import DIRECTIONS_SUFFIX, DirectionError, DirectionSet
 from .editing.edit import ResolvedEdit, apply_edits
 from .editing.inversion import InversionSettings, InversionStep, invert
@@ -59,6 +60,7 @@ class Sample:
     image: Image.Image
     z: torch.Tensor
     ws: torch.Tensor
+    condition: str | None = None  # what a conditional generator was told (class, attributes, codes)
 
 
 @dataclass
@@ -245,6 +247,42 @@ class Studio:
                 self._hashes[G] = checkpoint.state_hash(G)
             return self._hashes[G]
 
+    # ----- conditions (class / attribute / InfoGAN-code generators) -----------------------
+    def condition_spec(self, name: str) -> ConditionSpec | None:
+        """What the model's generator takes besides z; None for unconditional generators."""
+        info = self.load(name).info
+        try:
+            return ConditionSpec.of(self.generator(name), info.meta, info.labels)
+        except ConditionError as exc:
+            raise StudioError(f"model '{name}': {exc}") from None
+
+    def conditions(self, name: str, seeds: list[int], condition: str | None = None) -> list[str] | None:
+        """The condition text per seed: `condition` for all of them, or each seed's own when it
+        is empty. None for an unconditional model (which refuses a non-empty condition)."""
+        spec = self.condition_spec(name)
+        given = (condition or "").strip()
+        if spec is None:
+            if given:
+                raise StudioError(f"model '{name}' is not conditional; leave the condition empty")
+            return None
+        try:
+            fixed = spec.text(spec.parse(given)) if given else None
+        except ConditionError as exc:
+            raise StudioError(str(exc)) from None
+        return [fixed if fixed is not None else spec.for_seed(seed) for seed in seeds]
+
+    def condition_vectors(self, name: str, texts: list[str] | None) -> torch.Tensor | None:
+        if texts is None:
+            return None
+        try:
+            return self.condition_spec(name).vectors(texts).to(self.device)
+        except ConditionError as exc:
+            raise StudioError(str(exc)) from None
+
+    def map_codes(self, name: str, G: nn.Module, z: torch.Tensor, conditions: list[str] | None, **kwargs) -> torch.Tensor:
+        """G's mapping of z, told each row's condition when it is conditional."""
+        return G.mapping(z, c=self.condition_vectors(name, conditions), **kwargs)
+
     # ----- directions -----------------------------------------------------------------------
     def directions(self, name: str) -> dict[str, DirectionSet]:
         """Direction sets for a model: those inside its unit, then `<name>.*.directions.safetensors` beside it.
@@ -292,9 +330,10 @@ class Studio:
 
     # ----- recipes --------------------------------------------------------------------------
     def seed_recipe(self, model: str, seed: int, psi: float = 1.0, cutoff: int | None = None,
-                    noise_mode: str = "const") -> Recipe:
+                    noise_mode: str = "const", condition: str | None = None) -> Recipe:
+        conditions = self.conditions(model, [int(seed)], condition)
         return Recipe(model=model, model_hash=self.generator_hash(model), seed=int(seed), psi=float(psi),
-                      cutoff=cutoff, noise_mode=noise_mode)
+                      cutoff=cutoff, noise_mode=noise_mode, condition=conditions[0] if conditions else None)
 
     def code_recipe(self, model: str, code: torch.Tensor, space: str, **fields) -> Recipe:
         return Recipe(model=model, model_hash=self.generator_hash(model), code=Recipe.code_to_list(code),
@@ -313,22 +352,23 @@ class Studio:
         if recipe.model_hash != g_hash:
             raise StudioError(f"recipe was made with generator {recipe.model_hash}; model '{recipe.model}' is {g_hash}")
         z = None
+        conditions = self.conditions(recipe.model, [recipe.seed or 0], recipe.condition)
         if recipe.seed is not None:
             z = z_from_seed(recipe.seed, G.z_dim).unsqueeze(0).to(self.device)
-            ws = G.mapping(z, psi=recipe.psi, cutoff=recipe.cutoff)
+            ws = self.map_codes(recipe.model, G, z, conditions, psi=recipe.psi, cutoff=recipe.cutoff)
         else:
             code = recipe.code_tensor().unsqueeze(0).to(self.device)
             expected = {"z": (G.z_dim,), "w": (G.w_dim,), "w+": (G.num_ws, G.w_dim)}[recipe.space]
             if tuple(code.shape[1:]) != expected:
                 raise StudioError(f"recipe code has shape {tuple(code.shape[1:])}; this model needs {expected}")
             if recipe.space == "z":
-                z, ws = code, G.mapping(code, psi=recipe.psi, cutoff=recipe.cutoff)
+                z, ws = code, self.map_codes(recipe.model, G, code, conditions, psi=recipe.psi, cutoff=recipe.cutoff)
             elif recipe.space == "w":
                 ws = code.unsqueeze(1).repeat(1, G.num_ws, 1)
             else:
                 ws = code
         ws = apply_edits(G, ws, self._resolve(recipe.model, recipe.edits, G.num_ws), z=z,
-                         psi=recipe.psi, cutoff=recipe.cutoff)
+                         psi=recipe.psi, cutoff=recipe.cutoff, c=self.condition_vectors(recipe.model, conditions))
         return G, z, ws
 
     def _synthesize(self, G: nn.Module, ws: torch.Tensor, noise_mode: str, noise_seed: int = 0) -> torch.Tensor:
@@ -353,8 +393,10 @@ class Studio:
             raise StudioError(f"a mixing grid of at most {MAX_SEEDS_PER_CALL} cells, got {len(rows_list)}x{len(cols_list)}")
         G = self.generator(model)
         rows = check_rows(layers, G.num_ws)
-        row_ws = G.mapping(z_from_seeds(rows_list, G.z_dim).to(self.device), psi=psi)
-        col_ws = G.mapping(z_from_seeds(cols_list, G.z_dim).to(self.device), psi=psi)
+        row_ws = self.map_codes(model, G, z_from_seeds(rows_list, G.z_dim).to(self.device),
+                           self.conditions(model, rows_list), psi=psi)
+        col_ws = self.map_codes(model, G, z_from_seeds(cols_list, G.z_dim).to(self.device),
+                           self.conditions(model, cols_list), psi=psi)
         grid = sampling.mix_styles(row_ws, col_ws, rows)
         images = self._synthesize(G, grid.flatten(0, 1), noise_mode)
         out, k = [], 0
@@ -380,7 +422,8 @@ class Studio:
         if space == "z":
             if za is None or zb is None:
                 raise StudioError("z interpolation needs codes in z (seeds); use w for inverted codes")
-            ws = G.mapping(sampling.interpolate(za[0], zb[0], frames, "z"), psi=a.psi, cutoff=a.cutoff)
+            ws = G.mapping(sampling.interpolate(za[0], zb[0], frames, "z"), psi=a.psi, cutoff=a.cutoff,
+                           c=self._path_conditions(a, b, frames))
         else:
             ws = sampling.interpolate(wa[0], wb[0], frames, "w")
         return self._frames(G, ws, a.noise_mode)
@@ -395,11 +438,21 @@ class Studio:
             raise StudioError("frames per step must be between 2 and 120")
         G = self.generator(model)
         z = z_from_seeds(seed_list, G.z_dim).to(self.device)
+        c = self.condition_vectors(model, self.conditions(model, seed_list))
         if space == "z":
-            ws = G.mapping(sampling.latent_walk(z, frames_per_step, "z"), psi=psi)
+            c_path = None if c is None else sampling.latent_walk(c, frames_per_step, "w")
+            ws = G.mapping(sampling.latent_walk(z, frames_per_step, "z"), psi=psi, c=c_path)
         else:
-            ws = sampling.latent_walk(G.mapping(z, psi=psi), frames_per_step, "w")
+            ws = sampling.latent_walk(G.mapping(z, psi=psi, c=c), frames_per_step, "w")
         return self._frames(G, ws, "const")
+
+    def _path_conditions(self, a: Recipe, b: Recipe, frames: int) -> torch.Tensor | None:
+        """Conditions along a z path between two recipes: linear between their vectors."""
+        ends = [self.conditions(r.model, [r.seed or 0], r.condition) for r in (a, b)]
+        if ends[0] is None:
+            return None
+        c = self.condition_vectors(a.model, ends[0] + ends[1])
+        return sampling.interpolate(c[0], c[1], frames, "w")
 
     def _frames(self, G: nn.Module, ws: torch.Tensor, noise_mode: str, batch: int = 16) -> list[Image.Image]:
         return [img for i in range(0, len(ws), batch) for img in to_pils(self._synthesize(G, ws[i:i + batch], noise_mode))]
@@ -451,18 +504,21 @@ class Studio:
         psi: float = 1.0,
         cutoff: int | None = None,
         noise_mode: str = "const",
+        condition: str | None = None,
     ) -> list[Sample]:
-        """Images for seeds at truncation psi, with the z and w codes that made them."""
+        """Images for seeds at truncation psi, with the z and w codes that made them. A
+        conditional model is told `condition` (see ConditionSpec), or each seed's own."""
         seed_list = parse_seeds(seeds)
         if not -1.0 <= float(psi) <= 2.0:
             raise StudioError(f"psi must be between -1 and 2, got {psi}")
         G = self.generator(model)
+        conditions = self.conditions(model, seed_list, condition)
         z = z_from_seeds(seed_list, G.z_dim).to(self.device)
-        ws = G.mapping(z, psi=float(psi), cutoff=cutoff)
+        ws = self.map_codes(model, G, z, conditions, psi=float(psi), cutoff=cutoff)
         images = G.synthesis(ws, noise_mode=noise_mode)
         return [
-            Sample(seed, image, z_i.cpu(), ws_i.cpu())
-            for seed, image, z_i, ws_i in zip(seed_list, to_pils(images), z, ws)
+            Sample(seed, image, z_i.cpu(), ws_i.cpu(), conditions[i] if conditions else None)
+            for i, (seed, image, z_i, ws_i) in enumerate(zip(seed_list, to_pils(images), z, ws))
         ]
 
 

@@ -29,12 +29,14 @@ def apply_edits(
     z: torch.Tensor | None = None,
     psi: float = 1.0,
     cutoff: int | None = None,
+    c: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """The edited w+ code.
 
     w-space edits add alpha * d to their rows of ws. z-space edits move z before the mapping
     network, then take only their rows from the mapped result — so a z direction can also be
-    limited to a layer range. z edits need the z the code came from.
+    limited to a layer range. z edits need the z the code came from (and a conditional
+    generator's condition c).
     """
     out = ws.clone()
     z_edits = [e for e in edits if e.space == "z" and e.alpha != 0]
@@ -49,7 +51,7 @@ def apply_edits(
                 groups.setdefault(key, []).append(row)
         for key, rows in groups.items():
             moved = z + sum(z_edits[i].alpha * z_edits[i].vector.to(z) for i in key)
-            out[:, rows] = G.mapping(moved, psi=psi, cutoff=cutoff)[:, rows]
+            out[:, rows] = G.mapping(moved, psi=psi, cutoff=cutoff, c=c)[:, rows]
     for e in edits:
         if e.space == "w" and e.alpha != 0:
             out[:, e.rows] += e.alpha * e.vector.to(out)

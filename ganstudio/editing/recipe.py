@@ -58,6 +58,7 @@ class Recipe:
     cutoff: int | None = None
     noise_mode: str = "const"
     edits: tuple[Edit, ...] = ()
+    condition: str | None = None  # a conditional generator's class / attributes / codes (ConditionSpec text)
     inversion: dict[str, Any] | None = None
     version: int = RECIPE_VERSION
     extra: dict[str, Any] = field(default_factory=dict)

@@ -32,6 +32,8 @@ def build(studio: Studio, session: SessionHistory) -> tuple[gr.Dropdown, Callabl
             with gr.Row():
                 cutoff = gr.Number(0, label="ψ layer cutoff (0 = all layers)", precision=0, minimum=0)
                 noise = gr.Radio(["const", "random", "none"], value="const", label="Noise")
+            condition = gr.Textbox("", label="Condition (conditional models)", elem_id="sample-condition",
+                                   info="a class, attributes or InfoGAN codes (c1=3, c2=0.5); empty: from each seed")
             go = gr.Button("Sample", variant="primary")
         with gr.Column(scale=2):
             gallery = gr.Gallery(label="Samples (select one, then send it on)", columns=4, height=420, elem_id="samples",
@@ -66,18 +68,20 @@ def build(studio: Studio, session: SessionHistory) -> tuple[gr.Dropdown, Callabl
                            elem_classes=PIXEL_ART)
 
     @user_errors
-    def sample(model_name, seed_text, psi_value, cutoff_value, noise_mode, request: gr.Request):
+    def sample(model_name, seed_text, psi_value, cutoff_value, noise_mode, condition_text, request: gr.Request):
         cutoff_layers = int(cutoff_value) or None
-        samples = studio.sample(model_name, seed_text, psi=psi_value, cutoff=cutoff_layers, noise_mode=noise_mode)
+        samples = studio.sample(model_name, seed_text, psi=psi_value, cutoff=cutoff_layers, noise_mode=noise_mode,
+                                condition=condition_text)
         for s in reversed(samples):  # newest first: the first seed ends on top
-            recipe = studio.seed_recipe(model_name, s.seed, psi=psi_value, cutoff=cutoff_layers, noise_mode=noise_mode)
+            recipe = studio.seed_recipe(model_name, s.seed, psi=psi_value, cutoff=cutoff_layers, noise_mode=noise_mode,
+                                        condition=s.condition)
             session.add(request, s.image, recipe.to_dict())
-        return [(s.image, f"seed {s.seed}") for s in samples]
+        return [(s.image, f"seed {s.seed}" + (f" · {s.condition}" if s.condition else "")) for s in samples]
 
-    def on_select(model_name, seed_text, psi_value, cutoff_value, noise_mode, event: gr.SelectData):
+    def on_select(model_name, seed_text, psi_value, cutoff_value, noise_mode, condition_text, event: gr.SelectData):
         seed = parse_seeds(seed_text)[event.index]
         return studio.seed_recipe(model_name, seed, psi=psi_value, cutoff=int(cutoff_value) or None,
-                                  noise_mode=noise_mode).to_dict()
+                                  noise_mode=noise_mode, condition=condition_text).to_dict()
 
     @user_errors
     def mix(model_name, rows_text, cols_text, preset_name, start_row, stop_row, psi_value, noise_mode,
@@ -123,7 +127,7 @@ def build(studio: Studio, session: SessionHistory) -> tuple[gr.Dropdown, Callabl
         count = min(len(parse_seeds(seed_text)) if seed_text.strip() else 8, MAX_SEEDS_PER_CALL)
         return ", ".join(str(random.randrange(2**31)) for _ in range(count))
 
-    sample_inputs = [model, seeds, psi, cutoff, noise]
+    sample_inputs = [model, seeds, psi, cutoff, noise, condition]
     go.click(sample, sample_inputs, gallery, api_name="sample", concurrency_id=MODEL_GROUP)
     psi.input(sample, sample_inputs, gallery, api_name="sample_psi", concurrency_id=MODEL_GROUP,
               trigger_mode="always_last")
