@@ -39,6 +39,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from .. import checkpoint
 from ..errors import UserError
 from ..checkpoint import Checkpoint
+from ..editing.conditions import ConditionSpec
 from ..imaging import make_grid, png_bytes, to_pils
 from ..latents import seed_batches, z_from_seeds
 from ..studio import DEFAULT_CHECKPOINTS, GENERATOR_ROLES, Studio, model_kind, resolve_device
@@ -47,6 +48,8 @@ from .edits import evaluate_edits, evaluate_translation, render_section
 from .features import Extractor, build_extractor, extract
 from .frechet import frechet_distance
 from .inception_score import inception_score
+from .infogan import code_class_match
+from .infogan import render_section as render_infogan
 from .kid import kid
 from .mmd import gaussian_mmd
 from .modes import mode_counts, mode_stats
@@ -107,16 +110,22 @@ def _batches(dataset: Dataset, indices: list[int], batch_size: int) -> Iterator:
 
 @torch.inference_mode()
 def generate(G: nn.Module, n: int, batch_size: int, psi: float = 1.0, seed_base: int = SEED_BASE,
-             labels: torch.Tensor | None = None, device: torch.device | str = "cpu") -> Iterator[torch.Tensor]:
-    """Batches of samples for seeds seed_base..seed_base+n-1 (conditioned on `labels` rows if given)."""
+             labels: torch.Tensor | None = None, device: torch.device | str = "cpu",
+             codes: ConditionSpec | None = None) -> Iterator[torch.Tensor]:
+    """Batches of samples for seeds seed_base..seed_base+n-1, conditioned on `labels` rows if
+    given, or on InfoGAN codes drawn as in training when `codes` describes them."""
     c_dim = int(getattr(G, "c_dim", 0) or 0)
-    if c_dim and (labels is None or labels.shape[1] != c_dim):
+    drawn = codes is not None and codes.kind == "codes"
+    if c_dim and not drawn and (labels is None or labels.shape[1] != c_dim):
         have = "no labels" if labels is None else f"labels of size {labels.shape[1]}"
         raise EvalError(f"the generator is conditional (c_dim={c_dim}) but the data set gives {have}")
     for seeds in seed_batches(seed_base, n, batch_size):
         z = z_from_seeds(seeds, G.z_dim).to(device)
-        extra = {"c": labels[[(s - seed_base) % len(labels) for s in seeds]].to(device)} if c_dim else {}
-        yield G.synthesis(G.mapping(z, psi=psi, **extra), noise_mode="const").float()
+        if drawn:
+            c = codes.random_vectors(seeds).to(device)
+        else:
+            c = labels[[(s - seed_base) % len(labels) for s in seeds]].to(device) if c_dim else None
+        yield G.synthesis(G.mapping(z, psi=psi, c=c), noise_mode="const").float()
 
 
 # ----- image evaluation ---------------------------------------------------------------------------
@@ -194,7 +203,8 @@ def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor,
     timings["real_features"] = time.perf_counter() - t
 
     t = time.perf_counter()
-    samples = generate(G, n, batch_size, psi, labels=real_a.cat("labels"), device=device)
+    spec = ConditionSpec.of(G, ckpt.info.meta, ckpt.info.labels)
+    samples = generate(G, n, batch_size, psi, labels=real_a.cat("labels"), device=device, codes=spec)
     fake = _Collect((images.clamp(-1, 1) for images in samples), SHEET_IMAGES)  # as a saved image would be
     feat_f, prob_f = extract(extractor, fake)
     timings["sample_features"] = time.perf_counter() - t
@@ -216,6 +226,9 @@ def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor,
     if prob_f is not None and extractor.label_kind == "class" and n >= 10:
         result["inception_score"] = {"samples": inception_score(prob_f).to_json(),
                                      "real": inception_score(prob_a).to_json()}
+    if spec is not None and spec.kind == "codes" and spec.categorical and extractor.label_kind == "class":
+        result["infogan"] = code_class_match(G, spec, extractor, n_per_value=max(1, n // spec.categorical[0]),
+                                             seed_base=seed, batch_size=batch_size, device=device)
     codes, factors = real_a.cat("codes"), real_a.cat("factors")
     if codes is not None and factors is not None:
         result["disentanglement"] = {"codes": "E(real images), w+ averaged over layers",
@@ -479,6 +492,8 @@ def render_report(r: dict) -> str:
     if "fd" in r:
         lines += _distance_table(r)
     lines += _label_lines(r)
+    if "infogan" in r:
+        lines += render_infogan(r["infogan"])
     if "edits" in r:
         e = r["edits"]
         lines += render_section(e, f"Edits along directions (judge; α = {e['alpha']:g}, N = {e['n']} samples, "

@@ -1,0 +1,91 @@
+"""InfoGAN code-to-class matching (ganstudio.metrics.infogan), on a generator whose answer is known:
+categorical code value k draws quadrant class PERMUTATION[k]."""
+
+import json
+from dataclasses import dataclass
+
+import pytest
+import torch
+
+from ganstudio import checkpoint
+from ganstudio.cli import main
+from ganstudio.editing.conditions import ConditionSpec
+from ganstudio.metrics.features import JudgeExtractor
+from ganstudio.metrics.infogan import code_class_match
+from ganstudio.metrics.judge import save_judge, train_judge
+from ganstudio.models.base import ConfigModule
+from ganstudio.registry import ARCHS
+from tests._metrics_data import LabelledDigits, install_fake_data, one_thread  # noqa: F401
+
+PERMUTATION = [2, 0, 3, 1]
+SPEC = ConditionSpec("codes", categorical=(4,), continuous=1)
+
+
+@dataclass(frozen=True)
+class QuadrantConfig:
+    z_dim: int = 4
+    resolution: int = 32
+    scramble: bool = False  # ignore the code: draw a random class
+
+
+@ARCHS.register("test-quadrant-infogan")
+class QuadrantInfoGAN(ConfigModule):
+    """w = [z, c]; synthesis draws the LabelledDigits image of class PERMUTATION[argmax c[:4]]."""
+
+    Config = QuadrantConfig
+
+    def __init__(self, config: QuadrantConfig):
+        super().__init__(config)
+        self.z_dim, self.c_dim, self.resolution, self.num_ws = config.z_dim, 5, config.resolution, 1
+        self.w_dim = config.z_dim + 5
+        self.register_buffer("w_avg", torch.zeros(self.w_dim))
+
+    def mapping(self, z, psi=1.0, cutoff=None, c=None):
+        return torch.cat([z, c], 1).unsqueeze(1)
+
+    def synthesis(self, ws, noise_mode="const"):
+        out = []
+        for w in ws[:, 0]:
+            gen = torch.Generator().manual_seed(int(w[: self.z_dim].abs().sum() * 1e6) % 2**31)
+            k = int(torch.randint(0, 4, (), generator=gen)) if self.config.scramble else PERMUTATION[int(w[self.z_dim:self.z_dim + 4].argmax())]
+            img = torch.randn(3, self.resolution, self.resolution, generator=gen) * 0.1 - 0.5
+            h = self.resolution // 2
+            img[:, (k // 2) * h:(k // 2 + 1) * h, (k % 2) * h:(k % 2 + 1) * h] += 1.0
+            out.append(img.clamp(-1, 1))
+        return torch.stack(out)
+
+
+@pytest.fixture(scope="module")
+def judge_path(tmp_path_factory, one_thread):
+    model, report = train_judge(LabelledDigits(400, seed=3), steps=60, heldout=80, channels=(8, 16),
+                                feature_dim=16, batch_size=32)
+    assert report.overall > 0.9
+    return save_judge(tmp_path_factory.mktemp("judge") / "judge.safetensors", model, report, "quads", "test", 0)
+
+
+def test_a_code_that_picks_the_class_matches_it_one_to_one(judge_path):
+    result = code_class_match(QuadrantInfoGAN(QuadrantConfig()), SPEC, JudgeExtractor(judge_path), n_per_value=24)
+    assert result["matched_accuracy"] > 0.95 and result["purity"] > 0.95
+    names = LabelledDigits.label_names
+    assert result["matching"] == {f"c1={k}": names[PERMUTATION[k]] for k in range(4)}
+    assert len(result["table"]) == 4 and sum(map(sum, result["table"])) == 96
+
+
+def test_a_code_the_generator_ignores_scores_near_chance(judge_path):
+    result = code_class_match(QuadrantInfoGAN(QuadrantConfig(scramble=True)), SPEC, JudgeExtractor(judge_path),
+                              n_per_value=40)
+    assert result["matched_accuracy"] < 0.5 and result["chance"] == 0.25
+
+
+def test_eval_reports_the_code_match_for_infogan_checkpoints(judge_path, tmp_path, monkeypatch):
+    install_fake_data(monkeypatch, quads=lambda: LabelledDigits(200))
+    folder = tmp_path / "checkpoints"
+    checkpoint.save(folder / "info.safetensors", {"G_ema": QuadrantInfoGAN(QuadrantConfig())}, dataset="quads",
+                    meta={"recipe": "infogan", "info_cat": [4], "info_cont": 1})
+    out = tmp_path / "eval"
+    assert main(["eval", "--model", "info", "--checkpoints", str(folder), "--judge", str(judge_path), "--out",
+                 str(out), "--n", "80", "--kid-subsets", "5", "--kid-subset-size", "40", "--batch-size", "40",
+                 "--device", "cpu"]) == 0
+    result = json.loads((out / "metrics.json").read_text())
+    assert result["infogan"]["matched_accuracy"] > 0.95 and result["infogan"]["n_per_value"] == 20
+    assert "InfoGAN code c1" in (out / "report.md").read_text()
