@@ -22,11 +22,14 @@ def encode_dataset(E, dataset: Dataset, n: int, batch_size: int = 64, device: st
 
 
 @torch.inference_mode()
-def sampled_ws(G, n: int, seed: int = 0, batch_size: int = 256, device: str | torch.device = "cpu") -> torch.Tensor:
-    """w = mapping(z) for n random z: the distribution GANSpace analyses."""
+def sampled_ws(G, n: int, seed: int = 0, batch_size: int = 256, device: str | torch.device = "cpu",
+               conditions: torch.Tensor | None = None) -> torch.Tensor:
+    """w = mapping(z) for n random z: the distribution GANSpace analyses. A conditional
+    generator needs `conditions` [n, c_dim], one row per sample."""
     gen = torch.Generator().manual_seed(seed)
     out = []
     for start in range(0, n, batch_size):
         z = torch.randn(min(batch_size, n - start), G.z_dim, generator=gen).to(device)
-        out.append(G.mapping(z)[:, 0].float().cpu())
+        c = None if conditions is None else conditions[start:start + len(z)].to(device)
+        out.append(G.mapping(z, c=c)[:, 0].float().cpu())
     return torch.cat(out)

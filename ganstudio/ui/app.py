@@ -8,6 +8,7 @@ from ..studio import Studio
 from .session_history import SessionHistory
 from .tabs import edit as edit_tab
 from .tabs import history as history_tab
+from .tabs import inspect_codes as inspect_tab
 from .tabs import invert as invert_tab
 from .tabs import models as models_tab
 from .tabs import playground as playground_tab
@@ -37,8 +38,10 @@ def build_app(studio: Studio, runs_dir: str = "runs") -> gr.Blocks:
                                          [translate_input, tabs], api_name="edit_to_translate")
             with gr.Tab("History", id="history") as history_page:
                 history_tab.build(studio, session, edit, tabs, "edit", history_page)
+            with gr.Tab("Inspect codes", id="inspect") as inspect_page:
+                inspect_picker = inspect_tab.build(studio, inspect_page)
             pickers = [(sample_picker, "generator"), (edit.outputs[0], "generator"),
-                       (invert_picker, "generator"), (translate_picker, "translation")]
+                       (invert_picker, "generator"), (translate_picker, "translation"), (inspect_picker, "generator")]
             with gr.Tab("Models", id="models"):
                 models_tab.build(studio, pickers)
             with gr.Tab("Playground", id="playground"):

@@ -1,0 +1,50 @@
+"""The Inspect codes tab through gradio_client: every endpoint on the tiny, InfoGAN and oracle models."""
+
+import json
+
+import pytest
+from PIL import Image
+
+from ganstudio.ui.app import build_app
+from tests._metrics_data import ATTRIBUTES, AttributeImages, install_fake_data, one_thread  # noqa: F401
+from tests.conftest import launch_local
+from tests.test_inspection import inspector  # noqa: F401  (the fixture)
+
+
+@pytest.fixture
+def client(inspector, monkeypatch):  # noqa: F811
+    from gradio_client import Client
+
+    class Faces(AttributeImages):
+        factor_names = ATTRIBUTES
+
+    install_fake_data(monkeypatch, faces=lambda: Faces(n=100))
+    app = launch_local(build_app(inspector.studio))
+    try:
+        yield Client(app.local_url, verbose=False)
+    finally:
+        app.close()
+
+
+def test_inspect_endpoints(client):
+    about, axis, method, methods, data = client.predict("info", api_name="/inspect_model")
+    assert "c1=0..2" in about and axis["value"] == "c1" and "c3" in str(axis["choices"])
+    grid, caption = client.predict("info", "c1", "0, 1", -1, 1, 5, "all", 0, 1, 0.7, "", api_name="/traverse")
+    assert Image.open(grid).size == (3 * 16 + 4 * 2, 2 * 16 + 3 * 2) and "c1" in caption
+
+    client.predict("oracle", api_name="/inspect_model")
+    heat, table = client.predict("oracle", "exact", "judge", 16, 3.0, api_name="/leakage")
+    values = (table if isinstance(table, dict) else json.loads(table))["values"]
+    assert values[0][0] > 0.9 and Image.open(heat).width > 60
+    assert Image.open(client.predict("oracle", ["exact", "tangled"], api_name="/direction_cosines")).height > 100
+    score = client.predict("oracle", "faces", 100, api_name="/disentanglement")
+    assert score["n"] == 100 and score["dci"]["disentanglement"] > 0.5
+
+
+def test_inspect_errors_are_messages(client):
+    from gradio_client.exceptions import AppError
+
+    with pytest.raises(AppError, match="dimensions 0 to 7"):
+        client.predict("tiny", "z[50]", "0", -1, 1, 3, "all", 0, 1, 0.7, "", api_name="/traverse")
+    with pytest.raises(AppError, match="no encoder"):
+        client.predict("tiny", "faces", 100, api_name="/disentanglement")
