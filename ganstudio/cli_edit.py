@@ -1,4 +1,4 @@
-"""`ganstudio edit | invert | directions`: the editing core from the command line."""
+"""`ganstudio edit | invert | directions | traverse`: the editing core from the command line."""
 
 from __future__ import annotations
 
@@ -163,6 +163,34 @@ def invert_run(args: argparse.Namespace) -> int:
               "steps": step.step, "method": settings.method, "space": settings.space}
     atomic_write_bytes(out / "scores.json", json.dumps(scores, indent=2).encode())
     print(f"PSNR {scores['psnr']:.2f} dB  SSIM {scores['ssim']:.4f}  ({step.step} steps) -> {out}")
+    return 0
+
+
+# ----- traverse -----------------------------------------------------------------------------
+def traverse_args(p: argparse.ArgumentParser) -> None:
+    add_model_arguments(p)
+    p.add_argument("--axis", required=True,
+                   help="z[i], w[i], a direction (mean_diff/Smiling, pca/PC0, sefa/SeFa0) or an InfoGAN code (c1, c2)")
+    p.add_argument("--seeds", default="0-3", help="one row per seed, e.g. 0-3 or 1,5,9")
+    p.add_argument("--range", nargs=2, type=float, default=(-3.0, 3.0), metavar=("FROM", "TO"))
+    p.add_argument("--steps", type=int, default=7, help="columns (a categorical code shows each of its values)")
+    p.add_argument("--layers", help="coarse, middle, fine, all or START:STOP (w+ rows)")
+    p.add_argument("--psi", type=float, default=1.0)
+    p.add_argument("--condition", default="", help="conditional models: a class, attributes or codes for every row")
+    p.add_argument("--out", required=True, help="output PNG: rows are seeds, columns values")
+
+
+def traverse_run(args: argparse.Namespace) -> int:
+    from .checkpoint import atomic_write_bytes
+    from .imaging import png_bytes
+    from .inspection import Inspector
+
+    studio, name = open_studio(args)
+    layers = parse_layers(args.layers, studio.generator(name).num_ws)
+    result = Inspector(studio).traverse(name, args.axis, args.seeds, args.range[0], args.range[1], args.steps,
+                                        layers=layers, psi=args.psi, condition=args.condition)
+    atomic_write_bytes(Path(args.out), png_bytes(result.grid()))
+    print(f"wrote {args.out}: {len(result.seeds)} seeds x {result.axis} at " + ", ".join(f"{v:g}" for v in result.values))
     return 0
 
 

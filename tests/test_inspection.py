@@ -111,3 +111,19 @@ def test_disentanglement_scores_the_encoder_against_the_ground_truth_factors(ins
     assert result["dci"]["informativeness"] > 0.5 and result["dci"]["disentanglement"] > 0.5
     with pytest.raises(StudioError, match="'tiny' has no encoder"):
         inspector.disentanglement("tiny", "faces")
+
+
+def test_traverse_command_writes_the_grid(inspector, tmp_path, capsys):
+    from PIL import Image
+
+    from ganstudio.cli import main
+
+    folder = str(inspector.studio.checkpoint_dirs[0])
+    out = tmp_path / "grid.png"
+    assert main(["traverse", "--model", "info", "--checkpoints", folder, "--axis", "c1", "--seeds", "0-1",
+                 "--device", "cpu", "--out", str(out)]) == 0
+    assert Image.open(out).size == (3 * 16 + 4 * 2, 2 * 16 + 3 * 2)
+    assert "c1 at 0, 1, 2" in capsys.readouterr().out
+    assert main(["traverse", "--model", "tiny", "--checkpoints", folder, "--axis", "z[9]", "--device", "cpu",
+                 "--out", str(out)]) == 2
+    assert "dimensions 0 to 7" in capsys.readouterr().err
