@@ -48,8 +48,8 @@ from .edits import evaluate_edits, evaluate_translation, render_section
 from .features import Extractor, build_extractor, extract
 from .frechet import frechet_distance
 from .inception_score import inception_score
-from .infogan import code_class_match
-from .infogan import render_section as render_infogan
+from .conditions import class_accuracy, code_class_match, render_accuracy
+from .conditions import render_section as render_infogan
 from .kid import kid
 from .mmd import gaussian_mmd
 from .modes import mode_counts, mode_stats
@@ -226,6 +226,9 @@ def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor,
     if prob_f is not None and extractor.label_kind == "class" and n >= 10:
         result["inception_score"] = {"samples": inception_score(prob_f).to_json(),
                                      "real": inception_score(prob_a).to_json()}
+    if spec is not None and spec.kind == "class" and extractor.label_kind == "class":
+        asked = real_a.cat("labels")[torch.arange(n) % len(real_a.cat("labels"))]  # as generate() cycles them
+        result["conditioning"] = class_accuracy(prob_f, asked, list(spec.names), list(extractor.label_names))
     if spec is not None and spec.kind == "codes" and spec.categorical and extractor.label_kind == "class":
         result["infogan"] = code_class_match(G, spec, extractor, n_per_value=max(1, n // spec.categorical[0]),
                                              seed_base=seed, batch_size=batch_size, device=device)
@@ -492,6 +495,8 @@ def render_report(r: dict) -> str:
     if "fd" in r:
         lines += _distance_table(r)
     lines += _label_lines(r)
+    if "conditioning" in r:
+        lines += render_accuracy(r["conditioning"])
     if "infogan" in r:
         lines += render_infogan(r["infogan"])
     if "edits" in r:

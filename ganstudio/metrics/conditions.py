@@ -1,6 +1,8 @@
-"""Does an InfoGAN's categorical code find the classes, as in the seeds' MNIST figure (c1 ->
-digit) without ever seeing a label?
+"""Do a conditional generator's conditions do what they say?
 
+A class-conditional GAN (cgan, acgan) is asked for class y: the class judge should see y
+(`class_accuracy`). An InfoGAN never sees a label, so the question is whether its categorical
+code found the classes anyway, as in the seeds' MNIST figure (c1 -> digit; `code_class_match`).
 For each value k of the code, samples with c = k (z and the other codes random) are labelled
 by a class judge trained on real images; the counts form a code x class table. The code is
 unsupervised, so its values come in an arbitrary order: the score is the accuracy under the
@@ -57,6 +59,25 @@ def code_class_match(G: nn.Module, spec: ConditionSpec, judge: Extractor, code: 
         "purity": float(counts.max(1).sum() / total),
         "chance": 1.0 / len(judge.label_names),
     }
+
+
+def class_accuracy(probs: torch.Tensor, conditions: torch.Tensor, names: list[str], judged: list[str]) -> dict:
+    """How often the judge sees the class each sample was asked for (conditions: one-hot rows),
+    overall and per class; the judge's classes must be the generator's."""
+    if list(names) != list(judged):
+        raise UserError(f"the judge's classes ({', '.join(judged)}) are not the generator's ({', '.join(names)})")
+    asked, seen = conditions.argmax(1), probs.argmax(1)
+    per_class = {name: float((seen[asked == i] == i).float().mean()) for i, name in enumerate(names)
+                 if bool((asked == i).any())}
+    return {"n": len(asked), "accuracy": float((seen == asked).float().mean()), "per_class": per_class,
+            "chance": 1.0 / len(names)}
+
+
+def render_accuracy(section: dict) -> list[str]:
+    worst = min(section["per_class"].items(), key=lambda kv: kv[1])
+    return ["## Conditioning: does the judge see the class each sample was asked for?", "",
+            f"- accuracy {section['accuracy']:.3f} over {section['n']} samples (chance {section['chance']:.3f}); "
+            f"worst class {worst[0]}: {worst[1]:.3f}", ""]
 
 
 def render_section(section: dict) -> list[str]:

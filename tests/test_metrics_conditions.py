@@ -1,5 +1,5 @@
-"""InfoGAN code-to-class matching (ganstudio.metrics.infogan), on a generator whose answer is known:
-categorical code value k draws quadrant class PERMUTATION[k]."""
+"""Conditioning metrics (ganstudio.metrics.conditions) on generators whose answers are known:
+InfoGAN code value k draws quadrant class PERMUTATION[k]; the conditional one draws the class it is asked for."""
 
 import json
 from dataclasses import dataclass
@@ -11,7 +11,7 @@ from ganstudio import checkpoint
 from ganstudio.cli import main
 from ganstudio.editing.conditions import ConditionSpec
 from ganstudio.metrics.features import JudgeExtractor
-from ganstudio.metrics.infogan import code_class_match
+from ganstudio.metrics.conditions import class_accuracy, code_class_match
 from ganstudio.metrics.judge import save_judge, train_judge
 from ganstudio.models.base import ConfigModule
 from ganstudio.registry import ARCHS
@@ -89,3 +89,41 @@ def test_eval_reports_the_code_match_for_infogan_checkpoints(judge_path, tmp_pat
     result = json.loads((out / "metrics.json").read_text())
     assert result["infogan"]["matched_accuracy"] > 0.95 and result["infogan"]["n_per_value"] == 20
     assert "InfoGAN code c1" in (out / "report.md").read_text()
+
+
+def test_class_accuracy_counts_samples_the_judge_sees_as_asked():
+    names = ["a", "b", "c"]
+    asked = torch.eye(3)[[0, 1, 2, 2]]
+    probs = torch.eye(3)[[0, 1, 2, 0]]
+    result = class_accuracy(probs, asked, names, names)
+    assert result["accuracy"] == 0.75 and result["per_class"] == {"a": 1.0, "b": 1.0, "c": 0.5}
+    with pytest.raises(Exception, match="not the generator's"):
+        class_accuracy(probs, asked, names, ["x", "y", "z"])
+
+
+@ARCHS.register("test-quadrant-cgan")
+class QuadrantCGAN(QuadrantInfoGAN):
+    """Draws class argmax(c) (c: 4 one-hot classes), the w layout of QuadrantInfoGAN."""
+
+    def __init__(self, config: QuadrantConfig):
+        super().__init__(config)
+        self.c_dim, self.w_dim = 4, config.z_dim + 4
+
+    def synthesis(self, ws, noise_mode="const"):
+        c = ws[:, 0, self.z_dim:]
+        padded = torch.cat([torch.eye(4)[[PERMUTATION.index(int(k)) for k in c.argmax(1)]], c[:, :1] * 0], 1)
+        return super().synthesis(torch.cat([ws[:, :, :self.z_dim], padded.unsqueeze(1)], 2))
+
+
+def test_eval_reports_how_often_a_conditional_generator_draws_the_asked_class(judge_path, tmp_path, monkeypatch):
+    install_fake_data(monkeypatch, quads=lambda: LabelledDigits(200))
+    folder = tmp_path / "checkpoints"
+    checkpoint.save(folder / "cgan.safetensors", {"G_ema": QuadrantCGAN(QuadrantConfig())}, dataset="quads",
+                    labels=LabelledDigits.label_names, meta={"recipe": "cgan", "label_kind": "class"})
+    out = tmp_path / "eval"
+    assert main(["eval", "--model", "cgan", "--checkpoints", str(folder), "--judge", str(judge_path), "--out",
+                 str(out), "--n", "80", "--kid-subsets", "5", "--kid-subset-size", "40", "--batch-size", "40",
+                 "--device", "cpu"]) == 0
+    result = json.loads((out / "metrics.json").read_text())
+    assert result["conditioning"]["accuracy"] > 0.95 and "infogan" not in result
+    assert "Conditioning" in (out / "report.md").read_text()
