@@ -11,7 +11,7 @@ then optimise) and every image, the clock runs from the start of `invert` (encod
 included) until PSNR >= --psnr dB or the run ends (--steps, or the early stop). Reports the
 median seconds, how many images reached the target, the median steps and the median final
 PSNR per method. Methods 2 and 3 need the model's encoder (role E); the perceptual term
-(0.1, on D's features) is used when the model has a discriminator, as in the app.
+(--perceptual, 0.1 on D's features as in the app) is used when the model has a discriminator.
 """
 
 from __future__ import annotations
@@ -52,6 +52,8 @@ def main() -> None:
     parser.add_argument("--methods", type=int, nargs="+", default=[1, 2, 3], choices=[1, 2, 3])
     parser.add_argument("--space", default="w+", choices=["z", "w", "w+"])
     parser.add_argument("--lr", type=float, default=0.05)
+    parser.add_argument("--perceptual", type=float, default=0.1,
+                        help="weight of the D-feature perceptual term (the app's 0.1; 0 skips D)")
     parser.add_argument("--json", action="store_true", help="also print the results as one JSON object")
     args = parser.parse_args()
 
@@ -76,7 +78,7 @@ def main() -> None:
             print(f"| {name} | - | - | - | - | needs an encoder (role E); this model has none |")
             continue
         settings = InversionSettings(method=method, space=args.space, steps=args.steps, lr=args.lr,
-                                     lambda_perceptual=0.1 if D is not None else 0.0)
+                                     lambda_perceptual=args.perceptual if D is not None else 0.0)
         time_to_target(G, targets[0], settings, E, D, args.psnr)  # warm-up (allocations, first kernels)
         runs = [time_to_target(G, t, settings, E, D, args.psnr) for t in targets]
         row = {"images": len(runs), "reached": sum(r["reached"] for r in runs),
