@@ -124,7 +124,8 @@ class Studio:
         self.device = resolve_device(device)
         self.cache_size = cache_size
         self._cache: OrderedDict[tuple[str, float, int], Checkpoint] = OrderedDict()
-        self._headers: dict[Path, tuple[tuple[float, int], ModelEntry]] = {}
+        self._headers: dict[Path, tuple[tuple, ModelEntry]] = {}
+        self._scanned: tuple[tuple, tuple[dict[str, ModelEntry], set[str]]] | None = None
         self._directions: dict[tuple, dict[str, DirectionSet]] = {}
         self._hashes: weakref.WeakKeyDictionary[nn.Module, str] = weakref.WeakKeyDictionary()
         self._lock = threading.RLock()
@@ -138,11 +139,30 @@ class Studio:
 
     # ----- model discovery (headers only) -------------------------------------------------
     def models(self) -> list[ModelEntry]:
-        """Every checkpoint under the folders, rescanned on each call (cheap: headers only)."""
+        """Every checkpoint under the folders, as they are now (headers only)."""
         return list(self._scan()[0].values())
+
+    def _fingerprint(self) -> tuple:
+        """Path, mtime and size of every model and card file: what a scan's result depends on.
+        Far cheaper than a scan, which renders run several times per frame."""
+        found = []
+        for root in self.checkpoint_dirs:
+            for folder, _, files in os.walk(root):
+                for file in files:
+                    if file.endswith((".safetensors", ".md")):
+                        try:
+                            st = os.stat(os.path.join(folder, file))
+                        except OSError:  # a dangling link, or a file removed meanwhile
+                            continue
+                        found.append((folder, file, st.st_mtime_ns, st.st_size))
+        return tuple(self.checkpoint_dirs), tuple(found)
 
     def _scan(self) -> tuple[dict[str, ModelEntry], set[str]]:
         """The entries by name, and the names of links that point out of their checkpoint folder."""
+        fingerprint = self._fingerprint()
+        with self._lock:
+            if self._scanned is not None and self._scanned[0] == fingerprint:
+                return self._scanned[1]
         entries: dict[str, ModelEntry] = {}
         outside: set[str] = set()
         for root in self.checkpoint_dirs:
@@ -156,16 +176,20 @@ class Studio:
                     outside.add(name)  # a symlink pointing out of the checkpoints folder is never served
                 elif name not in entries:
                     entries[name] = self._entry(name, path, root)
-        return entries, outside - entries.keys()
+        result = entries, outside - entries.keys()
+        with self._lock:
+            self._scanned = (fingerprint, result)
+        return result
 
     def _entry(self, name: str, path: Path, root: Path) -> ModelEntry:
         stat = path.stat()
-        key = (stat.st_mtime, stat.st_size)
+        card_path = path.with_suffix(".md")
+        card_stat = card_path.stat() if card_path.is_file() else None
+        key = (stat.st_mtime_ns, stat.st_size, card_stat and (card_stat.st_mtime_ns, card_stat.st_size))
         with self._lock:
             cached = self._headers.get(path)
             if cached and cached[0] == key and cached[1].name == name:
                 return cached[1]
-        card_path = path.with_suffix(".md")
         readable = card_path.is_file() and _inside(card_path, root)  # never a link to a file outside
         card = card_path.read_text(encoding="utf-8", errors="replace") if readable else None
         try:
@@ -372,6 +396,8 @@ class Studio:
         return G, z, ws
 
     def _synthesize(self, G: nn.Module, ws: torch.Tensor, noise_mode: str, noise_seed: int = 0) -> torch.Tensor:
+        if noise_mode != "random":  # nothing random to replay; seeding costs ~1 ms a frame
+            return G.synthesis(ws, noise_mode=noise_mode)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(noise_seed)  # makes noise_mode="random" replayable too
             return G.synthesis(ws, noise_mode=noise_mode)

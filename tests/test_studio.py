@@ -15,6 +15,17 @@ def test_lists_models_from_headers_with_cards(checkpoint_dir):
     assert studio._cache == {}  # listing loads no weights
 
 
+def test_new_files_and_edited_cards_show_at_once(checkpoint_dir):
+    studio = Studio(checkpoint_dir)
+    assert studio.model_names() == ["tiny"]
+    checkpoint.save(checkpoint_dir / "sub" / "second.safetensors", {"G_ema": make_tiny(seed=2)})
+    assert studio.model_names() == ["sub/second", "tiny"]
+    (checkpoint_dir / "tiny.md").write_text("# tiny\nRetrained, with a longer card.\n")
+    assert "longer card" in studio.entry("tiny").card
+    (checkpoint_dir / "sub" / "second.safetensors").unlink()
+    assert studio.model_names() == ["tiny"]
+
+
 def test_unreadable_files_are_listed_with_their_error_not_served(checkpoint_dir):
     (checkpoint_dir / "broken.safetensors").write_bytes(b"junk")
     studio = Studio(checkpoint_dir)
