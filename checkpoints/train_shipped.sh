@@ -53,6 +53,20 @@ stargan() {  # five hair colours (exclusive), Smiling, Eyeglasses with one gener
   ganstudio export "$(latest_run stargan_generator)" --fp16 --out checkpoints/synthfaces64-stargan.safetensors
 }
 
+digits() {  # scikit-learn's 1,797 handwritten digits at 32 px: an InfoGAN, a conditional GAN, and their judge
+  ganstudio judge train --data digits:32 --out checkpoints/judge-digits32.safetensors --steps 1500 --heldout 297 \
+    --seed 0 --workers 0
+  # InfoGAN: 10-way categorical c1 and continuous c2, c3; 150 kimg, then resumed to 600 (no lr schedule,
+  # and resuming is exact, so this equals one 600-kimg run)
+  ganstudio train infogan --data digits:32 --arch dcgan --kimg 150 --batch 64 --seed 0 --out "$RUNS" \
+    --set workers=0 snapshot_kimg=25
+  ganstudio train infogan --resume "$(latest_run digits32-dcgan)" --out "$RUNS" --kimg 600
+  ganstudio export "$(latest_run digits32-dcgan)" --fp16 --out checkpoints/digits32-infogan.safetensors
+  ganstudio train cgan --data digits:32 --arch dcgan --kimg 150 --batch 64 --seed 0 --out "$RUNS" \
+    --set workers=0 snapshot_kimg=25
+  ganstudio export "$(latest_run digits32-dcgan)" --fp16 --out checkpoints/digits32-cgan.safetensors
+}
+
 judge() {  # the attribute classifier the metrics use as feature space (trained on real renders only)
   ganstudio judge train --data "synthfaces:64?n=20000&seed=5" --out checkpoints/judge-synthfaces64.safetensors \
     --steps 1500

@@ -75,7 +75,7 @@ def class_accuracy(probs: torch.Tensor, conditions: torch.Tensor, names: list[st
 
 def render_accuracy(section: dict) -> list[str]:
     worst = min(section["per_class"].items(), key=lambda kv: kv[1])
-    return ["## Conditioning: does the judge see the class each sample was asked for?", "",
+    return ["", "## Conditioning: does the judge see the class each sample was asked for?", "",
             f"- accuracy {section['accuracy']:.3f} over {section['n']} samples (chance {section['chance']:.3f}); "
             f"worst class {worst[0]}: {worst[1]:.3f}", ""]
 
@@ -83,6 +83,6 @@ def render_accuracy(section: dict) -> list[str]:
 def render_section(section: dict) -> list[str]:
     """Markdown lines for the report."""
     matching = ", ".join(f"{k} → {v}" for k, v in section["matching"].items())
-    return [f"## InfoGAN code {section['code']} vs the judge's classes ({section['n_per_value']} samples per value)",
+    return ["", f"## InfoGAN code {section['code']} vs the judge's classes ({section['n_per_value']} samples per value)",
             "", f"- matched accuracy (best one-to-one matching): {section['matched_accuracy']:.3f} "
             f"(chance {section['chance']:.3f}); purity {section['purity']:.3f}", f"- matching: {matching}", ""]
