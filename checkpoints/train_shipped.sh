@@ -67,6 +67,15 @@ digits() {  # scikit-learn's 1,797 handwritten digits at 32 px: an InfoGAN, a co
   ganstudio export "$(latest_run digits32-dcgan)" --fp16 --out checkpoints/digits32-cgan.safetensors
 }
 
+toy2d() {  # 2-D models for the Playground ("continue a trained 2-D model"): a ring fully covered, and a collapse
+  ganstudio train toy --data "toy:ring?n=50000&seed=0" --loss nonsaturating --batch 512 --kimg 1536 --seed 0 \
+    --snapshot-kimg 512 --out "$RUNS" --set g_lr=2e-4 d_lr=2e-4 workers=0
+  ganstudio export "$(latest_run toyring-mlp2d)" --out checkpoints/toy2d-ring.safetensors
+  ganstudio train toy --data "toy:ring?n=50000&seed=0" --loss nonsaturating --batch 256 --kimg 512 --seed 0 \
+    --snapshot-kimg 256 --out "$RUNS" --set g_lr=1e-4 d_lr=1e-3 workers=0
+  ganstudio export "$(latest_run toyring-mlp2d)" --out checkpoints/toy2d-ring-collapse.safetensors
+}
+
 judge() {  # the attribute classifier the metrics use as feature space (trained on real renders only)
   ganstudio judge train --data "synthfaces:64?n=20000&seed=5" --out checkpoints/judge-synthfaces64.safetensors \
     --steps 1500
@@ -75,6 +84,12 @@ judge() {  # the attribute classifier the metrics use as feature space (trained 
 evaluate() {  # the figures in the model cards and README
   ganstudio eval --model synthfaces64 --n 2000 --edit-n 300 --out "$RUNS/eval-synthfaces64"
   ganstudio eval --model glasses64-cyclegan --n 500 --out "$RUNS/eval-glasses64-cyclegan"
+  ganstudio eval --model digits32-cgan --judge checkpoints/judge-digits32.safetensors --n 1797 --out "$RUNS/eval-digits32-cgan"
+  ganstudio eval --model digits32-infogan --judge checkpoints/judge-digits32.safetensors --n 1797 \
+    --out "$RUNS/eval-digits32-infogan"
+  for model in toy2d-ring toy2d-ring-collapse; do
+    ganstudio eval --model "$model" --n 2000 --out "$RUNS/eval-$model"
+  done
 }
 
 steps=("$@")

@@ -116,3 +116,40 @@ def test_presets_are_valid_and_their_command_lines_parse():
         args = build_parser().parse_args(argv)
         assert args.recipe == "toy" and args.data == "toy:ring?n=50000&seed=0" and args.loss == settings.loss
         assert args.kimg * 1000 == preset.steps * settings.batch * settings.d_steps
+
+
+def export_toy_model(tmp_path, folder) -> "Path":
+    """A 2-D model trained for a few steps by `ganstudio train toy` and exported, as shipped ones are."""
+    from ganstudio.cli import main
+
+    runs = tmp_path / "toy-runs"
+    assert main(["train", "toy", "--data", "toy:ring?n=2000&seed=3", "--loss", "hinge", "--batch", "32",
+                 "--kimg", "0.192", "--seed", "3", "--out", str(runs), "--snapshot-kimg", "0.192", "--set",
+                 "G.width=16", "G.depth=1", "D.width=16", "D.depth=1", "d_steps=2", "d_lr=5e-4", "workers=0"]) == 0
+    out = folder / "ring-toy.safetensors"
+    [run] = runs.iterdir()
+    assert main(["export", str(run), "--out", str(out)]) == 0
+    return out
+
+
+def test_a_trained_toy_model_opens_where_it_stopped(tmp_path):
+    from ganstudio import checkpoint
+
+    loaded = checkpoint.load(export_toy_model(tmp_path, tmp_path))
+    lab = ToyTrainer.open(loaded)
+    s = lab.settings
+    assert (s.target, s.loss, s.d_steps, s.d_lr, s.batch, s.seed, s.g_width, s.d_depth) == \
+        ("ring", "hinge", 2, 5e-4, 32, 3, 16, 1)
+    assert lab.step_count == 3  # 192 points = 3 steps of 2 batches of 32
+    z = torch.randn(5, s.z_dim)
+    assert torch.equal(lab.G(z), loaded.networks["G"](z))
+    assert lab.step(1).step == 4
+
+
+def test_only_toy_checkpoints_of_built_in_targets_open(tmp_path):
+    from ganstudio import checkpoint
+    from tests.conftest import make_tiny
+
+    checkpoint.save(tmp_path / "faces.safetensors", {"G_ema": make_tiny()})
+    with pytest.raises(LabError, match="not a 2-D model"):
+        ToyTrainer.open(checkpoint.load(tmp_path / "faces.safetensors"))

@@ -36,7 +36,7 @@ def test_every_event_of_the_new_tabs_has_an_api_name(checkpoint_dir, tmp_path):
     app = build_app(Studio(checkpoint_dir), runs_dir=str(tmp_path / "no-runs"))
     names = {dep.api_name for dep in app.fns.values()}
     assert {"playground_start", "playground_pause", "playground_step", "playground_reset", "playground_gif",
-            "playground_preset", "runs_refresh", "run_show", "run_open"} <= names
+            "playground_preset", "playground_open", "runs_refresh", "run_show", "run_open"} <= names
     assert all(names)
 
 
@@ -56,6 +56,27 @@ def test_playground_steps_streams_and_exports(launched):
     bad[0], bad[1] = "points", "x,y\n1,2\n3,four\n"
     with pytest.raises(Exception, match="your points, line 3"):
         client.predict(*bad, True, True, api_name="/playground_step")
+
+
+def test_playground_opens_a_trained_2d_model_and_continues_it(checkpoint_dir, tmp_path):
+    from gradio_client import Client
+
+    from tests.test_lab_toy import export_toy_model
+
+    export_toy_model(tmp_path, checkpoint_dir)
+    app = launch_local(build_app(Studio(checkpoint_dir), runs_dir=str(tmp_path / "no-runs")))
+    try:
+        client = Client(app.local_url, verbose=False)
+        out = client.predict("ring-toy", True, True, api_name="/playground_open")
+        controls, (image, status, *_rest) = out[:16], out[16:]
+        assert controls[0] == "ring" and controls[3] == "hinge" and controls[5] == 2 and controls[10] == 16
+        assert "opened ring-toy at step 3" in status and Image.open(image).size == (512, 512)
+        _, status, *_ = client.predict(*controls[:1], "", None, *controls[3:], True, True, api_name="/playground_step")
+        assert status.startswith("step 4 ")  # the same settings: the opened model carries on
+        with pytest.raises(Exception, match="not a 2-D model"):
+            client.predict("tiny", True, True, api_name="/playground_open")
+    finally:
+        app.close()
 
 
 def test_runs_tab_shows_a_run_and_opens_it_in_the_studio(launched):

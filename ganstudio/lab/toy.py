@@ -111,6 +111,23 @@ class ToySettings:
             device="cpu", amp="none", workers=0, kimg=1e9, log_every=10**9,
         )
 
+    @classmethod
+    def of_checkpoint(cls, info) -> "ToySettings":
+        """The settings a `toy` checkpoint (ganstudio export of a toy run) was trained with."""
+        toy = info.meta.get("toy")
+        name = (info.dataset or "").split("?")[0].removeprefix("toy:")
+        if not toy or "G" not in info.networks or "D" not in info.networks:
+            raise LabError(f"{info.path.name}: not a 2-D model exported from `ganstudio train toy`")
+        if name not in MIXTURES:
+            raise LabError(f"{info.path.name} was trained on '{info.dataset}'; the playground opens models of "
+                           f"the built-in targets ({', '.join(MIXTURES)})")
+        g, d = info.networks["G"].config, info.networks["D"].config
+        return cls(target=name, loss=toy["loss"], loss_args=dict(toy["loss_args"]), d_steps=int(toy["d_steps"]),
+                   g_lr=float(toy["g_lr"]), d_lr=float(toy["d_lr"]), optimizer=toy["optimizer"],
+                   batch=int(toy["batch"]), seed=int(toy["seed"]), z_dim=int(g["z_dim"]), g_width=int(g["width"]),
+                   g_depth=int(g["depth"]), activation=g["activation"], d_width=int(d["width"]),
+                   d_depth=int(d["depth"])).validate()
+
     def command(self, steps: int = 2000) -> str:
         """The `ganstudio train toy` command line that trains the same way for `steps` steps."""
         c = self.train_config()
@@ -231,6 +248,17 @@ class ToyTrainer:
             self.view = View.around(self.real.numpy(), size=self.size)
             self.mode_counter = _mode_counter(self.dataset)
             return self.state()
+
+    @classmethod
+    def open(cls, loaded) -> "ToyTrainer":
+        """A session that continues a loaded toy checkpoint (ganstudio.checkpoint.load): its
+        settings, its G and D, its step count; the optimiser starts afresh."""
+        lab = cls(ToySettings.of_checkpoint(loaded.info))
+        with lab.lock:
+            for role in ("G", "D"):
+                lab.trainer.nets[role].load_state_dict(loaded.networks[role].state_dict())
+            lab.step_count = int(loaded.info.step or 0)
+        return lab
 
     def _dataset(self, settings: ToySettings) -> Toy2D:
         if settings.target == POINTS:

@@ -50,6 +50,13 @@ class ToyRecipe(GanRecipe):
         device = next(G.parameters()).device
         return torch.randn(n, G.z_dim, generator=torch.Generator().manual_seed(0)).to(device)
 
+    def meta(self) -> dict[str, Any]:
+        """What the playground needs to continue a shipped or exported model where it stopped."""
+        c = self.config
+        return {**super().meta(), "toy": {"loss": c.loss, "loss_args": dict(c.loss_args), "d_steps": c.d_steps,
+                                          "g_lr": c.g_lr, "d_lr": c.d_lr, "optimizer": c.optimizer,
+                                          "batch": c.batch, "seed": c.seed}}
+
     @torch.no_grad()
     def grid(self, nets: dict[str, nn.Module], seeds: list[int]) -> torch.Tensor:
         """The run's picture as one image [1, 3, S, S] (the seeds are not used: points need many)."""

@@ -42,10 +42,11 @@ def build_app(studio: Studio, runs_dir: str = "runs") -> gr.Blocks:
                 inspect_picker = inspect_tab.build(studio, inspect_page)
             pickers = [(sample_picker, "generator"), (edit.outputs[0], "generator"),
                        (invert_picker, "generator"), (translate_picker, "translation"), (inspect_picker, "generator")]
+            with gr.Tab("Playground", id="playground"):
+                _, toy_picker = playground_tab.build(studio)
+            pickers.append((toy_picker, "points"))
             with gr.Tab("Models", id="models"):
                 models_tab.build(studio, pickers)
-            with gr.Tab("Playground", id="playground"):
-                playground_tab.build()
             with gr.Tab("Runs", id="runs"):
                 runs_tab.build(studio, runs_dir, pickers)
     # One worker for model work on a CPU; a GPU can take a couple at once.

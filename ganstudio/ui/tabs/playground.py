@@ -19,6 +19,7 @@ import pandas as pd
 
 from ...lab.toy import POINTS, PRESETS, TARGETS, LabError, ToySettings, ToyTrainer, points_from_text
 from ...registry import LOSSES
+from ...studio import Studio
 from ...training.config import OPTIMIZERS
 from ..common import MODEL_GROUP, user_errors
 
@@ -87,12 +88,18 @@ def _curves(rows: list[dict], terms: list[str]) -> pd.DataFrame:
     return pd.DataFrame(long, columns=["step", "value", "term"])
 
 
-def build() -> None:
+def build(studio: Studio) -> tuple[Sessions, gr.Dropdown]:
+    """Lay out the tab; returns the sessions and the picker of 2-D models (the Models tab refreshes it)."""
     sessions = Sessions()
     s0 = ToySettings()
+    toy_models = studio.model_names("points")
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             preset = gr.Dropdown(["custom", *PRESETS], value="custom", label="Preset (the lecture's figures)")
+            with gr.Row():
+                model = gr.Dropdown(toy_models, value=toy_models[0] if toy_models else None, scale=3,
+                                    label="…or continue a trained 2-D model", allow_custom_value=True)
+                open_model = gr.Button("Open", scale=1, min_width=60)
             about = gr.Markdown()
             target = gr.Radio(list(TARGETS), value=s0.target, label="Target")
             with gr.Accordion("Your points (target 'points')", open=False):
@@ -232,15 +239,29 @@ def build() -> None:
         path.write_bytes(found[0].gif())
         return str(path)
 
+    def control_values(s: ToySettings) -> list:
+        """The controls showing settings s (the points boxes are left as they are)."""
+        return [s.target, gr.update(), gr.update(), s.loss, json.dumps(s.loss_args) if s.loss_args else "",
+                s.d_steps, s.optimizer, s.g_lr, s.d_lr, s.batch, s.g_width, s.g_depth, s.d_width, s.d_depth,
+                s.z_dim, s.seed]
+
     def load_preset(name):
         if name not in PRESETS:
             return [gr.update()] * (len(controls) + 2)
         p = PRESETS[name]
-        s = p.settings
-        values = [s.target, gr.update(), gr.update(), s.loss, json.dumps(s.loss_args) if s.loss_args else "",
-                  s.d_steps, s.optimizer, s.g_lr, s.d_lr, s.batch, s.g_width, s.g_depth, s.d_width, s.d_depth,
-                  s.z_dim, s.seed]
-        return [*values, p.steps, f"{p.about} Press **Start** ({p.steps} steps)."]
+        return [*control_values(p.settings), p.steps, f"{p.about} Press **Start** ({p.steps} steps)."]
+
+    @user_errors
+    def open_trained(request: gr.Request, name, heat_v, arrows_v):
+        """Continue a 2-D model from its checkpoint: its settings fill the controls (so Start
+        carries on rather than starting again), its G and D the session's trainer."""
+        if name not in studio.model_names("points"):
+            raise LabError(f"'{name}' is not a 2-D model; available: {', '.join(studio.model_names('points')) or 'none'}")
+        lab = ToyTrainer.open(studio.load(name))
+        sessions.put(_key(request), lab, "")
+        state, image = lab.snapshot(**frame(heat_v, arrows_v))
+        note = f"(opened {name} at step {lab.step_count}; Start continues it)"
+        return (*control_values(lab.settings), *view(lab, image, state, note))
 
     outputs = [plot, status, losses, coverage, command]
     frame_opts = [heat, arrows]
@@ -251,4 +272,6 @@ def build() -> None:
     one.click(step_once, [*controls, *frame_opts], outputs, api_name="playground_step", concurrency_id=MODEL_GROUP)
     reset.click(restart, [*controls, *frame_opts], outputs, api_name="playground_reset", concurrency_id=MODEL_GROUP)
     export.click(export_gif, None, gif, api_name="playground_gif", concurrency_id=MODEL_GROUP)
-    return sessions
+    open_model.click(open_trained, [model, *frame_opts], [*controls, *outputs], api_name="playground_open",
+                     concurrency_id=MODEL_GROUP)
+    return sessions, model
