@@ -230,6 +230,13 @@ class Inspector:
         """Models that are attribute judges (classifiers trained on real images)."""
         return [e.name for e in self.studio.models() if e.info is not None and e.info.primary == "judge"]
 
+    def judge_for(self, model: str) -> str | None:
+        """The judge trained on the model's kind of data (same data set name), else the first one."""
+        judges = self.judges()
+        data = (self.studio.entry(model).info.dataset or "").split("?")[0].split(":")[0]
+        matching = [j for j in judges if (self.studio.entry(j).info.dataset or "").split("?")[0].split(":")[0] == data]
+        return (matching or judges or [None])[0]
+
     @torch.inference_mode()
     def leakage(self, model: str, method: str, judge: str, n: int = 64, alpha: float = 3.0,
                 layers: tuple[int, int] | None = None, seed: int = 0, progress=None) -> Matrix:

@@ -204,6 +204,14 @@ class Studio:
         """Names of the readable models, optionally only one kind ("generator", "translation")."""
         return [e.name for e in self.models() if e.info is not None and (kind is None or model_kind(e.info) == kind)]
 
+    def default_model(self, kind: str | None = None) -> str | None:
+        """The model a tab opens on: the highest-resolution one of the kind (the flagship, e.g.
+        synthfaces64 over the 32 px digits models), then by name; None when there is none."""
+        entries = [e for e in self.models() if e.info is not None and (kind is None or model_kind(e.info) == kind)]
+        if not entries:
+            return None
+        return min(entries, key=lambda e: (-(e.info.resolution or 0), e.name)).name
+
     def entry(self, name: str) -> ModelEntry:
         """The model called `name`; only names that the scan found are accepted (no paths)."""
         if not isinstance(name, str) or not name:

@@ -27,7 +27,7 @@ def client(inspector, monkeypatch):  # noqa: F811
 
 
 def test_inspect_endpoints(client):
-    about, axis, method, methods, data = client.predict("info", api_name="/inspect_model")
+    about, axis, method, methods, data, judge = client.predict("info", api_name="/inspect_model")
     assert "c1=0..2" in about and axis["value"] == "c1" and "c3" in str(axis["choices"])
     grid, caption = client.predict("info", "c1", "0, 1", -1, 1, 5, "all", 0, 1, 0.7, "", api_name="/traverse")
     assert Image.open(grid).size == (3 * 16 + 4 * 2, 2 * 16 + 3 * 2) and "c1" in caption

@@ -90,6 +90,7 @@ def test_leakage_shows_each_direction_moving_its_own_attribute_and_what_it_drags
     assert tangled[1, 0] > 0.9 and tangled[2, 1] > 0.9  # direction k also moves attribute k-1
     image = exact.heatmap()
     assert image.width > 3 * 22 and image.height > 3 * 22
+    assert inspector.judges() == ["judge"] and inspector.judge_for("oracle") == "judge"
     with pytest.raises(StudioError, match="'tiny' is not a judge"):
         inspector.leakage("oracle", "exact", "tiny")
 

@@ -107,3 +107,12 @@ def test_a_model_first_loaded_by_a_render_can_still_be_inverted(checkpoint_dir):
     steps = list(studio.invert("tiny", Image.new("RGB", (16, 16), (90, 40, 200)),
                                InversionSettings(method=1, steps=3, lambda_perceptual=0)))
     assert steps[-1][0].done
+
+
+def test_tabs_open_on_the_highest_resolution_model(checkpoint_dir):
+    checkpoint.save(checkpoint_dir / "a-small.safetensors", {"G_ema": make_tiny(resolution=8)})
+    checkpoint.save(checkpoint_dir / "z-large.safetensors", {"G_ema": make_tiny(resolution=32)})
+    studio = Studio(checkpoint_dir)
+    assert studio.model_names("generator") == ["a-small", "tiny", "z-large"]
+    assert studio.default_model("generator") == "z-large"
+    assert studio.default_model("translation") is None

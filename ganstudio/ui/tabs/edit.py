@@ -36,7 +36,7 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
     names = studio.model_names("generator")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            model = gr.Dropdown(names, value=names[0] if names else None, label="Model", allow_custom_value=True)
+            model = gr.Dropdown(names, value=studio.default_model("generator"), label="Model", allow_custom_value=True)
             with gr.Row():
                 seed = gr.Number(0, label="Seed", precision=0, minimum=0)
                 psi = gr.Slider(0.0, 1.0, value=0.7, step=0.05, label="Truncation ψ")

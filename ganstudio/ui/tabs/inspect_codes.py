@@ -20,7 +20,7 @@ def build(studio: Studio, page: gr.Tab) -> gr.Dropdown:
     names = studio.model_names("generator")
     judges = inspector.judges()
     with gr.Row():
-        model = gr.Dropdown(names, value=names[0] if names else None, label="Model", allow_custom_value=True, scale=2)
+        model = gr.Dropdown(names, value=studio.default_model("generator"), label="Model", allow_custom_value=True, scale=2)
         about = gr.Markdown(elem_id="inspect-about")
 
     with gr.Accordion("Traversal grid", open=True):
@@ -55,7 +55,8 @@ def build(studio: Studio, page: gr.Tab) -> gr.Dropdown:
             samples = gr.Slider(8, 256, value=64, step=8, label="Samples")
             alpha = gr.Slider(0.5, 5.0, value=3.0, step=0.5, label="α")
         leak_btn = gr.Button("Measure leakage")
-        leak_map = gr.Image(label="Leakage heat map", type="pil", format="png", interactive=False)
+        leak_map = gr.Image(label="Leakage heat map", type="pil", format="png", interactive=False,
+                            elem_id="inspect-leakage")
         leak_table = gr.JSON(label="Values")
 
     with gr.Accordion("Cosine similarity between directions", open=False):
@@ -74,7 +75,7 @@ def build(studio: Studio, page: gr.Tab) -> gr.Dropdown:
 
     def on_model(model_name):
         if model_name not in studio.model_names("generator"):
-            return "", gr.Dropdown(choices=[]), gr.Dropdown(choices=[]), gr.CheckboxGroup(choices=[]), ""
+            return "", gr.Dropdown(choices=[]), gr.Dropdown(choices=[]), gr.CheckboxGroup(choices=[]), "", gr.Dropdown()
         axes = inspector.axes(model_name)
         sets = list(inspector.direction_sets(model_name))
         spec = studio.condition_spec(model_name)
@@ -86,7 +87,7 @@ def build(studio: Studio, page: gr.Tab) -> gr.Dropdown:
         return (text, gr.Dropdown(choices=axes, value=axes[0]),
                 gr.Dropdown(choices=sets, value=sets[0] if sets else None),
                 gr.CheckboxGroup(choices=sets, value=[m for m in sets if m in ("mean_diff", "svm")] or sets[:1]),
-                data_default)
+                data_default, gr.Dropdown(choices=inspector.judges(), value=inspector.judge_for(model_name)))
 
     def rows_of(model_name, preset, start_row, stop_row):
         if preset == "custom":
@@ -122,7 +123,7 @@ def build(studio: Studio, page: gr.Tab) -> gr.Dropdown:
             raise StudioError("give a data set with ground-truth factors, e.g. synthfaces:64?n=500&seed=7")
         return inspector.disentanglement(model_name, spec.strip(), n=int(n))
 
-    model_outputs = [about, axis, method, methods, data]
+    model_outputs = [about, axis, method, methods, data, judge]
     model.change(user_errors(on_model), model, model_outputs, api_name="inspect_model")
     page.select(user_errors(on_model), model, model_outputs, api_name="inspect_open")
     go.click(traverse, [model, axis, seeds, lo, hi, steps, layers, start, stop, psi, condition], [grid, values],

@@ -97,7 +97,7 @@ def build(studio: Studio) -> tuple[Sessions, gr.Dropdown]:
         with gr.Column(scale=1, min_width=300):
             preset = gr.Dropdown(["custom", *PRESETS], value="custom", label="Preset (the lecture's figures)")
             with gr.Row():
-                model = gr.Dropdown(toy_models, value=toy_models[0] if toy_models else None, scale=3,
+                model = gr.Dropdown(toy_models, value=studio.default_model("points"), scale=3,
                                     label="…or continue a trained 2-D model", allow_custom_value=True)
                 open_model = gr.Button("Open", scale=1, min_width=60)
             about = gr.Markdown()

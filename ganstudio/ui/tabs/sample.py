@@ -24,7 +24,7 @@ def build(studio: Studio, session: SessionHistory) -> tuple[gr.Dropdown, Callabl
     names = studio.model_names("generator")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            model = gr.Dropdown(names, value=names[0] if names else None, label="Model", allow_custom_value=True)
+            model = gr.Dropdown(names, value=studio.default_model("generator"), label="Model", allow_custom_value=True)
             with gr.Row():
                 seeds = gr.Textbox("0-7", label="Seeds", info="e.g. 0, 1, 2 or 10-17", scale=3)
                 dice = gr.Button("🎲 Random", scale=1, min_width=80)

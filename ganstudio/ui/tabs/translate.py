@@ -45,11 +45,11 @@ def build(studio: Studio, session: SessionHistory):
     names = studio.model_names("translation")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            model = gr.Dropdown(names, value=names[0] if names else None, label="Translation model",
+            model = gr.Dropdown(names, value=studio.default_model("translation"), label="Translation model",
                                 allow_custom_value=True)
             upload = gr.File(elem_id="translate-upload", label="Upload a photo", type="filepath", height=100,
                              file_types=[".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"])
-            direction, targets = _direction_widgets(*_domains(studio, names[0] if names else None))
+            direction, targets = _direction_widgets(*_domains(studio, studio.default_model("translation")))
             with gr.Row():
                 go = gr.Button("Translate", variant="primary")
                 sweep = gr.Button("All domains")
