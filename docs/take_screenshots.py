@@ -1,6 +1,7 @@
 """Screenshots of the studio on the shipped checkpoints, for the README (run by hand).
 
     python docs/take_screenshots.py            # writes docs/screenshots/*.png
+    python docs/take_screenshots.py inspect    # only some: sample edit invert translate inspect
 
 Needs Debian's chromium and Playwright's Python package (pip install -e ".[test]"); the
 studio runs on 127.0.0.1 inside this process.
@@ -39,9 +40,68 @@ def wait_for_image(page, selector: str, before: str = "", timeout: float = 120.0
     raise RuntimeError(f"{selector}: no image after {timeout:.0f} s")
 
 
+def sample(page, photo: Path) -> None:
+    page.get_by_role("tab", name="Sample & Mix").click()
+    page.get_by_role("button", name="Sample", exact=True).click()
+    wait_for_image(page, "#samples")
+    page.get_by_role("button", name="Mix", exact=True).click()
+    time.sleep(8)
+
+
+def edit(page, photo: Path) -> None:
+    page.get_by_role("tab", name="Edit").click()
+    page.get_by_label("Seed", exact=True).fill("4")
+    page.get_by_role("button", name="Start from this seed").click()
+    before = wait_for_image(page, "#edit-after")
+    for slider, value in (("#edit-slider-2", "2"), ("#edit-slider-10", "2")):
+        number = page.locator(f"{slider} input[type=number]")
+        number.fill(value)
+        number.press("Enter")
+        before = wait_for_image(page, "#edit-after", before)
+    time.sleep(2)
+
+
+def invert(page, photo: Path) -> None:
+    page.get_by_role("tab", name="Invert").click()
+    page.locator("#invert-upload input[type=file]").set_input_files(str(photo))
+    page.get_by_role("button", name="Invert", exact=True).click()
+    page.locator("text=Done.").wait_for(timeout=300_000)
+
+
+def translate(page, photo: Path) -> None:
+    page.get_by_role("tab", name="Translate").click()
+    page.locator("#translate-upload input[type=file]").set_input_files(str(photo))
+    wait_for_image(page, "#translate-source")
+    page.get_by_role("button", name="Translate", exact=True).click()
+    wait_for_image(page, "#translate-result")
+    page.get_by_role("button", name="All domains").click()
+    time.sleep(6)
+
+
+def inspect(page, photo: Path) -> None:
+    page.get_by_role("tab", name="Inspect codes").click()
+    page.locator("#inspect-about").get_by_text("synthfaces64").wait_for(timeout=60_000)
+    axis = page.locator("#inspect-axis input")
+    axis.fill("sefa/SeFa0")
+    axis.press("Enter")
+    page.get_by_role("button", name="Traverse").click()
+    wait_for_image(page, "#inspect-grid")
+    page.get_by_text("Which attributes each direction moves").click()
+    page.get_by_role("button", name="Measure leakage").click()
+    wait_for_image(page, "#inspect-leakage", timeout=300)
+    time.sleep(2)
+
+
+SHOTS = {"sample": sample, "edit": edit, "invert": invert, "translate": translate, "inspect": inspect}
+
+
 def main() -> None:
     from playwright.sync_api import sync_playwright
 
+    wanted = sys.argv[1:] or list(SHOTS)
+    unknown = sorted(set(wanted) - set(SHOTS))
+    if unknown:
+        raise SystemExit(f"unknown screenshot(s) {', '.join(unknown)}; choose from {', '.join(SHOTS)}")
     OUT.mkdir(parents=True, exist_ok=True)
     photo = Path(tempfile.mkdtemp()) / "face.png"
     render_face(seed=4242, index=7, resolution=64).image.save(photo)  # a face no shipped model trained on
@@ -52,43 +112,13 @@ def main() -> None:
             page = browser.new_page(viewport={"width": 1400, "height": 1000})
             page.goto(app.local_url)
             page.get_by_role("tab", name="Sample & Mix").wait_for(timeout=60_000)
-
-            page.get_by_role("button", name="Sample", exact=True).click()
-            wait_for_image(page, "#samples")
-            page.get_by_role("button", name="Mix", exact=True).click()
-            time.sleep(8)
-            page.screenshot(path=str(OUT / "sample.png"), full_page=True)
-
-            page.get_by_role("tab", name="Edit").click()
-            page.get_by_label("Seed", exact=True).fill("4")
-            page.get_by_role("button", name="Start from this seed").click()
-            before = wait_for_image(page, "#edit-after")
-            for slider, value in (("#edit-slider-2", "2"), ("#edit-slider-10", "2")):
-                number = page.locator(f"{slider} input[type=number]")
-                number.fill(value)
-                number.press("Enter")
-                before = wait_for_image(page, "#edit-after", before)
-            time.sleep(2)
-            page.screenshot(path=str(OUT / "edit.png"), full_page=True)
-
-            page.get_by_role("tab", name="Invert").click()
-            page.locator("#invert-upload input[type=file]").set_input_files(str(photo))
-            page.get_by_role("button", name="Invert", exact=True).click()
-            page.locator("text=Done.").wait_for(timeout=300_000)
-            page.screenshot(path=str(OUT / "invert.png"), full_page=True)
-
-            page.get_by_role("tab", name="Translate").click()
-            page.locator("#translate-upload input[type=file]").set_input_files(str(photo))
-            wait_for_image(page, "#translate-source")
-            page.get_by_role("button", name="Translate", exact=True).click()
-            wait_for_image(page, "#translate-result")
-            page.get_by_role("button", name="All domains").click()
-            time.sleep(6)
-            page.screenshot(path=str(OUT / "translate.png"), full_page=True)
+            for name in wanted:
+                SHOTS[name](page, photo)
+                page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
             browser.close()
     finally:
         app.close()
-    print(f"wrote {', '.join(sorted(p.name for p in OUT.glob('*.png')))} to {OUT}")
+    print(f"wrote {', '.join(f'{name}.png' for name in wanted)} to {OUT}")
 
 
 if __name__ == "__main__":
