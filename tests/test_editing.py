@@ -119,6 +119,10 @@ def test_layer_presets_and_ranges():
     assert c[0] == 0 and c[1] == m[0] and m[1] == f[0] and f[1] == 6 and all(a < b for a, b in (c, m, f))
     with pytest.raises(LayerRangeError):
         check_rows((3, 9), 6)
+    for num_ws in (1, 2, 3):  # no preset is empty, however few the rows
+        for preset in ("coarse", "middle", "fine"):
+            start, stop = preset_rows(preset, num_ws)
+            assert check_rows((start, stop), num_ws) == slice(start, stop) and start < stop
 
 
 def _unit(tmp_path):
