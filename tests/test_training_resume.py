@@ -15,7 +15,7 @@ import torch
 
 from ganstudio.config import ConfigError
 from ganstudio.training import Trainer, TrainingError
-from ganstudio.training.runs import RunError, find_resume, read_stats
+from ganstudio.training.runs import RunError, find_resume, read_config, read_stats
 from tests.training_kit import ToyImages, tiny_config
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -60,6 +60,9 @@ def test_resume_continues_exactly(tmp_path):
         sa, sb = straight.optimizers[name].state_dict()["state"], resumed.optimizers[name].state_dict()["state"]
         assert all(torch.equal(sa[i]["exp_avg_sq"], sb[i]["exp_avg_sq"]) for i in sa)
     assert [s["step"] for s in read_stats(half.run_dir)] == [2, 3, 4, 6]  # one run folder, appended
+    record = read_config(half.run_dir)  # says what the run does now, and what changed at the resume
+    assert record["config"]["kimg"] == 0.096
+    assert record["resumes"] == [{"snapshot": half.snapshot.name, "kimg": 0.048, "changes": {"kimg": 0.096}}]
 
 
 def test_resume_refuses_changes_that_would_break_it(tmp_path):

@@ -162,7 +162,16 @@ class Trainer:
                 f"cannot change {', '.join(locked)} when resuming (only {', '.join(sorted(RESUMABLE))}); "
                 "start a new run instead"
             )
-        return cls(merge(config, changes), dataset, out=snapshot.parent.parent, snapshot=snapshot, progress=progress)
+        trainer = cls(merge(config, changes), dataset, out=snapshot.parent.parent, snapshot=snapshot, progress=progress)
+        changed = {k: v for k, v in changes.items() if saved.get(k) != v}
+        if changed and trainer.dist.main:  # config.json keeps saying what the run does now, and what changed when
+            run_dir = runs.run_dir_of(snapshot)
+            record = runs.read_config(run_dir)
+            record["config"] = trainer.config.to_json()
+            record.setdefault("resumes", []).append(
+                {"snapshot": snapshot.name, "kimg": round(trainer.nimg / 1000, 3), "changes": changed})
+            runs.write_json(run_dir / "config.json", record)
+        return trainer
 
     # ----- set-up ----------------------------------------------------------------------------
     def _optimizer(self, phase: Phase) -> torch.optim.Optimizer:
