@@ -191,3 +191,12 @@ def install_fake_data(monkeypatch, **datasets) -> None:
     module = types.ModuleType("ganstudio.data")
     module.open_dataset = open_dataset
     monkeypatch.setitem(sys.modules, "ganstudio.data", module)
+
+
+def small_judge(folder, dataset: Dataset, spec: str):
+    """A judge trained in a second on a tiny labelled set, saved as a checkpoint; its path."""
+    from ganstudio.metrics.judge import save_judge, train_judge
+
+    model, report = train_judge(dataset, steps=60, heldout=80, channels=(8, 16), feature_dim=16, batch_size=32)
+    assert report.overall > 0.9
+    return save_judge(folder / "judge.safetensors", model, report, spec, "test", 0)

@@ -12,10 +12,9 @@ from ganstudio.cli import main
 from ganstudio.editing.conditions import ConditionSpec
 from ganstudio.metrics.features import JudgeExtractor
 from ganstudio.metrics.conditions import class_accuracy, code_class_match
-from ganstudio.metrics.judge import save_judge, train_judge
 from ganstudio.models.base import ConfigModule
 from ganstudio.registry import ARCHS
-from tests._metrics_data import LabelledDigits, install_fake_data, one_thread  # noqa: F401
+from tests._metrics_data import LabelledDigits, install_fake_data, one_thread, small_judge  # noqa: F401
 
 PERMUTATION = [2, 0, 3, 1]
 SPEC = ConditionSpec("codes", categorical=(4,), continuous=1)
@@ -57,10 +56,7 @@ class QuadrantInfoGAN(ConfigModule):
 
 @pytest.fixture(scope="module")
 def judge_path(tmp_path_factory, one_thread):
-    model, report = train_judge(LabelledDigits(400, seed=3), steps=60, heldout=80, channels=(8, 16),
-                                feature_dim=16, batch_size=32)
-    assert report.overall > 0.9
-    return save_judge(tmp_path_factory.mktemp("judge") / "judge.safetensors", model, report, "quads", "test", 0)
+    return small_judge(tmp_path_factory.mktemp("judge"), LabelledDigits(400, seed=3), "quads")
 
 
 def test_a_code_that_picks_the_class_matches_it_one_to_one(judge_path):

@@ -5,10 +5,9 @@ from PIL import Image
 
 from ganstudio import checkpoint
 from ganstudio.cli import main
-from ganstudio.metrics.judge import save_judge, train_judge
 from tests._metrics_data import (  # noqa: F401  (one_thread is an autouse fixture)
     ATTRIBUTES, AttributeImages, OracleConfig, OracleGenerator, Points, ProbeConfig, ProbeEncoder,
-    StructuredPoints, install_fake_data, one_thread,
+    StructuredPoints, install_fake_data, one_thread, small_judge,
 )
 
 FAST = ["--n", "200", "--kid-subsets", "10", "--kid-subset-size", "100", "--batch-size", "50", "--device", "cpu"]
@@ -16,10 +15,7 @@ FAST = ["--n", "200", "--kid-subsets", "10", "--kid-subset-size", "100", "--batc
 
 @pytest.fixture(scope="module")
 def judge_path(tmp_path_factory, one_thread):
-    model, report = train_judge(AttributeImages(400, seed=5), steps=60, heldout=80, channels=(8, 16),
-                                feature_dim=16, batch_size=32)
-    assert report.overall > 0.9
-    return save_judge(tmp_path_factory.mktemp("judge") / "judge.safetensors", model, report, "attrs", "test", 0)
+    return small_judge(tmp_path_factory.mktemp("judge"), AttributeImages(400, seed=5), "attrs")
 
 
 @pytest.fixture
