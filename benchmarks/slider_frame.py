@@ -1,7 +1,7 @@
 """How long one slider frame takes: one edited image of a model, p50 / p95.
 
     python benchmarks/slider_frame.py [--model synthfaces64] [--checkpoints DIR] [--frames 200]
-    python benchmarks/slider_frame.py --client [--clients 1 4] [--seconds 20]
+    python benchmarks/slider_frame.py --client [--clients 1 4] [--seconds 20] [--floor]
 
 Server side (default): Studio.edit on a seed's recipe, one attribute slider moved per frame
 (the work behind a slider `.input` event: resolve the directions, map, edit, synthesise, to
@@ -13,6 +13,10 @@ recipe, the scriptable form of the sliders) in a loop, first from 1 client, then
 concurrent clients for --seconds each: round-trip p50 / p95 (queue, render, PNG encode and
 download), requests/s and errors. The studio runs one model job at a time on a CPU (two on
 a GPU), so with K clients the latency grows with the queue; that is by design.
+
+--floor adds the same client loop against benchmarks/_floor_app.py, an app shaped like /edit
+(text in, a 64 px PNG and text out, the same queue) that does no work: the part of the round
+trip that is Gradio's (queue, events, PNG file, download) on this machine.
 
 Prints the machine, a Markdown table and (with --json) one JSON object.
 """
@@ -97,6 +101,38 @@ def client_side(url: str, recipes: list[str], clients: int, seconds: float) -> d
             "per_s": round(len(times) / wall, 1), "errors": len(errors), "first_errors": errors[:3]}
 
 
+class FloorServer:
+    """benchmarks/_floor_app.py in a child process on a free port."""
+
+    def __enter__(self) -> "FloorServer":
+        import socket
+        import subprocess
+        import sys
+        from pathlib import Path
+
+        import httpx
+
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            port = s.getsockname()[1]
+        self.url = f"http://127.0.0.1:{port}/"
+        self.proc = subprocess.Popen([sys.executable, str(Path(__file__).with_name("_floor_app.py")), str(port)],
+                                     stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(self.url, timeout=2).status_code == 200:
+                    return self
+            except httpx.HTTPError:
+                time.sleep(0.5)
+        self.proc.kill()
+        raise RuntimeError("the floor app did not start")
+
+    def __exit__(self, *exc) -> None:
+        self.proc.terminate()
+        self.proc.wait(timeout=30)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_model_arguments(parser)
@@ -107,6 +143,7 @@ def main() -> None:
     parser.add_argument("--client", action="store_true", help="time gradio_client round trips to a launched studio")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4], help="client mode: concurrent clients")
     parser.add_argument("--seconds", type=float, default=20.0, help="client mode: seconds per client count")
+    parser.add_argument("--floor", action="store_true", help="client mode: also time a Gradio app that does no work")
     parser.add_argument("--json", action="store_true", help="also print the results as one JSON object")
     args = parser.parse_args()
 
@@ -128,6 +165,11 @@ def main() -> None:
             print(f"server: {' '.join(server.command[1:])} (pid {server.pid})")
             for k in args.clients:
                 rows.append(client_side(server.url, recipes, k, args.seconds))
+        if args.floor:
+            with FloorServer() as floor:
+                for k in args.clients:
+                    rows.append({**client_side(floor.url, recipes, k, args.seconds),
+                                 "mode": "client: Gradio floor (same endpoint shape, no work)"})
     else:
         rows.append(server_side(studio, model, method, names, args.frames, args.warmup, args.seed))
     print("| mode | clients | n | p50 ms | p95 ms | mean ms | per s | errors |")
