@@ -529,6 +529,20 @@ class Studio:
 
         return translate_all_domains(self.translator(model), image, labels=labels)
 
+    def warm_up(self, name: str | None = None) -> str | None:
+        """Load a generator (default: the one the tabs open on), its directions, and render one
+        image, so the first visitor waits for neither the load nor first-call allocations.
+        Returns the model warmed, or None when there is none or it cannot be used."""
+        name = name or self.default_model("generator")
+        if name is None:
+            return None
+        try:
+            self.directions(name)
+            self.render(self.seed_recipe(name, 0))
+        except UserError:
+            return None  # the tabs will show what is wrong with it
+        return name
+
     # ----- sampling -----------------------------------------------------------------------
     @torch.inference_mode()
     def sample(

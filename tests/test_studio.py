@@ -116,3 +116,11 @@ def test_tabs_open_on_the_highest_resolution_model(checkpoint_dir):
     assert studio.model_names("generator") == ["a-small", "tiny", "z-large"]
     assert studio.default_model("generator") == "z-large"
     assert studio.default_model("translation") is None
+
+
+def test_warm_up_loads_and_renders_the_default_model(checkpoint_dir, tmp_path):
+    studio = Studio(checkpoint_dir, device="cpu")
+    assert studio.warm_up() == "tiny" and len(studio._cache) == 1
+    assert Studio(tmp_path / "empty").warm_up() is None
+    (checkpoint_dir / "tiny.safetensors").write_bytes(b"junk")
+    assert Studio(checkpoint_dir).warm_up("tiny") is None  # a broken model is left to the tabs to report

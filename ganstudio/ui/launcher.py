@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -119,6 +120,7 @@ def serve(args: argparse.Namespace) -> int:
     studio = Studio(options.checkpoint_dirs, device=options.device)
     app = build_app(studio, runs_dir=str(options.runs_dir))
     app.launch(prevent_thread_lock=True, **launch_kwargs(options))
+    threading.Thread(target=studio.warm_up, name="ganstudio-warm-up", daemon=True).start()
     if options.share and not app.share_url:
         print(
             "ganstudio: could not create a public share link (no network access to the share server?). "
