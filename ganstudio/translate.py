@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Mapping, Sequence
+from typing import Callable, Mapping, Sequence
 
 import torch
 from PIL import Image
@@ -205,6 +205,22 @@ def estimate_labels(model: ModelLike, image: ImageLike) -> list[str]:
 
 
 @torch.inference_mode()
+def _maps(tr: Translator, x: torch.Tensor, to: str | Sequence[str], labels) -> tuple[Callable, Callable]:
+    """The translation this request asks for, and the way back (the cycle both recipes train with)."""
+    if tr.kind == "cyclegan":
+        if labels is not None:
+            raise TranslateError(f"{tr.source}: labels apply to StarGAN models only; this is a CycleGAN model")
+        role = _cyclegan_role(tr, to)
+        return tr.networks[role], tr.networks["G_BA" if role == "G_AB" else "G_AB"]
+    source = _source_labels(tr, x, labels)
+    try:
+        target = apply_request(source, tr.domains, tr.groups, parse_request(to, tr.domains))
+    except DomainError as exc:
+        raise TranslateError(f"{tr.source}: {exc}") from None
+    G = tr.networks["G"]
+    return (lambda images: G(images, target)), (lambda images: G(images, source))
+
+
 def translate(
     model: ModelLike,
     image: ImageLike,
@@ -221,16 +237,21 @@ def translate(
     """
     tr = load_translator(model)
     x, form = _as_batch(tr, image)
-    if tr.kind == "cyclegan":
-        if labels is not None:
-            raise TranslateError(f"{tr.source}: labels apply to StarGAN models only; this is a CycleGAN model")
-        return _give_back(tr.networks[_cyclegan_role(tr, to)](x), form)
-    source = _source_labels(tr, x, labels)
-    try:
-        target = apply_request(source, tr.domains, tr.groups, parse_request(to, tr.domains))
-    except DomainError as exc:
-        raise TranslateError(f"{tr.source}: {exc}") from None
-    return _give_back(tr.networks["G"](x, target), form)
+    forward, _ = _maps(tr, x, to, labels)
+    return _give_back(forward(x), form)
+
+
+def translate_cycle(model: ModelLike, image: ImageLike, to: str | Sequence[str],
+                    labels: str | Sequence[str] | Sequence[float] | torch.Tensor | None = None
+                    ) -> tuple[ImageLike, ImageLike]:
+    """The translation of `image` (as `translate`) and its translation back: CycleGAN
+    G_BA(G_AB(x)), StarGAN G(G(x, target), source labels). How close the way back comes to
+    x is the cycle-reconstruction quality."""
+    tr = load_translator(model)
+    x, form = _as_batch(tr, image)
+    forward, back = _maps(tr, x, to, labels)
+    y = forward(x)
+    return _give_back(y, form), _give_back(back(y), form)
 
 
 def _sweep(tr: Translator, source: torch.Tensor) -> list[tuple[str, torch.Tensor]]:

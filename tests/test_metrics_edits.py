@@ -183,6 +183,8 @@ def test_a_cyclegan_that_does_exactly_its_job_scores_one_both_ways(judges):
     assert numbers["add"]["n"] + numbers["remove"]["n"] == 60 and numbers["add"]["n"] == len(split.domain_a)
     assert numbers["all"] == {"n": 60, "success": 1.0, "preserved": 1.0}
     assert result["goal"]["met"] and result["n"] == 60
+    # brighten then darken by as much: back to the input except where +0.6 was clipped at 1
+    assert result["cycle"]["n"] == 60 and result["cycle"]["cycle_psnr_db"] > 25 and result["cycle"]["ms_per_image"] > 0
     assert sheet.size == (3 * 32 + 4 * 2, 8 * 32 + 9 * 2)  # input, to A, to B for 8 inputs
 
 
@@ -193,6 +195,7 @@ def test_a_stargan_that_changes_nothing_succeeds_never_and_preserves_all(judges)
         numbers = result["methods"]["stargan"][name]
         assert numbers["all"]["n"] == 40 and numbers["all"]["success"] == 0.0 and numbers["all"]["preserved"] == 1.0
     assert result["requests"]["reddish remove"] == "reddish=0" and result["source_labels"] == ["data set"]
+    assert result["cycle"]["cycle_psnr_db"] == 100.0  # the identity comes back exactly (capped, not inf)
 
 
 # ----- the CLI ------------------------------------------------------------------------------------
@@ -249,6 +252,7 @@ def test_eval_measures_translation_models(models, judges, tmp_path, capsys):
     assert "translation" in capsys.readouterr().out
     report = (out / "report.md").read_text()
     assert "## Translation (stargan" in report and "| Blond_Hair |" in report and ", psi " not in report
+    assert "Cycle reconstruction" in report and "ms per translated image" in report
     assert Image.open(out / "contact_sheet.png").size[0] == 6 * 16 + 7 * 2  # input + 5 domains
 
     cycle, out = _eval(models, judges["faces"], tmp_path, "glasses")

@@ -9,7 +9,9 @@ from ganstudio import checkpoint
 from ganstudio.cli import main
 from ganstudio.domains import decode_labels, group_indices
 from ganstudio.imaging import from_pil, load_image, read_png_recipe
-from ganstudio.translate import TranslateError, estimate_labels, load_translator, translate, translate_all_domains
+from ganstudio.translate import (
+    TranslateError, estimate_labels, load_translator, translate, translate_all_domains, translate_cycle,
+)
 from tests.conftest import make_tiny
 from tests.tiny_translation import ATTRS, HAIR, RES, save_cyclegan, save_stargan
 
@@ -96,6 +98,18 @@ def test_stargan_with_given_labels(stargan_file):
     assert torch.allclose(out, expected)
     vector = translate(tr, x, to="Smiling,Eyeglasses=0", labels=[1, 0, 0, 0, 1])
     assert torch.allclose(vector, expected)
+
+
+def test_the_cycle_goes_there_and_back(cyclegan_file, stargan_file):
+    x = torch.rand(2, 3, RES, RES) * 2 - 1
+    cycle = load_translator(cyclegan_file)
+    out, back = translate_cycle(cycle, x, to="B")
+    assert torch.allclose(out, translate(cycle, x, to="B"))
+    assert torch.allclose(back, cycle.networks["G_BA"](cycle.networks["G_AB"](x)))
+    star = load_translator(stargan_file)
+    out, back = translate_cycle(star, x[:1], to="Smiling", labels="Black_Hair")
+    source, target = torch.tensor([[1.0, 0, 0, 0, 0]]), torch.tensor([[1.0, 0, 0, 1, 0]])
+    assert torch.allclose(back, star.networks["G"](star.networks["G"](x[:1], target), source))
 
 
 @pytest.mark.parametrize("to,message", [

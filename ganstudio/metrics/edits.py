@@ -38,7 +38,8 @@ from ..editing.edit import ResolvedEdit, apply_edits
 from ..errors import UserError
 from ..imaging import make_grid
 from ..latents import seed_batches, z_from_seeds
-from ..translate import Translator, translate, translate_all_domains
+from ..editing.fidelity import psnr
+from ..translate import Translator, translate_all_domains, translate_cycle
 from .features import Extractor
 
 DEFAULT_ALPHA = 1.5  # slider units: 1 = the gap between the class means (see editing.directions)
@@ -285,13 +286,29 @@ def real_batches(dataset: Dataset, n: int, seed: int, batch_size: int, resolutio
             yield images, labels
 
 
+@dataclass
+class CycleTally:
+    """Cycle-reconstruction PSNR of every translated image, and the seconds the translations took."""
+
+    psnr: list[float]
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        n = len(self.psnr)
+        return {"n": n, "cycle_psnr_db": round(sum(self.psnr) / n, 2) if n else None,
+                "ms_per_image": round(1000 * self.seconds / n, 2) if n else None}
+
+
 def _translate_batch(tr: Translator, referee: Referee, tasks: list, images: torch.Tensor,
-                     labels: torch.Tensor | None, tallies: dict) -> None:
+                     labels: torch.Tensor | None, tallies: dict, cycles: CycleTally) -> None:
     before = referee.decide(images)
     for name, want, to in tasks:
         rows = before[:, referee.names.index(name)] != want
         if rows.any():
-            out = translate(tr, images[rows], to=to, labels=None if labels is None else labels[rows])
+            start = time.perf_counter()
+            out, back = translate_cycle(tr, images[rows], to=to, labels=None if labels is None else labels[rows])
+            cycles.seconds += (time.perf_counter() - start) / 2  # the way back is not part of a translation
+            cycles.psnr += [min(psnr(b, x), 100.0) for b, x in zip(back, images[rows])]  # identical: inf
             tallies[(tr.kind, name, 0.0, want)].add(*referee.score(before[rows], out, name, want))
 
 
@@ -306,10 +323,11 @@ def evaluate_translation(tr: Translator, dataset: Dataset, judge: Extractor, n: 
     referee = Referee.build(judge, [[tr.domains[i] for i in g] for g in tr.groups])
     tasks, skipped = translation_tasks(tr, dataset, referee.names)
     tallies: dict[Key, Tally] = defaultdict(Tally)
+    cycles = CycleTally([])
     inputs, seen, sources = [], 0, set()
     for images, labels in real_batches(dataset, n, seed, batch_size, tr.resolution, tr.domains):
         labels = labels if tr.kind == "stargan" else None
-        _translate_batch(tr, referee, tasks, images, labels, tallies)
+        _translate_batch(tr, referee, tasks, images, labels, tallies, cycles)
         inputs += [(x, None if labels is None else labels[i]) for i, x in enumerate(images[:SHEET_ROWS])]
         seen, sources = seen + len(images), sources | {"data set" if labels is not None else "classifier (D)"}
     plan = {tr.kind: list(dict.fromkeys(name for name, _, _ in tasks))}
@@ -317,6 +335,7 @@ def evaluate_translation(tr: Translator, dataset: Dataset, judge: Extractor, n: 
                        requests={f"{name} {WAYS[want]}": to for name, want, to in tasks}, skipped=skipped,
                        source_labels=sorted(sources) if tr.kind == "stargan" else None)
     section["seconds"] = round(time.perf_counter() - start, 2)
+    section["cycle"] = cycles.to_json()
     return section, translation_sheet(tr, _spread(inputs, SHEET_ROWS))
 
 
@@ -364,6 +383,10 @@ def render_section(section: dict, title: str) -> list[str]:
                          f"{_rate(remove['success'])} | {_rate(numbers['all']['preserved'])} |")
     if section.get("alpha_grid"):
         lines += _render_grid(section["alpha_grid"])
+    cycle = section.get("cycle")
+    if cycle and cycle["n"]:
+        lines += ["", f"Cycle reconstruction (each translation translated back): mean PSNR {cycle['cycle_psnr_db']} dB "
+                      f"over {cycle['n']} images; {cycle['ms_per_image']} ms per translated image."]
     skipped = section.get("skipped") or {}
     lines += [""] * bool(skipped) + [f"- skipped {what}: {reason}" for what, reason in skipped.items()]
     return lines
