@@ -86,6 +86,7 @@ judge() {  # the attribute classifier the metrics use as feature space (trained 
 evaluate() {  # the figures in the model cards and README
   ganstudio eval --model synthfaces64 --n 2000 --edit-n 300 --out "$RUNS/eval-synthfaces64"
   ganstudio eval --model glasses64-cyclegan --n 500 --out "$RUNS/eval-glasses64-cyclegan"
+  ganstudio eval --model synthfaces64-stargan --n 500 --out "$RUNS/eval-synthfaces64-stargan"
   ganstudio eval --model digits32-cgan --judge checkpoints/judge-digits32.safetensors --n 1797 --out "$RUNS/eval-digits32-cgan"
   ganstudio eval --model digits32-infogan --judge checkpoints/judge-digits32.safetensors --n 1797 \
     --out "$RUNS/eval-digits32-infogan"
@@ -95,7 +96,7 @@ evaluate() {  # the figures in the model cards and README
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(faces encoder directions judge cyclegan evaluate)
+[ ${#steps[@]} -gt 0 ] || steps=(faces encoder directions judge cyclegan stargan digits toy2d evaluate)
 for step in "${steps[@]}"; do
   echo "== $step"
   start=$(date +%s)
