@@ -23,6 +23,7 @@ import numpy as np
 import torch
 from PIL import Image, ImageDraw
 
+from .data import data_set_name
 from .editing import codes as code_sources
 from .editing import directions as direction_methods
 from .editing.directions import DirectionError, DirectionSet
@@ -233,8 +234,8 @@ class Inspector:
     def judge_for(self, model: str) -> str | None:
         """The judge trained on the model's kind of data (same data set name), else the first one."""
         judges = self.judges()
-        data = (self.studio.entry(model).info.dataset or "").split("?")[0].split(":")[0]
-        matching = [j for j in judges if (self.studio.entry(j).info.dataset or "").split("?")[0].split(":")[0] == data]
+        data = data_set_name(self.studio.entry(model).info.dataset)
+        matching = [j for j in judges if data_set_name(self.studio.entry(j).info.dataset) == data]
         return (matching or judges or [None])[0]
 
     @torch.inference_mode()

@@ -34,6 +34,12 @@ class DataSpec:
         return text
 
 
+def data_set_name(spec: str | None) -> str:
+    """The data set a spec names, without its argument and options: "synthfaces" for
+    "synthfaces:64?n=5000"; "" for none. Models and judges match on it."""
+    return (spec or "").split("?", 1)[0].split(":", 1)[0]
+
+
 def parse_spec(spec: str) -> DataSpec:
     """Split ``name[:arg][?k=v&...]``; the arg may itself contain ':' (paths, nested specs)."""
     if not isinstance(spec, str) or not spec.strip():

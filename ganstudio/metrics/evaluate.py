@@ -39,6 +39,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from .. import checkpoint
 from ..errors import UserError
 from ..checkpoint import Checkpoint
+from ..data import data_set_name
 from ..editing.conditions import ConditionSpec
 from ..imaging import make_grid, png_bytes, to_pils
 from ..latents import seed_batches, z_from_seeds
@@ -448,10 +449,6 @@ def _extractor_path(features: str, judge, inception, spec: str, checkpoint_dirs:
     return Path(path)
 
 
-def _data_name(spec: str) -> str:
-    return spec.split("?", 1)[0].split(":", 1)[0]
-
-
 def find_judge(spec: str, checkpoint_dirs: Sequence[str | Path] = ()) -> Path:
     """The judge trained on the same kind of data (same data set name; the same spec first),
     found by header among the checkpoint folders; else the shipped SynthFaces judge."""
@@ -462,7 +459,7 @@ def find_judge(spec: str, checkpoint_dirs: Sequence[str | Path] = ()) -> Path:
                 info = checkpoint.read_info(path)
             except checkpoint.CheckpointError:
                 continue
-            if info.primary == "judge" and info.dataset and _data_name(info.dataset) == _data_name(spec):
+            if info.primary == "judge" and info.dataset and data_set_name(info.dataset) == data_set_name(spec):
                 found.append((info.dataset != spec, path))
     return min(found)[1] if found else DEFAULT_JUDGE
 
