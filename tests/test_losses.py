@@ -69,6 +69,16 @@ def test_minimax_value_is_minus_log4_when_the_generator_matches_the_data():
     assert loss.item() == pytest.approx(math.log(4), abs=1e-6)
 
 
+def test_gradient_penalty_measures_the_critic_gradient_norm_and_averages_patch_maps():
+    real, fake = torch.rand(3, 3, 8, 8), torch.rand(3, 3, 8, 8)
+    w = torch.randn(3, 8, 8)
+    w1 = w / w.norm()
+    assert gradient_penalty(lambda x: (x * 2 * w1).sum(dim=(1, 2, 3)), real, fake)["loss"].item() == pytest.approx(1)
+    # a patch map counts as its mean: each of 16 patches sees one pixel, so the grad norm is 4/16
+    patch_critic = lambda x: x[:, :1, :4, :4]  # noqa: E731
+    assert gradient_penalty(patch_critic, real, fake)["loss"].item() == pytest.approx((1 - 0.25) ** 2)
+
+
 def test_wgan_gp_penalty_is_zero_for_a_unit_gradient_linear_critic():
     torch.manual_seed(0)
     w = torch.randn(3 * 4 * 4)

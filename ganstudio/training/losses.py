@@ -214,11 +214,16 @@ class FeatureMatching(_CrossEntropyD):
 # ----- regularisers ---------------------------------------------------------------------------
 
 def _input_gradients(D: Callable, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
-    """d(sum of logits)/dx, with a graph so the penalty itself can be differentiated."""
+    """d(score)/dx per sample, with a graph so the penalty itself can be differentiated.
+
+    A patch critic's score is the mean of its patch map (what its loss averages), so the
+    penalty constrains the function the loss uses. (StarGAN's reference code differentiates
+    the sum of the map: the same at a 1x1 map, larger by the number of patches otherwise.)
+    """
     with torch.autocast(x.device.type, enabled=False):
         x = x.detach().float().requires_grad_(True)
         logits = (D(x) if c is None else D(x, c)).float()  # logits only: no class or Q heads
-        (grad,) = torch.autograd.grad(logits.sum(), x, create_graph=True)
+        (grad,) = torch.autograd.grad(logits.reshape(len(x), -1).mean(1).sum(), x, create_graph=True)
     return grad.flatten(1)
 
 

@@ -26,6 +26,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..domains import Groups
+from .losses import gradient_penalty
 
 # ----- adversarial terms on patch maps ------------------------------------------------------
 
@@ -48,30 +49,6 @@ class PatchAdversarial(NamedTuple):
 
 
 LSGAN = PatchAdversarial(lsgan_d, lsgan_g)
-
-
-def gradient_penalty(
-    critic: Callable[[torch.Tensor], torch.Tensor],
-    real: torch.Tensor,
-    fake: torch.Tensor,
-    weight: float = 10.0,
-    generator: torch.Generator | None = None,
-) -> torch.Tensor:
-    """WGAN-GP: weight * E[(||grad_x f(x_hat)||_2 - 1)^2] at random points between real and fake.
-
-    For a patch critic, f(x) is the mean of its patch scores (what `D(img)` returns and what
-    the Wasserstein terms average), so the penalty constrains the same function the loss uses.
-    (StarGAN's reference code differentiates the sum of the patch map instead: the same at a
-    1x1 map, larger by the number of patches otherwise.)
-    """
-    real, fake = real.detach(), fake.detach()
-    alpha = torch.rand(real.shape[0], 1, 1, 1, generator=generator).to(real)
-    mixed = (alpha * real + (1 - alpha) * fake).requires_grad_(True)
-    out = critic(mixed)
-    if out.dim() > 1:
-        out = out.flatten(1).mean(1)
-    (grad,) = torch.autograd.grad(out.sum(), mixed, create_graph=True)
-    return weight * ((grad.flatten(1).norm(2, dim=1) - 1) ** 2).mean()
 
 
 # ----- reconstruction terms -----------------------------------------------------------------
@@ -272,7 +249,7 @@ def stargan_discriminator_terms(
         "adv_real": -out["logits"].mean(),
         "adv_fake": D(fake).mean(),
         "cls": lambda_cls * domain_classification_loss(out["class_logits"], labels, groups),
-        "gp": gradient_penalty(D, real, fake, weight=lambda_gp),
+        "gp": lambda_gp * gradient_penalty(D, real, fake)["loss"],
     }
     terms["loss"] = sum(terms.values())
     return terms
