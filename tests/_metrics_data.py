@@ -177,9 +177,7 @@ class ProbeEncoder(ConfigModule):
 
 def install_fake_data(monkeypatch, **datasets) -> None:
     """Stand in for `ganstudio.data.open_dataset` with the given name -> dataset factories."""
-    import sys
-    import types
-
+    import ganstudio.data
     from ganstudio.errors import UserError
 
     def open_dataset(spec: str, **overrides):
@@ -188,9 +186,7 @@ def install_fake_data(monkeypatch, **datasets) -> None:
             raise UserError(f"unknown data set '{name}'; known: {', '.join(sorted(datasets))}")
         return datasets[name]()
 
-    module = types.ModuleType("ganstudio.data")
-    module.open_dataset = open_dataset
-    monkeypatch.setitem(sys.modules, "ganstudio.data", module)
+    monkeypatch.setattr(ganstudio.data, "open_dataset", open_dataset)
 
 
 def small_judge(folder, dataset: Dataset, spec: str):
