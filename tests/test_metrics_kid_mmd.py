@@ -32,7 +32,8 @@ def test_kid_subsets_are_seeded_shrink_to_the_data_and_separate_distributions():
     rng = np.random.default_rng(1)
     x, same, shifted = rng.normal(size=(300, 8)), rng.normal(size=(300, 8)), rng.normal(size=(300, 8)) + 0.5
     a, b = kid(x, shifted, subsets=20, subset_size=1000, seed=3), kid(x, shifted, subsets=20, subset_size=1000, seed=3)
-    assert a == b and a.subset_size == 300
+    assert a == b and a.subset_size == 150  # half the data, so the rounds differ
+    assert kid(x, shifted, subsets=20, subset_size=100).subset_size == 100
     near = kid(x, same, subsets=20, subset_size=100)
     far = kid(x, shifted, subsets=20, subset_size=100)
     assert abs(near.mean) < 3 * near.std + 1e-3

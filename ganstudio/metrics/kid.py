@@ -3,7 +3,9 @@ polynomial kernel k(x, y) = (x·y / d + 1)³, averaged over random subsets.
 
 Each of `subsets` rounds draws `subset_size` rows from each set without replacement
 (seeded), so the mean is unbiased for any subset size and the spread across rounds says how
-much to trust it. The defaults (100 subsets of 1000) are the usual published protocol.
+much to trust it. With more than one round a subset holds at most half the smaller set:
+rounds that each took every point would all agree, and "± 0" would claim a certainty the
+data do not give. The defaults (100 subsets of 1000) are the usual published protocol.
 Kernels run in float32 (features are float32; BLAS speed), their sums in float64.
 """
 
@@ -34,13 +36,13 @@ class KIDResult:
 
 
 def kid(features_a, features_b, subsets: int = 100, subset_size: int = 1000, seed: int = 0) -> KIDResult:
-    """KID between feature sets [N, d] and [M, d]; subsets shrink to the smaller set if needed."""
+    """KID between feature sets [N, d] and [M, d]; subsets shrink to fit the sets (see above)."""
     x, y = as_tensor(features_a, "features_a"), as_tensor(features_b, "features_b")
     if x.shape[1] != y.shape[1]:
         raise ValueError(f"feature dimensions differ: {x.shape[1]} vs {y.shape[1]}")
     if subsets < 1:
         raise ValueError(f"subsets must be at least 1, got {subsets}")
-    size = min(subset_size, len(x), len(y))
+    size = min(subset_size, len(x), len(y)) if subsets == 1 else min(subset_size, min(len(x), len(y)) // 2)
     if size < 2:
         raise ValueError(f"KID needs at least 2 feature vectors in each set, got {len(x)} and {len(y)}")
     gen = torch.Generator().manual_seed(seed)
