@@ -506,7 +506,7 @@ def render_report(r: dict) -> str:
                 if t["kind"] == "cyclegan" else "")
         lines += render_section(t, f"Translation ({t['kind']}, judge; N = {t['n']} real images{ways})")
     if "goals" in r:
-        lines += ["", "## Quality goals (issue 8, synthfaces64)", "", "| goal | value | target | met |",
+        lines += ["", "## Quality goals (the targets for shipped models)", "", "| goal | value | target | met |",
                   "| --- | --- | --- | --- |"]
         for name, g in r["goals"].items():
             lines.append(f"| {name} | {_f(g['value'])} | {g['target']} | {'yes' if g['met'] else 'no'} |")
