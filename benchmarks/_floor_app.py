@@ -1,5 +1,5 @@
 """The smallest Gradio app shaped like the studio's /edit endpoint: text in, (64 px PNG image,
-text) out, on the same queue settings, no model. slider_frame.py --floor times it to show
+text) out, on the same queue settings and image cache, no model. slider_frame.py --floor times it to show
 the round trip Gradio itself costs on this machine.
 
     python benchmarks/_floor_app.py PORT
@@ -12,6 +12,8 @@ import sys
 import gradio as gr
 from PIL import Image
 
+from ganstudio.ui import gradio_cache
+
 IMAGE = Image.new("RGB", (64, 64), (120, 90, 60))
 
 
@@ -20,6 +22,7 @@ def edit(recipe: str):
 
 
 def main() -> None:
+    gradio_cache.install()  # as build_app does: identical outputs from concurrent requests are safe
     with gr.Blocks(analytics_enabled=False) as app:
         text = gr.Textbox()
         image = gr.Image(type="pil", format="png")

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..studio import Studio
+from . import gradio_cache
 from .session_history import SessionHistory
 from .tabs import edit as edit_tab
 from .tabs import history as history_tab
@@ -17,11 +18,14 @@ from .tabs import sample as sample_tab
 from .tabs import translate as translate_tab
 
 QUEUE_MAX_SIZE = 64
+# Gradio's temp folder (uploads, output images): every 30 min, files unused for 2 hours go.
+DELETE_CACHE = (1800, 7200)
 
 
 def build_app(studio: Studio, runs_dir: str = "runs") -> gr.Blocks:
     session = SessionHistory()
-    with gr.Blocks(title="ganstudio", analytics_enabled=False) as app:
+    gradio_cache.install()
+    with gr.Blocks(title="ganstudio", analytics_enabled=False, delete_cache=DELETE_CACHE) as app:
         gr.Markdown("# ganstudio\nGAN latent exploration and photo editing.")
         with gr.Tabs() as tabs:
             with gr.Tab("Sample & Mix", id="sample"):
