@@ -1,7 +1,7 @@
 """How long one slider frame takes: one edited image of a model, p50 / p95.
 
     python benchmarks/slider_frame.py [--model synthfaces64] [--checkpoints DIR] [--frames 200]
-    python benchmarks/slider_frame.py --client [--clients 1 4] [--seconds 20] [--floor]
+    python benchmarks/slider_frame.py --client [--clients 1 4] [--seconds 20] [--via gradio_client http] [--floor]
 
 Server side (default): Studio.edit on a seed's recipe, one attribute slider moved per frame
 (the work behind a slider `.input` event: resolve the directions, map, edit, synthesise, to
@@ -11,7 +11,9 @@ PIL), after --warmup frames. A model without directions times Studio.render inst
 and gradio_client calls its /edit endpoint (recipe JSON with the slider's edit -> image and
 recipe, the scriptable form of the sliders) in a loop, first from 1 client, then from K
 concurrent clients for --seconds each: round-trip p50 / p95 (queue, render, PNG encode and
-download), requests/s and errors. The studio runs one model job at a time on a CPU (two on
+download), requests/s and errors. --via http makes the same calls as plain HTTP requests
+(Gradio's call API: POST, the result's event stream, the PNG), the cost without
+gradio_client, whose result loop polls every 50 ms. The studio runs one model job at a time on a CPU (two on
 a GPU), so with K clients the latency grows with the queue; that is by design.
 
 --floor adds the same client loop against benchmarks/_floor_app.py, an app shaped like /edit
@@ -63,13 +65,45 @@ def server_side(studio, model: str, method: str | None, names: list[str], frames
             **stats, "per_s": round(1000 / stats["mean_ms"], 1) if times else 0.0, "errors": 0}
 
 
-def client_side(url: str, recipes: list[str], clients: int, seconds: float) -> dict:
-    """`clients` threads, each with its own gradio_client session, calling /edit for `seconds`."""
+def gradio_client_caller(url: str):
+    """One gradio_client session calling /edit: (call(recipe), close)."""
     from gradio_client import Client
 
-    sessions = [Client(url, verbose=False) for _ in range(clients)]
-    for session in sessions:  # warm: connection, first render
-        session.predict(recipes[0], api_name="/edit")
+    session = Client(url, verbose=False)
+    return (lambda recipe: session.predict(recipe, api_name="/edit")), session.close
+
+
+def http_caller(url: str):
+    """/edit over Gradio's HTTP call API, the requests any client can make without gradio_client:
+    POST /gradio_api/call/edit, read the result's event stream, download the PNG."""
+    import httpx
+
+    http = httpx.Client(base_url=url, timeout=120)
+
+    def call(recipe: str) -> None:
+        event = http.post("gradio_api/call/edit", json={"data": [recipe]}).raise_for_status().json()["event_id"]
+        stream = http.get(f"gradio_api/call/edit/{event}").raise_for_status().text
+        kind = data = ""
+        for line in stream.splitlines():  # the last event wins: "complete" with the outputs, or "error"
+            if line.startswith("event:"):
+                kind = line.split(":", 1)[1].strip()
+            elif line.startswith("data:"):
+                data = line.split(":", 1)[1].strip()
+        if kind != "complete":
+            raise RuntimeError(f"/edit answered {kind or 'nothing'}: {data[:150]}")
+        http.get(json.loads(data)[0]["url"]).raise_for_status()
+
+    return call, http.close
+
+
+CALLERS = {"gradio_client": gradio_client_caller, "http": http_caller}
+
+
+def client_side(url: str, recipes: list[str], clients: int, seconds: float, via: str = "gradio_client") -> dict:
+    """`clients` threads, each with its own session (`via` gradio_client or plain HTTP), calling /edit for `seconds`."""
+    sessions = [CALLERS[via](url) for _ in range(clients)]
+    for call, _ in sessions:  # warm: connection, first render
+        call(recipes[0])
     times: list[float] = []
     errors: list[str] = []
     lock = threading.Lock()
@@ -77,10 +111,11 @@ def client_side(url: str, recipes: list[str], clients: int, seconds: float) -> d
 
     def worker(k: int) -> None:
         i = k
+        call = sessions[k][0]
         while time.monotonic() < stop:
             start = time.perf_counter()
             try:
-                sessions[k].predict(recipes[i % len(recipes)], api_name="/edit")
+                call(recipes[i % len(recipes)])
                 with lock:
                     times.append(time.perf_counter() - start)
             except Exception as exc:  # counted and reported, the run goes on
@@ -95,9 +130,9 @@ def client_side(url: str, recipes: list[str], clients: int, seconds: float) -> d
     for t in threads:
         t.join()
     wall = time.perf_counter() - begin
-    for session in sessions:
-        session.close()
-    return {"mode": "client: /edit round trip", "clients": clients, **summary(times),
+    for _, close in sessions:
+        close()
+    return {"mode": f"{via}: /edit round trip", "clients": clients, **summary(times),
             "per_s": round(len(times) / wall, 1), "errors": len(errors), "first_errors": errors[:3]}
 
 
@@ -143,6 +178,8 @@ def main() -> None:
     parser.add_argument("--client", action="store_true", help="time gradio_client round trips to a launched studio")
     parser.add_argument("--clients", type=int, nargs="+", default=[1, 4], help="client mode: concurrent clients")
     parser.add_argument("--seconds", type=float, default=20.0, help="client mode: seconds per client count")
+    parser.add_argument("--via", nargs="+", choices=list(CALLERS), default=["gradio_client"],
+                        help="client mode: gradio_client sessions and/or plain HTTP requests")
     parser.add_argument("--floor", action="store_true", help="client mode: also time a Gradio app that does no work")
     parser.add_argument("--json", action="store_true", help="also print the results as one JSON object")
     args = parser.parse_args()
@@ -163,13 +200,15 @@ def main() -> None:
                    for i, a in enumerate(slider_values(100))]
         with Server(studio, device=args.device) as server:
             print(f"server: {' '.join(server.command[1:])} (pid {server.pid})")
-            for k in args.clients:
-                rows.append(client_side(server.url, recipes, k, args.seconds))
+            for via in args.via:
+                for k in args.clients:
+                    rows.append(client_side(server.url, recipes, k, args.seconds, via))
         if args.floor:
             with FloorServer() as floor:
-                for k in args.clients:
-                    rows.append({**client_side(floor.url, recipes, k, args.seconds),
-                                 "mode": "client: Gradio floor (same endpoint shape, no work)"})
+                for via in args.via:
+                    for k in args.clients:
+                        row = client_side(floor.url, recipes, k, args.seconds, via)
+                        rows.append({**row, "mode": f"{via}: Gradio floor (same endpoint shape, no work)"})
     else:
         rows.append(server_side(studio, model, method, names, args.frames, args.warmup, args.seed))
     print("| mode | clients | n | p50 ms | p95 ms | mean ms | per s | errors |")

@@ -9,7 +9,8 @@ of a held-out SynthFaces face), /translate_upload (an upload) and /history. Each
 starts a new session every --session-requests requests, so per-session state is created and
 dropped as with real visitors. Reports per request kind: count, errors, p50 / p95 ms; the
 server's resident memory (VmRSS from /proc/PID/status, or psutil when installed) after the
-warm-up, at the end, and the peak sampled every few seconds; and the growth of Gradio's temp
+warm-up, at the end, the peak and the minute-by-minute course (sampled every few seconds: a
+curve that flattens is a warm-up, one that keeps rising is a leak); and the growth of Gradio's temp
 folder (every upload and every output image is a file there).
 """
 
@@ -136,15 +137,18 @@ def main() -> None:
         warm.close()
         start_rss, start_tmp = rss_mib(server.pid), folder_mib(server.temp)
         peak = [start_rss or 0.0]
+        course: dict[int, float] = {}  # minute -> last RSS sampled in it
         done = threading.Event()
 
         def monitor() -> None:
             while not done.wait(args.sample_every):
-                peak[0] = max(peak[0], rss_mib(server.pid) or 0.0)
+                rss = rss_mib(server.pid) or 0.0
+                peak[0] = max(peak[0], rss)
+                course[int((time.perf_counter() - began) // 60)] = rss
 
+        began = time.perf_counter()
         watcher = threading.Thread(target=monitor, daemon=True)
         watcher.start()
-        began = time.perf_counter()
         times, errors = soak(server.url, requests, args.clients, args.minutes * 60, args.session_requests, args.seed)
         wall = time.perf_counter() - began
         done.set()
@@ -170,12 +174,14 @@ def main() -> None:
     growth = f" ({end_rss - start_rss:+.0f} MiB)" if start_rss is not None and end_rss is not None else ""
     print(f"server RSS: start {mib(start_rss)}, end {mib(end_rss)}{growth}, peak {mib(peak[0] or None)}; "
           f"Gradio temp folder: {start_tmp:.1f} -> {end_tmp:.1f} MiB")
+    print("RSS at the end of each minute (MiB): " + " ".join(f"{course[m]:.0f}" for m in sorted(course)))
     for kind, errs in errors.items():
         for error in errs[:3]:
             print(f"  {kind} error: {error}")
     if args.json:
         print(json.dumps({"model": model, "clients": args.clients, "seconds": round(wall, 1), "requests": rows,
-                          "rss_mib": {"start": start_rss, "end": end_rss, "peak": peak[0] or None},
+                          "rss_mib": {"start": start_rss, "end": end_rss, "peak": peak[0] or None,
+                                      "by_minute": [round(course[m]) for m in sorted(course)]},
                           "temp_mib": {"start": round(start_tmp, 2), "end": round(end_tmp, 2)},
                           "server_alive": alive}))
 
