@@ -154,6 +154,10 @@ def test_translate_endpoints_serve_cyclegan_and_stargan(tmp_path):
             client.predict("hair", handle_file(source), "B", ["Purple_Hair"], api_name="/translate")
         with pytest.raises(Exception, match="not a translation model"):
             client.predict("faces", handle_file(source), "B", [], api_name="/translate")
+        sampled = client.predict("faces", 3, api_name="/translate_sample")  # a sample as the input
+        assert Image.open(sampled).tobytes() == studio.render(studio.seed_recipe("faces", 3)).image.tobytes()
+        sent = client.predict(handle_file(star), api_name="/invert_to_translate")
+        assert Image.open(sent).tobytes() == Image.open(star).tobytes()
     finally:
         app.close()
 

@@ -33,23 +33,34 @@ def _state(trainer):
     return {f"{role}.{k}": v for role, net in trainer.nets.items() for k, v in net.state_dict().items()}
 
 
-def test_cyclegan_trains_and_exports_a_translation_model(tmp_path):
-    trainer = Trainer(tiny_config(**TINY_CYCLE, kimg=0.032, snapshot_kimg=0.016), unpaired(), out=tmp_path / "runs",
-                      progress=False)
-    result = trainer.run()
-    stats = read_stats(result.run_dir)
+@pytest.fixture(scope="module")
+def trained(tmp_path_factory):
+    """A few steps of each recipe, exported into one checkpoint folder: {recipe: (trainer, run dir, unit)}."""
+    out = tmp_path_factory.mktemp("translation")
+    runs = {}
+    for name, (config, data, unit) in {
+        "cyclegan": (tiny_config(**TINY_CYCLE, kimg=0.032, snapshot_kimg=0.016), unpaired(), "glasses"),
+        "stargan": (tiny_config(**TINY_STAR, kimg=0.048, snapshot_kimg=0.048),
+                    ToyImages(32, 16, labels=HAIR, kind="attributes"), "star"),
+    }.items():
+        trainer = Trainer(config, data, out=out / "runs", progress=False)
+        run_dir = trainer.run().run_dir
+        runs[name] = (trainer, run_dir, export_run(run_dir, out / "ckpt" / f"{unit}.safetensors"))
+    return runs
+
+
+def test_cyclegan_trains_and_exports_a_translation_model(trained):
+    _, run_dir, unit = trained["cyclegan"]
+    stats = read_stats(run_dir)
     assert {"G/cycle", "G/identity", "G/adv_ab", "D/d_a", "D/d_b"} <= set(stats[-1]["losses"])
-    grid = Image.open(next((result.run_dir / "samples").glob("fakes-*.png")))
+    grid = Image.open(next((run_dir / "samples").glob("fakes-*.png")))
     assert grid.size[0] == grid.size[1]  # 4 rows of 4: A, A->B, B, B->A
 
-    unit = export_run(result.run_dir, tmp_path / "ckpt" / "glasses.safetensors")
     info = checkpoint.read_info(unit)
     assert info.roles == ("G_AB", "G_BA", "D_A", "D_B") and info.labels == ("plain", "Eyeglasses")
     assert info.meta["translation"] == {"kind": "cyclegan", "exclusive_groups": []}
     out = translate(load_translator(unit), Image.new("RGB", (40, 40), (200, 150, 120)), to="B")
     assert out.size == (16, 16)  # at the resolution the model was trained at
-    studio = Studio(tmp_path / "ckpt")
-    assert studio.model_names("translation") == ["glasses"]
 
 
 def test_cyclegan_learning_rate_is_constant_then_decays_to_zero(tmp_path):
@@ -82,24 +93,44 @@ def test_cyclegan_resume_restores_the_history_pools(tmp_path):
     assert all(torch.equal(a[k], b[k]) for k in a)
 
 
-def test_stargan_trains_with_n_critic_and_exports_groups(tmp_path):
-    data = ToyImages(32, 16, labels=HAIR, kind="attributes")
-    trainer = Trainer(tiny_config(**TINY_STAR, kimg=0.048, snapshot_kimg=0.048), data, out=tmp_path / "runs",
-                      progress=False)
-    result = trainer.run()
+def test_stargan_trains_with_n_critic_and_exports_groups(trained):
+    trainer, run_dir, unit = trained["stargan"]
     assert trainer.config.d_steps == 5 and trainer.phase_steps["D"] == 5 * trainer.phase_steps["G"]
-    stats = read_stats(result.run_dir)
+    stats = read_stats(run_dir)
     assert {"D/gp", "D/cls", "G/rec", "G/cls"} <= set(stats[-1]["losses"])
-    grid = Image.open(next((result.run_dir / "samples").glob("fakes-*.png")))
+    grid = Image.open(next((run_dir / "samples").glob("fakes-*.png")))
     assert grid.size[0] == grid.size[1]  # one row per input: input + one column per attribute
 
-    unit = export_run(result.run_dir, tmp_path / "ckpt" / "star.safetensors")
     info = checkpoint.read_info(unit)
     assert info.labels == HAIR and info.roles == ("G", "D")
     assert info.meta["translation"]["exclusive_groups"] == [["Black_Hair", "Blond_Hair"]]
     tr = load_translator(unit)
     figure = translate_all_domains(tr, Image.new("RGB", (16, 16), (90, 60, 40)))
     assert [name for name, _ in figure.images][0] == "input" and len(figure.images) == 1 + len(HAIR)
+
+
+def test_trained_models_are_served_by_the_translate_endpoints(trained, tmp_path):
+    from gradio_client import Client, handle_file
+
+    from ganstudio.ui.app import build_app
+    from tests.conftest import launch_local
+
+    studio = Studio(trained["cyclegan"][2].parent)
+    assert studio.model_names("translation") == ["glasses", "star"]
+    app = launch_local(build_app(studio))
+    try:
+        client = Client(app.local_url, verbose=False)
+        photo = tmp_path / "face.png"
+        Image.new("RGB", (48, 48), (200, 150, 120)).save(photo)
+        source = client.predict(handle_file(str(photo)), api_name="/translate_upload")
+        client.predict("glasses", api_name="/translate_model")
+        assert Image.open(client.predict("glasses", handle_file(source), "B", [], api_name="/translate")).size == (16, 16)
+        client.predict("star", api_name="/translate_model")
+        star = client.predict("star", handle_file(source), "A", ["Blond_Hair", "Smiling"], api_name="/translate")
+        assert Image.open(star).size == (16, 16)
+        assert Image.open(client.predict("star", handle_file(source), api_name="/translate_all")).size[0] > 4 * 16
+    finally:
+        app.close()
 
 
 @pytest.mark.parametrize("changes,data,message", [

@@ -34,12 +34,15 @@ def build_app(studio: Studio, runs_dir: str = "runs") -> gr.Blocks:
                 edit = edit_tab.build(studio, session)
             link_sample(edit, tabs, "edit")
             with gr.Tab("Invert", id="invert"):
-                invert_picker, invert_upload = invert_tab.build(studio, session, edit, tabs, "edit")
+                invert_picker, invert_upload, inverted, invert_to_translate = invert_tab.build(
+                    studio, session, edit, tabs, "edit")
             with gr.Tab("Translate", id="translate"):
                 translate_input, translate_picker, link_translate = translate_tab.build(studio, session)
             link_translate(invert_upload, tabs, "invert")
-            edit.send_to_translate.click(lambda image: (image, gr.Tabs(selected="translate")), edit.after,
-                                         [translate_input, tabs], api_name="edit_to_translate")
+            for button, image, api_name in [(edit.send_to_translate, edit.after, "edit_to_translate"),
+                                            (invert_to_translate, inverted, "invert_to_translate")]:
+                button.click(lambda picture: (picture, gr.Tabs(selected="translate")), image,
+                             [translate_input, tabs], api_name=api_name)
             with gr.Tab("History", id="history") as history_page:
                 history_tab.build(studio, session, edit, tabs, "edit", history_page)
             with gr.Tab("Inspect codes", id="inspect") as inspect_page:

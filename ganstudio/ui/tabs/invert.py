@@ -15,8 +15,10 @@ from .edit import IMAGE_HEIGHT, EditTab
 PREVIEW_EVERY = 5  # stream a frame every N optimisation steps
 
 
-def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> tuple[gr.Dropdown, gr.File]:
-    """Lay out and wire the tab; returns its model picker and upload (other tabs send photos there)."""
+def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
+          edit_tab_id: str) -> tuple[gr.Dropdown, gr.File, gr.Image, gr.Button]:
+    """Lay out and wire the tab; returns its model picker, its upload (other tabs send photos
+    there), and its reconstruction with the "Send to Translate" button (the app wires them)."""
     names = studio.model_names("generator")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -40,7 +42,9 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
                                   height=IMAGE_HEIGHT, elem_classes=PIXEL_ART)
             status = gr.Markdown(elem_id="invert-status")
             curve = gr.LinePlot(x="step", y="loss", color="term", label="Loss", height=220)
-            send = gr.Button("Send to Edit")
+            with gr.Row():
+                send = gr.Button("Send to Edit")
+                send_to_translate = gr.Button("Send to Translate")
     recipe = gr.JSON(visible=False)  # not a State: API callers get the recipe with the last frame
 
     @user_errors
@@ -76,4 +80,4 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
         return (*edit.open_recipe(recipe_dict), gr.Tabs(selected=edit_tab_id))
 
     send.click(to_edit, recipe, [*edit.outputs, tabs], api_name="invert_to_edit", concurrency_id=MODEL_GROUP)
-    return model, upload
+    return model, upload, result, send_to_translate

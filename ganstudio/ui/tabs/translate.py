@@ -27,21 +27,25 @@ def _domains(studio: Studio, name: str | None) -> tuple[str, list[str]]:
     return kind, domains
 
 
-def _direction_widgets(kind: str, domains: list[str]) -> tuple[gr.Radio, gr.Dropdown]:
-    """The direction radio (CycleGAN) and target picker (StarGAN), shown for the model's kind.
+def _direction_widgets(kind: str, domains: list[str]) -> tuple[gr.Radio, gr.CheckboxGroup]:
+    """The direction radio (CycleGAN) and target checkboxes (StarGAN), shown for the model's kind.
 
-    Their values never depend on the model (B/A; free attribute names checked by the studio),
-    so API calls are valid whichever model the page opened with.
+    The radio's values never depend on the model (B/A). The checkboxes offer the model's
+    domains; API callers pick a model with /translate_model first (as the page does), and the
+    studio checks the names it is given against the model either way.
     """
     a, b = domains if kind == "cyclegan" else ("A", "B")
     return (gr.Radio([(f"{a} → {b}", "B"), (f"{b} → {a}", "A")], value="B", label="CycleGAN direction",
                      visible=kind == "cyclegan"),
-            gr.Dropdown(domains if kind == "stargan" else [], value=[], multiselect=True, allow_custom_value=True,
-                        label="StarGAN target attributes", visible=kind == "stargan"))
+            gr.CheckboxGroup(domains if kind == "stargan" else [], value=[], label="StarGAN target attributes",
+                             visible=kind == "stargan"))
 
 
 def build(studio: Studio, session: SessionHistory):
-    """Lay out the tab; returns (input image, model picker, wire-up for Send to Invert)."""
+    """Lay out the tab; returns (input image, model picker, wire-up for Send to Invert).
+
+    The input comes from an upload, a generator's sample (model and seed), or another tab
+    (Edit and Invert send their results here)."""
     names = studio.model_names("translation")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -49,6 +53,11 @@ def build(studio: Studio, session: SessionHistory):
                                 allow_custom_value=True)
             upload = gr.File(elem_id="translate-upload", label="Upload a photo", type="filepath", height=100,
                              file_types=[".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"])
+            with gr.Row():
+                generator = gr.Dropdown(studio.model_names("generator"), value=studio.default_model("generator"),
+                                        label="or a sample of", allow_custom_value=True, scale=2, min_width=120)
+                seed = gr.Number(0, label="seed", precision=0, minimum=0, scale=1, min_width=70)
+            use_sample = gr.Button("Use this sample")
             direction, targets = _direction_widgets(*_domains(studio, studio.default_model("translation")))
             with gr.Row():
                 go = gr.Button("Translate", variant="primary")
@@ -72,6 +81,12 @@ def build(studio: Studio, session: SessionHistory):
         if not path:
             raise StudioError("choose an image")
         return load_image(path, name="the uploaded file")
+
+    @user_errors
+    def on_sample(generator_name, seed_value):
+        if not generator_name:
+            raise StudioError("choose a generator to sample from")
+        return studio.render(studio.seed_recipe(generator_name, int(seed_value or 0))).image
 
     def _require(image, name):
         if image is None:
@@ -100,6 +115,7 @@ def build(studio: Studio, session: SessionHistory):
 
     model.change(on_model, model, [direction, targets], api_name="translate_model")
     upload.upload(on_upload, upload, source, api_name="translate_upload")
+    use_sample.click(on_sample, [generator, seed], source, api_name="translate_sample", concurrency_id=MODEL_GROUP)
     go.click(run, [model, source, direction, targets], result, api_name="translate", concurrency_id=MODEL_GROUP)
     sweep.click(run_all, [model, source], grid, api_name="translate_all", concurrency_id=MODEL_GROUP)
 
