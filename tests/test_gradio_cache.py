@@ -1,4 +1,5 @@
-"""Identical output images from concurrent requests never expose a half-written cache file."""
+"""Files the UI gives Gradio: identical output images from concurrent requests never expose a
+half-written cache file, and handed-off downloads do not pile up."""
 
 from __future__ import annotations
 
@@ -68,3 +69,17 @@ def test_build_app_installs_it_and_bounds_the_temp_folder(tmp_path):
     app = build_app(Studio(tmp_path / "none"))
     assert processing_utils.save_pil_to_cache is gradio_cache.save_pil_to_cache
     assert app.delete_cache
+
+
+def test_handoff_files_keep_their_names_and_old_ones_are_swept(monkeypatch):
+    from ganstudio.ui.common import _Handoff
+
+    handoff = _Handoff()
+    first = Path(handoff.write("ganstudio-00.png", b"one"))
+    second = Path(handoff.write("ganstudio-00.png", b"two"))  # same name, its own folder
+    assert first.name == second.name == "ganstudio-00.png" and first != second
+    assert first.read_bytes() == b"one" and second.read_bytes() == b"two"
+    hour_ago = first.parent.stat().st_mtime - 3600
+    os.utime(first.parent, (hour_ago, hour_ago))
+    third = Path(handoff.write("x.gif", b"three"))
+    assert not first.exists() and second.exists() and third.exists()

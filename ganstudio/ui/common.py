@@ -1,9 +1,15 @@
-"""Wiring helpers shared by the tabs: user-facing errors and the shared model queue."""
+"""Wiring helpers shared by the tabs: user-facing errors, the shared model queue, and files
+handed to Gradio."""
 
 from __future__ import annotations
 
 import functools
 import inspect
+import shutil
+import tempfile
+import threading
+import time
+from pathlib import Path
 from typing import Callable
 
 import gradio as gr
@@ -45,6 +51,41 @@ def user_errors(fn: Callable) -> Callable:
     return wrapper
 
 
+class _Handoff:
+    """Files the tabs give Gradio as outputs (exports, animations, a photo sent to Invert).
+
+    Gradio copies an output file into its own cache as the event returns, so ours are needed
+    only for a moment: each goes into a fresh subfolder of one folder per process (its name
+    stays what the user downloads), subfolders older than KEEP_S go on the next call, and the
+    whole folder goes at exit. A long-running public studio then never fills /tmp.
+    """
+
+    KEEP_S = 600.0
+
+    def __init__(self) -> None:
+        self._root: tempfile.TemporaryDirectory | None = None
+        self._lock = threading.Lock()
+
+    def write(self, name: str, data: bytes) -> str:
+        with self._lock:
+            if self._root is None:
+                self._root = tempfile.TemporaryDirectory(prefix="ganstudio-handoff-")
+            root = Path(self._root.name)
+            old = time.time() - self.KEEP_S
+            for folder in root.iterdir():
+                if folder.stat().st_mtime < old:
+                    shutil.rmtree(folder, ignore_errors=True)
+            path = Path(tempfile.mkdtemp(dir=root)) / name
+        path.write_bytes(data)
+        return str(path)
+
+
+_HANDOFF = _Handoff()
+
+
+def handoff_file(name: str, data: bytes) -> str:
+    """Write `data` as a file called `name` for a Gradio output; its path (see _Handoff)."""
+    return _HANDOFF.write(name, data)
 
 
 def recipe_from_upload(path: str | None) -> Recipe:

@@ -2,9 +2,7 @@
 
 from __future__ import annotations
 
-import tempfile
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Callable
 
 import gradio as gr
@@ -14,7 +12,7 @@ from ...editing.layers import PRESETS, preset_rows
 from ...editing.recipe import Recipe
 from ...imaging import png_bytes
 from ...studio import Studio, StudioError
-from ..common import MODEL_GROUP, PIXEL_ART, recipe_from_upload, user_errors
+from ..common import MODEL_GROUP, PIXEL_ART, handoff_file, recipe_from_upload, user_errors
 from ..session_history import SessionHistory
 
 MAX_SLIDERS = 16
@@ -181,10 +179,9 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
         if not shown:
             raise StudioError("nothing to export yet: start from a seed, a recipe or an inversion")
         rendered = studio.render(Recipe.from_dict(shown))
-        folder = Path(tempfile.mkdtemp(prefix="ganstudio-export-"))
-        path = folder / f"{rendered.recipe.model.replace('/', '_')}-edit.png"
-        path.write_bytes(png_bytes(rendered.image, rendered.recipe.to_dict()))
-        return gr.File(value=str(path), visible=True)
+        path = handoff_file(f"{rendered.recipe.model.replace('/', '_')}-edit.png",
+                            png_bytes(rendered.image, rendered.recipe.to_dict()))
+        return gr.File(value=path, visible=True)
 
     export_btn.click(export, recipe_view, exported, api_name="edit_export", concurrency_id=MODEL_GROUP)
 

@@ -3,14 +3,12 @@ reproduce an image from a recipe file (JSON, or a PNG exported by ganstudio)."""
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 
 from ...imaging import png_bytes
 from ...studio import Studio, StudioError
-from ..common import MODEL_GROUP, PIXEL_ART, recipe_from_upload, user_errors
+from ..common import MODEL_GROUP, PIXEL_ART, handoff_file, recipe_from_upload, user_errors
 from ..session_history import SessionHistory
 from .edit import EditTab
 
@@ -61,10 +59,8 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
     @user_errors
     def save(index, request: gr.Request):
         chosen_entry = entry(index, request)
-        folder = Path(tempfile.mkdtemp(prefix="ganstudio-history-"))
-        path = folder / f"ganstudio-{int(index):02d}.png"
-        path.write_bytes(png_bytes(chosen_entry.image, chosen_entry.recipe))
-        return gr.File(value=str(path), visible=True)
+        path = handoff_file(f"ganstudio-{int(index):02d}.png", png_bytes(chosen_entry.image, chosen_entry.recipe))
+        return gr.File(value=path, visible=True)
 
     @user_errors
     def reproduce(path, request: gr.Request):

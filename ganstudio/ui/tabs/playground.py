@@ -9,7 +9,6 @@ architecture or seed starts again.
 from __future__ import annotations
 
 import json
-import tempfile
 import threading
 from collections import OrderedDict
 from pathlib import Path
@@ -21,7 +20,7 @@ from ...lab.toy import POINTS, PRESETS, TARGETS, LabError, ToySettings, ToyTrain
 from ...registry import LOSSES
 from ...studio import Studio
 from ...training.config import OPTIMIZERS
-from ..common import MODEL_GROUP, user_errors
+from ..common import MODEL_GROUP, handoff_file, user_errors
 
 MAX_SESSIONS = 8
 MAX_RUN_STEPS = 10_000  # per Start: a stream holds the model queue while it runs
@@ -234,10 +233,7 @@ def build(studio: Studio) -> tuple[Sessions, gr.Dropdown]:
         found = sessions.get(_key(request))
         if found is None:
             raise LabError("start a run first; the GIF holds its frames")
-        folder = Path(tempfile.mkdtemp(prefix="ganstudio-playground-"))
-        path = folder / f"playground-step{found[0].step_count}.gif"
-        path.write_bytes(found[0].gif())
-        return str(path)
+        return handoff_file(f"playground-step{found[0].step_count}.gif", found[0].gif())
 
     def control_values(s: ToySettings) -> list:
         """The controls showing settings s (the points boxes are left as they are)."""

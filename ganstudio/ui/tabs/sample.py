@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import random
-import tempfile
-from pathlib import Path
 from typing import Callable
 
 import gradio as gr
@@ -13,7 +11,7 @@ from PIL import Image
 from ...editing.layers import PRESETS, preset_rows
 from ...imaging import ANIMATION_FORMATS, animation_bytes, make_grid
 from ...studio import MAX_SEEDS_PER_CALL, Studio, StudioError, parse_seeds
-from ..common import MODEL_GROUP, PIXEL_ART, user_errors
+from ..common import MODEL_GROUP, PIXEL_ART, handoff_file, user_errors
 from ..session_history import SessionHistory
 from .edit import EditTab
 
@@ -101,13 +99,9 @@ def build(studio: Studio, session: SessionHistory) -> tuple[gr.Dropdown, Callabl
         return image
 
     def save_animation(images, fmt_name):
-        folder = Path(tempfile.mkdtemp(prefix="ganstudio-anim-"))
-        path = folder / f"animation.{fmt_name}"
-        path.write_bytes(animation_bytes(images, fmt_name))
-        gif = path if fmt_name == "gif" else folder / "preview.gif"
-        if fmt_name != "gif":
-            gif.write_bytes(animation_bytes(images, "gif"))
-        return str(path), str(gif)
+        path = handoff_file(f"animation.{fmt_name}", animation_bytes(images, fmt_name))
+        gif = path if fmt_name == "gif" else handoff_file("preview.gif", animation_bytes(images, "gif"))
+        return path, gif
 
     @user_errors
     def interpolate(model_name, a, b, space_name, n_frames, fmt_name, psi_value):

@@ -2,15 +2,12 @@
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
 
 import gradio as gr
 
-from ...checkpoint import atomic_write_bytes
 from ...imaging import load_image, png_bytes
 from ...studio import Studio, StudioError
-from ..common import MODEL_GROUP, PIXEL_ART, user_errors
+from ..common import MODEL_GROUP, PIXEL_ART, handoff_file, user_errors
 from ..session_history import SessionHistory
 
 IMAGE_HEIGHT = 300
@@ -124,9 +121,7 @@ def build(studio: Studio, session: SessionHistory):
         def to_invert(image):
             if image is None:
                 raise StudioError("translate an image first")
-            path = Path(tempfile.mkdtemp(prefix="ganstudio-translated-")) / "translated.png"
-            atomic_write_bytes(path, png_bytes(image))
-            return str(path), gr.Tabs(selected=invert_tab_id)
+            return handoff_file("translated.png", png_bytes(image)), gr.Tabs(selected=invert_tab_id)
 
         send.click(to_invert, result, [invert_upload, tabs], api_name="translate_to_invert")
 
