@@ -38,6 +38,20 @@ def test_safe_launch_defaults():
     assert any(p.endswith("checkpoints") for p in kwargs["blocked_paths"])
 
 
+def test_malloc_arenas_are_capped_unless_the_user_chose(monkeypatch):
+    import sys
+
+    from ganstudio.ui.launcher import limit_malloc_arenas
+
+    monkeypatch.setenv("MALLOC_ARENA_MAX", "4")
+    assert limit_malloc_arenas() is False  # the user's setting stands
+    monkeypatch.delenv("MALLOC_ARENA_MAX")
+    if sys.platform.startswith("linux"):
+        import platform
+
+        assert limit_malloc_arenas() is (platform.libc_ver()[0] == "glibc")
+
+
 def test_share_needs_auth():
     with pytest.raises(LaunchError, match="--auth"):
         options_from_args(_args("--share"))
