@@ -75,13 +75,19 @@ def gradio_client_caller(url: str):
 
 def http_caller(url: str):
     """/edit over Gradio's HTTP call API, the requests any client can make without gradio_client:
-    POST /gradio_api/call/edit, read the result's event stream, download the PNG."""
+    POST /gradio_api/call/edit, read the result's event stream, download the PNG. One session
+    per caller, as a browser tab keeps (without one, Gradio builds a fresh session state, a
+    config per component of the whole app, on every call)."""
+    import uuid
+
     import httpx
 
     http = httpx.Client(base_url=url, timeout=120)
+    session = uuid.uuid4().hex
 
     def call(recipe: str) -> None:
-        event = http.post("gradio_api/call/edit", json={"data": [recipe]}).raise_for_status().json()["event_id"]
+        body = {"data": [recipe], "session_hash": session}
+        event = http.post("gradio_api/call/edit", json=body).raise_for_status().json()["event_id"]
         stream = http.get(f"gradio_api/call/edit/{event}").raise_for_status().text
         kind = data = ""
         for line in stream.splitlines():  # the last event wins: "complete" with the outputs, or "error"
