@@ -2,6 +2,7 @@
 
 import math
 import shlex
+from pathlib import Path
 
 import pytest
 import torch
@@ -118,7 +119,7 @@ def test_presets_are_valid_and_their_command_lines_parse():
         assert args.kimg * 1000 == preset.steps * settings.batch * settings.d_steps
 
 
-def export_toy_model(tmp_path, folder) -> "Path":
+def export_toy_model(tmp_path, folder) -> Path:
     """A 2-D model trained for a few steps by `ganstudio train toy` and exported, as shipped ones are."""
     from ganstudio.cli import main
 

@@ -124,8 +124,7 @@ def test_a_weak_edit_fails_the_goal_and_the_alpha_grid_finds_the_strength_that_w
 
 
 def test_switching_hair_colour_is_not_counted_against_preservation(judges):
-    names = ["Smiling", "Black_Hair", "Blond_Hair"]
-    blond = torch.zeros(3, 8)
+    blond = torch.zeros(3, 8)  # rows: Smiling, Black_Hair, Blond_Hair
     blond[2, 2], blond[2, 1] = 10.0, -10.0  # Blond on, Black off (and the reverse)
     sets = {"hair": direction_set("hair", blond[2:], names=["Blond_Hair"])}
     result = evaluate_edits(OracleGenerator(OracleConfig()), sets, JudgeExtractor(judges["hair"]), n=64,

@@ -19,7 +19,9 @@ from pathlib import Path
 
 from gradio import processing_utils
 
+
 def save_pil_to_cache(img, cache_dir: str, name: str = "image", format: str = "webp") -> str:
+    """Gradio's save_pil_to_cache (same signature, same path), without the in-place write."""
     data = processing_utils.encode_pil_to_bytes(img, format)
     path = (Path(cache_dir) / processing_utils.hash_bytes(data) / f"{name}.{format}").resolve()
     if path.exists():
