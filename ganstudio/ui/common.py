@@ -24,6 +24,9 @@ CSS = """
 .gs-pixels img { width: 100% !important; height: 100% !important; object-fit: contain; image-rendering: pixelated; }
 """
 
+# The truncation ψ a tab starts from: typical faces rather than the model's rarer corners.
+DEFAULT_PSI = 0.7
+
 # All model work runs in one concurrency group, so the device is never oversubscribed.
 MODEL_GROUP = "model"
 

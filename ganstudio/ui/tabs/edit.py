@@ -12,7 +12,7 @@ from ...editing.layers import PRESETS, preset_rows
 from ...editing.recipe import Recipe
 from ...imaging import png_bytes
 from ...studio import Studio, StudioError
-from ..common import MODEL_GROUP, PIXEL_ART, handoff_file, recipe_from_upload, user_errors
+from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, handoff_file, recipe_from_upload, user_errors
 from ..session_history import SessionHistory
 
 MAX_SLIDERS = 16
@@ -37,7 +37,7 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
             model = gr.Dropdown(names, value=studio.default_model("generator"), label="Model", allow_custom_value=True)
             with gr.Row():
                 seed = gr.Number(0, label="Seed", precision=0, minimum=0)
-                psi = gr.Slider(0.0, 1.0, value=0.7, step=0.05, label="Truncation ψ")
+                psi = gr.Slider(0.0, 1.0, value=DEFAULT_PSI, step=0.05, label="Truncation ψ")
             start = gr.Button("Start from this seed")
             recipe_file = gr.File(label="…or load a recipe (JSON, or a PNG exported by ganstudio)",
                                   file_types=[".json", ".png"], type="filepath", height=90)

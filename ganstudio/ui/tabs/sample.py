@@ -11,7 +11,7 @@ from PIL import Image
 from ...editing.layers import PRESETS, preset_rows
 from ...imaging import ANIMATION_FORMATS, animation_bytes, make_grid
 from ...studio import MAX_SEEDS_PER_CALL, Studio, StudioError, parse_seeds
-from ..common import MODEL_GROUP, PIXEL_ART, handoff_file, user_errors
+from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, handoff_file, user_errors
 from ..session_history import SessionHistory
 from .edit import EditTab
 
@@ -26,7 +26,7 @@ def build(studio: Studio, session: SessionHistory) -> tuple[gr.Dropdown, Callabl
             with gr.Row():
                 seeds = gr.Textbox("0-7", label="Seeds", info="e.g. 0, 1, 2 or 10-17", scale=3)
                 dice = gr.Button("🎲 Random", scale=1, min_width=80)
-            psi = gr.Slider(-1.0, 2.0, value=0.7, step=0.05, label="Truncation ψ", elem_id="sample-psi")
+            psi = gr.Slider(-1.0, 2.0, value=DEFAULT_PSI, step=0.05, label="Truncation ψ", elem_id="sample-psi")
             with gr.Row():
                 cutoff = gr.Number(0, label="ψ layer cutoff (0 = all layers)", precision=0, minimum=0)
                 noise = gr.Radio(["const", "random", "none"], value="const", label="Noise")

@@ -7,7 +7,7 @@ import gradio as gr
 
 from ...imaging import load_image, png_bytes
 from ...studio import Studio, StudioError
-from ..common import MODEL_GROUP, PIXEL_ART, handoff_file, user_errors
+from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, handoff_file, user_errors
 from ..session_history import SessionHistory
 
 IMAGE_HEIGHT = 300
@@ -52,7 +52,7 @@ def build(studio: Studio, session: SessionHistory):
                              file_types=[".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"])
             with gr.Row():
                 generator = gr.Dropdown(studio.model_names("generator"), value=studio.default_model("generator"),
-                                        label="or a sample of", allow_custom_value=True, scale=2, min_width=120)
+                                        label=f"or a sample (ψ {DEFAULT_PSI}) of", allow_custom_value=True, scale=2, min_width=120)
                 seed = gr.Number(0, label="seed", precision=0, minimum=0, scale=1, min_width=70)
             use_sample = gr.Button("Use this sample")
             direction, targets = _direction_widgets(*_domains(studio, studio.default_model("translation")))
@@ -83,7 +83,7 @@ def build(studio: Studio, session: SessionHistory):
     def on_sample(generator_name, seed_value):
         if not generator_name:
             raise StudioError("choose a generator to sample from")
-        return studio.render(studio.seed_recipe(generator_name, int(seed_value or 0))).image
+        return studio.render(studio.seed_recipe(generator_name, int(seed_value or 0), psi=DEFAULT_PSI)).image
 
     def _require(image, name):
         if image is None:
