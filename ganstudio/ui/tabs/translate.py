@@ -52,7 +52,8 @@ def build(studio: Studio, session: SessionHistory):
                              file_types=[".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"])
             with gr.Row():
                 generator = gr.Dropdown(studio.model_names("generator"), value=studio.default_model("generator"),
-                                        label=f"or a sample (ψ {DEFAULT_PSI}) of", allow_custom_value=True, scale=2, min_width=120)
+                                        label=f"or a sample (ψ {DEFAULT_PSI}) of", allow_custom_value=True, scale=2,
+                                        min_width=120)
                 seed = gr.Number(0, label="seed", precision=0, minimum=0, scale=1, min_width=70)
             use_sample = gr.Button("Use this sample")
             direction, targets = _direction_widgets(*_domains(studio, studio.default_model("translation")))
