@@ -66,7 +66,7 @@ def main() -> None:
     for model in args.models:
         studio, name = open_model(model, args.checkpoints)
         data = held_out(studio.entry(name).info.dataset, args.seed)
-        result = evaluate(model, out / model, data=data, n=args.n, device=args.device,
+        result = evaluate(model, out / Path(model).stem, data=data, n=args.n, device=args.device,
                           checkpoint_dirs=args.checkpoints)
         section = result["translation"]
         cycle = section["cycle"]
