@@ -42,7 +42,8 @@ def kid(features_a, features_b, subsets: int = 100, subset_size: int = 1000, see
         raise ValueError(f"feature dimensions differ: {x.shape[1]} vs {y.shape[1]}")
     if subsets < 1:
         raise ValueError(f"subsets must be at least 1, got {subsets}")
-    size = min(subset_size, len(x), len(y)) if subsets == 1 else min(subset_size, min(len(x), len(y)) // 2)
+    smaller = min(len(x), len(y))
+    size = min(subset_size, smaller if subsets == 1 else smaller // 2)
     if size < 2:
         raise ValueError(f"KID needs at least 2 feature vectors in each set, got {len(x)} and {len(y)}")
     gen = torch.Generator().manual_seed(seed)
