@@ -37,7 +37,8 @@ def build_app(studio: Studio, runs_dir: str = "runs") -> gr.Blocks:
                 invert_picker, invert_upload, inverted, invert_to_translate = invert_tab.build(
                     studio, session, edit, tabs, "edit")
             with gr.Tab("Translate", id="translate"):
-                translate_input, translate_picker, link_translate = translate_tab.build(studio, session)
+                translate_input, translate_picker, translate_sampler, link_translate = translate_tab.build(
+                    studio, session)
             link_translate(invert_upload, tabs, "invert")
             for button, image, api_name in [(edit.send_to_translate, edit.after, "edit_to_translate"),
                                             (invert_to_translate, inverted, "invert_to_translate")]:
@@ -47,8 +48,9 @@ def build_app(studio: Studio, runs_dir: str = "runs") -> gr.Blocks:
                 history_tab.build(studio, session, edit, tabs, "edit", history_page)
             with gr.Tab("Inspect codes", id="inspect") as inspect_page:
                 inspect_picker = inspect_tab.build(studio, inspect_page)
-            pickers = [(sample_picker, "generator"), (edit.outputs[0], "generator"),
-                       (invert_picker, "generator"), (translate_picker, "translation"), (inspect_picker, "generator")]
+            pickers = [(sample_picker, "generator"), (edit.outputs[0], "generator"), (invert_picker, "generator"),
+                       (translate_picker, "translation"), (translate_sampler, "generator"),
+                       (inspect_picker, "generator")]
             with gr.Tab("Playground", id="playground"):
                 _, toy_picker = playground_tab.build(studio)
             pickers.append((toy_picker, "points"))

@@ -39,7 +39,7 @@ def _direction_widgets(kind: str, domains: list[str]) -> tuple[gr.Radio, gr.Chec
 
 
 def build(studio: Studio, session: SessionHistory):
-    """Lay out the tab; returns (input image, model picker, wire-up for Send to Invert).
+    """Lay out the tab; returns (input image, model picker, generator picker, wire-up for Send to Invert).
 
     The input comes from an upload, a generator's sample (model and seed), or another tab
     (Edit and Invert send their results here)."""
@@ -126,4 +126,4 @@ def build(studio: Studio, session: SessionHistory):
 
         send.click(to_invert, result, [invert_upload, tabs], api_name="translate_to_invert")
 
-    return source, model, link
+    return source, model, generator, link
