@@ -93,6 +93,10 @@ def test_conditional_direction_is_orthogonal_to_every_condition():
     for k in range(1, 5):
         assert abs(float(d @ vectors[k])) < 1e-4
     assert torch.equal(ds.conditional("Smiling", []), vectors[0])
+    torch.testing.assert_close(d.norm(), vectors[0].norm())  # the slider keeps its reach
+    inside = DirectionSet("mean_diff", "w", ["a", "b", "c"], torch.stack([vectors[1] + vectors[2], vectors[1], vectors[2]]), "h")
+    with pytest.raises(DirectionError, match="'a' lies in the span of the directions kept fixed"):
+        inside.conditional("a", ["b", "c"])
     assert torch.allclose(orthogonalize(vectors[0], vectors[1:2]) @ vectors[1], torch.tensor(0.0), atol=1e-5)
 
 

@@ -96,7 +96,8 @@ def test_a_direction_that_moves_exactly_its_attribute_succeeds_and_a_zero_one_ne
             "pca": direction_set("pca", torch.randn(2, 8), names=["PC0", "PC1"])}
     result = evaluate_edits(G, sets, JudgeExtractor(judges["attrs"]), n=96, batch_size=32)
     methods = result["methods"]
-    assert set(methods) == {"exact", "exact_z", "zero", "tangled"} and "pca" in result["skipped"]
+    plain = {"exact", "exact_z", "zero", "tangled"}
+    assert set(methods) == plain | {m + "+keep" for m in plain} and "pca" in result["skipped"]
     for name in ATTRIBUTES:
         for method in ("exact", "exact_z"):
             assert methods[method][name]["all"] == {"n": 96, "success": 1.0, "preserved": 1.0}
@@ -108,6 +109,18 @@ def test_a_direction_that_moves_exactly_its_attribute_succeeds_and_a_zero_one_ne
         assert result["best"][name] == {"method": "exact", "success": 1.0, "preserved": 1.0, "met": True}
     assert result["goal"]["met"] and result["goal"]["attributes_met"] == 3
     assert result["alpha"] == 1.5 and result["seeds"] == [0, 95]
+
+
+def test_keeping_the_other_attributes_fixed_removes_what_a_direction_drags_along(judges):
+    leaky = eye()
+    leaky[0, 1] = 10.0  # the first direction also moves the second attribute; the others are clean
+    result = evaluate_edits(OracleGenerator(OracleConfig()), {"leaky": direction_set("leaky", leaky)},
+                            JudgeExtractor(judges["attrs"]), n=64, alpha=3.0, batch_size=64)
+    first = ATTRIBUTES[0]
+    plain, kept = result["methods"]["leaky"][first]["all"], result["methods"]["leaky+keep"][first]["all"]
+    assert plain["success"] == 1.0 and plain["preserved"] < 0.9
+    assert kept == {"n": 64, "success": 1.0, "preserved": 1.0}
+    assert result["best"][first]["method"] == "leaky+keep" and result["goal"]["attributes_met"] == 3
 
 
 def test_a_weak_edit_fails_the_goal_and_the_alpha_grid_finds_the_strength_that_works(judges):
@@ -230,8 +243,9 @@ def test_eval_adds_an_edits_section_for_a_generator_with_directions(models, judg
     assert edits["methods"]["zero"]["reddish"]["all"]["success"] == 0.0
     assert result["goals"]["edits"]["met"] and result["goals"]["edits"]["value"] == "3 of 3 attributes"
     report = (out / "report.md").read_text()
-    assert "## Edits along directions" in report and "| attribute | exact | zero | best | goal met |" in report
-    assert "| reddish | 1.00 / 1.00 | 0.00 / 1.00 | exact | yes |" in report
+    assert "## Edits along directions" in report
+    assert "| attribute | exact | zero | exact+keep | zero+keep | best | goal met |" in report
+    assert "| reddish | 1.00 / 1.00 | 0.00 / 1.00 | 1.00 / 1.00 | 0.00 / 1.00 | exact | yes |" in report
     skipped, _ = _eval(models, judges["attrs"], tmp_path, "oracle", "--skip-edits")
     assert "edits" not in skipped and "edits" not in skipped["goals"]
     by_path, _ = _eval(models, judges["attrs"], tmp_path, str(models / "oracle.safetensors"), "--edit-n", "8",

@@ -61,12 +61,18 @@ class DirectionSet:
             ) from None
 
     def conditional(self, name: str, keep: Iterable[str]) -> torch.Tensor:
-        """The direction for `name` with every `keep` attribute's direction projected out."""
+        """The direction for `name` with every `keep` attribute's direction projected out, scaled
+        back to the plain direction's length: attribute directions are strongly correlated, and
+        the bare projection would shrink the slider's reach many times over."""
         keep = [k for k in keep if k != name]
         d = self.vector(name)
-        if not keep:
+        if not keep or not d.any():
             return d
-        return orthogonalize(d, torch.stack([self.vector(k) for k in keep]))
+        free = orthogonalize(d, torch.stack([self.vector(k) for k in keep]))
+        if float(free.norm()) <= 1e-6 * float(d.norm()):
+            raise DirectionError(f"'{name}' lies in the span of the directions kept fixed ({', '.join(keep)}); "
+                                 "keep fewer of them")
+        return free * (d.norm() / free.norm())
 
     # ----- files --------------------------------------------------------------------------
     def header(self) -> dict[str, str]:

@@ -13,6 +13,9 @@ attribute (probability > 0.5) on each image before and after the change:
   decision did not change. The target's exclusive group (the other hair colours) is left
   out: switching to Blond_Hair must switch the old colour off.
 
+Every set with two or more judged attributes is also refereed as "<method>+keep": each
+direction with the set's other attributes projected out (the Edit tab's "Keep fixed").
+
 "add" and "remove" are reported separately and pooled ("all", weighted by images); the
 goal (>= 90 % success with >= 90 % preserved) is checked on the pooled numbers of the best
 method per attribute, the one with the highest min(success, preserved). Work is batched:
@@ -33,7 +36,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..domains import hair_colour_groups
-from ..editing.directions import DirectionSet
+from ..editing.directions import DirectionError, DirectionSet
 from ..editing.edit import ResolvedEdit, apply_edits
 from ..errors import UserError
 from ..imaging import make_grid
@@ -164,6 +167,31 @@ def _section(tallies, plan, at_alpha: float, **fields) -> dict:
 
 
 # ----- edits along directions ---------------------------------------------------------------------
+KEEP_SUFFIX = "+keep"
+
+
+def conditional_sets(sets: Mapping[str, DirectionSet], referee: Referee) -> dict[str, DirectionSet]:
+    """Every set's attribute directions made orthogonal to the set's other judged attributes
+    (the Edit tab's "Keep fixed" with all of them ticked; the other hair colours stay free), as
+    method "<method>+keep", so plain and conditional edits are refereed side by side."""
+    derived = {}
+    for method, ds in sets.items():
+        judged = [name for name in ds.names if name in referee.names]
+        if len(judged) < 2:
+            continue
+        vectors = {}
+        for name in judged:
+            others = [k for k in judged if referee.names.index(k) in referee.others(name)]
+            try:
+                vectors[name] = ds.conditional(name, others)
+            except DirectionError:  # nothing of it is left once the others are projected out
+                continue
+        if vectors:
+            derived[method + KEEP_SUFFIX] = DirectionSet(method + KEEP_SUFFIX, ds.space, list(vectors),
+                                                         torch.stack(list(vectors.values())), ds.generator_hash)
+    return derived
+
+
 def edit_plan(sets: Mapping[str, DirectionSet], judged: Sequence[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
     """The attributes each direction set can be refereed on (names the judge knows), and why
     the other sets are skipped (unsupervised ones: PC0, SeFa0, ... name no attribute)."""
@@ -219,6 +247,7 @@ def evaluate_edits(G: nn.Module, sets: Mapping[str, DirectionSet], judge: Extrac
     start = time.perf_counter()
     alpha = DEFAULT_ALPHA if alpha is None else float(alpha)
     referee = Referee.build(judge)
+    sets = {**sets, **conditional_sets(sets, referee)}
     plan, skipped = edit_plan(sets, referee.names)
     alphas = sorted({alpha, *map(float, grid)})
     jobs = [(method, name, a) for method, names in plan.items() for name in names for a in alphas]
