@@ -73,18 +73,25 @@ def test_stargan_generator_is_conditioned_on_target_labels():
         G(x, torch.zeros(2, 3))
 
 
-def test_residual_stargan_generator_starts_as_the_identity_and_learns_a_change():
-    G = StarGenerator(StarGeneratorConfig(resolution=RES, c_dim=2, width=4, n_blocks=1, residual=True))
+RESIDUAL_GENERATORS = {
+    "stargan": lambda: (StarGenerator(StarGeneratorConfig(resolution=RES, c_dim=2, width=4, n_blocks=1, residual=True)),
+                        (torch.tensor([[1.0, 0.0], [0.0, 1.0]]),)),
+    "cyclegan": lambda: (ResnetGenerator(ResnetGeneratorConfig(resolution=RES, width=4, n_blocks=1, residual=True)), ()),
+}
+
+
+@pytest.mark.parametrize("kind", sorted(RESIDUAL_GENERATORS))
+def test_residual_generator_starts_as_the_identity_and_learns_a_change(kind):
+    G, c = RESIDUAL_GENERATORS[kind]()
     x = torch.rand(2, 3, RES, RES) * 2 - 1
-    c = torch.tensor([[1.0, 0.0], [0.0, 1.0]])
-    assert torch.equal(G(x, c), x)
+    assert torch.equal(G(x, *c), x)
     optimiser = torch.optim.Adam(G.parameters(), lr=1e-2)
     for _ in range(5):  # push towards a brighter image: the zero-initialised last conv must learn
-        loss = -G(x * 0.5, c).mean()
+        loss = -G(x * 0.5, *c).mean()
         optimiser.zero_grad()
         loss.backward()
         optimiser.step()
-    assert G(x * 0.5, c).mean() > (x * 0.5).mean() + 0.05
+    assert G(x * 0.5, *c).mean() > (x * 0.5).mean() + 0.05
 
 
 def test_stargan_discriminator_heads():

@@ -94,6 +94,18 @@ def _resnet_translator(
     return nn.Sequential(*layers)
 
 
+def _start_as_identity(net: nn.Sequential) -> None:
+    """Zero the last conv of a residual translator, so G(x) = x before any training."""
+    last = net[-2]
+    nn.init.zeros_(last.weight)
+    nn.init.zeros_(last.bias)
+
+
+def _output(x: torch.Tensor, out: torch.Tensor, residual: bool) -> torch.Tensor:
+    # tanh's range [-1, 1] spans half of [-1, 1] twice over: a residual of 2 * out reaches every colour
+    return (x + 2.0 * out).clamp(-1.0, 1.0) if residual else out
+
+
 def _check_image(x: torch.Tensor, who: str) -> None:
     _check(x.dim() == 4 and x.shape[1] == 3, f"{who} takes images [B, 3, H, W], got {list(x.shape)}")
     _check(x.shape[2] % 4 == 0 and x.shape[3] % 4 == 0, f"{who} needs sides divisible by 4, got {list(x.shape[2:])}")
@@ -104,11 +116,14 @@ class ResnetGeneratorConfig:
     resolution: int = 256
     width: int = 64  # channels of the first layer (ngf)
     n_blocks: int = 9  # 9 at 256 px, 6 at 128 px and below in the paper
+    residual: bool = False  # output x + residual image (starts as the identity); see StarGenerator
 
 
 @ARCHS.register("cyclegan_resnet")
 class ResnetGenerator(ConfigModule):
-    """CycleGAN's generator for one direction: G(x) -> y, both in [-1, 1]."""
+    """CycleGAN's generator for one direction: G(x) -> y, both in [-1, 1]. With `residual`
+    it redraws only what the translation changes, which keeps the rest of the picture
+    (background, mouth, hair colour) when training steps are few."""
 
     Config = ResnetGeneratorConfig
     c_dim = 0
@@ -119,10 +134,12 @@ class ResnetGenerator(ConfigModule):
         _check(config.width >= 1 and config.n_blocks >= 0, "width must be >= 1 and n_blocks >= 0")
         self.resolution = config.resolution
         self.net = _resnet_translator(3, config.width, config.n_blocks, affine=False, norm_first=True)
+        if config.residual:
+            _start_as_identity(self.net)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         _check_image(x, "ResnetGenerator")
-        return self.net(x)
+        return _output(x, self.net(x), self.config.residual)
 
 
 @dataclass(frozen=True)
@@ -158,17 +175,13 @@ class StarGenerator(ConfigModule):
         self.resolution, self.c_dim = config.resolution, config.c_dim
         self.net = _resnet_translator(3 + config.c_dim, config.width, config.n_blocks, affine=True, norm_first=False)
         if config.residual:
-            last = self.net[-2]
-            nn.init.zeros_(last.weight)
-            nn.init.zeros_(last.bias)
+            _start_as_identity(self.net)
 
     def forward(self, x: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
         _check_image(x, "StarGenerator")
         _check(c.shape == (x.shape[0], self.c_dim), f"labels must be [{x.shape[0]}, {self.c_dim}], got {list(c.shape)}")
         tiled = c.to(x.dtype)[:, :, None, None].expand(-1, -1, x.shape[2], x.shape[3])
-        out = self.net(torch.cat([x, tiled], dim=1))
-        # tanh's range [-1, 1] spans half of [-1, 1] twice over: a residual of 2 * out reaches every colour
-        return (x + 2.0 * out).clamp(-1.0, 1.0) if self.config.residual else out
+        return _output(x, self.net(torch.cat([x, tiled], dim=1)), self.config.residual)
 
 
 def _no_condition(c: torch.Tensor | None, who: str) -> None:
