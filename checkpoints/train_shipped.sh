@@ -75,13 +75,14 @@ toy2d() {  # 2-D models for the Playground ("continue a trained 2-D model"): a r
   ganstudio export "$(latest_run toyring-mlp2d)" --out checkpoints/toy2d-ring-collapse.safetensors
 }
 
-judge() {  # the attribute classifier the metrics use as feature space (trained on real renders only)
+judge() {  # the attribute classifier the metrics use as feature space (trained on real renders only); half of
+  # each batch blurred (sigma up to 1.5 px) and noised, so it reads a soft generated smile as a smile
   ganstudio judge train --data "synthfaces:64?n=20000&seed=5" --out checkpoints/judge-synthfaces64.safetensors \
-    --steps 1500
+    --steps 3000 --blur 1.5 --noise 0.05
 }
 
 evaluate() {  # the figures in the model cards and README
-  ganstudio eval --model synthfaces64 --n 2000 --edit-n 300 --out "$RUNS/eval-synthfaces64"
+  ganstudio eval --model synthfaces64 --n 2000 --edit-n 300 --edit-alphas 1,2,3 --out "$RUNS/eval-synthfaces64"
   # the translation models on held-out faces (SynthFaces stream 1000): the figures in their cards
   python benchmarks/translation_quality.py --n 500 --out "$RUNS/translation-eval"
   ganstudio eval --model digits32-cgan --judge checkpoints/judge-digits32.safetensors --n 1797 --out "$RUNS/eval-digits32-cgan"

@@ -82,11 +82,17 @@ def judge_args(p: argparse.ArgumentParser) -> None:
     train.add_argument("--resolution", type=int, help="judge input size (default: the data's, if a multiple of 16)")
     train.add_argument("--feature-dim", type=int, default=128)
     train.add_argument("--workers", type=int, default=0, help="data loader processes")
+    train.add_argument("--blur", type=float, default=0.0,
+                       help="also train on copies blurred by a random Gaussian sigma up to this many pixels, so "
+                       "the judge reads content rather than sharpness (generated images are softer than real ones)")
+    train.add_argument("--noise", type=float, default=0.0,
+                       help="and noised with a random std up to this (image range -1..1)")
     train.add_argument("--device", default="auto")
     check = sub.add_parser("eval", help="accuracy of a trained judge on labelled images")
     check.add_argument("--judge", required=True, help="judge checkpoint")
     check.add_argument("--data", required=True, help="labelled data spec (use a different seed than training)")
     check.add_argument("--n", type=int, default=1000, help="images to check (default 1000)")
+    check.add_argument("--blur", type=float, default=0.0, help="blur the images by this Gaussian sigma (pixels) first")
     check.add_argument("--device", default="auto")
 
 
@@ -102,7 +108,7 @@ def judge_run(args: argparse.Namespace) -> int:
             model, report = judge.train_judge(
                 dataset, steps=args.steps, batch_size=args.batch_size, lr=args.lr, heldout=args.heldout,
                 seed=args.seed, resolution=args.resolution, feature_dim=args.feature_dim, device=device,
-                workers=args.workers, log=print,
+                workers=args.workers, blur=args.blur, noise=args.noise, log=print,
             )
             judge.save_judge(args.out, model, report, args.data, _command_line(args, "judge train"), args.seed)
             print(f"{report.summary()}; wrote {args.out}")
@@ -113,7 +119,7 @@ def judge_run(args: argparse.Namespace) -> int:
             if list(getattr(dataset, "label_names", [])) != names:
                 raise CliError(f"{args.judge}: judges labels {names}, the data set has {list(dataset.label_names)}")
             report = judge.judge_accuracy(model, Subset(dataset, range(min(args.n, len(dataset)))), names,
-                                          device=device)
+                                          device=device, blur=args.blur)
             print(json.dumps(report.to_json(), indent=2))
     return 0
 
