@@ -25,7 +25,8 @@ def eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=int, default=5, help="neighbours for precision/recall/density/coverage")
     p.add_argument("--kid-subsets", type=int, default=100)
     p.add_argument("--kid-subset-size", type=int, default=1000)
-    p.add_argument("--checkpoints", action="append", default=[], help="folder of models (repeatable)")
+    p.add_argument("--checkpoints", action="append", default=[], metavar="DIR",
+                   help="an extra folder to look up --model names in, besides the shipped checkpoints (repeatable)")
     p.add_argument("--device", default="auto")
     p.add_argument("--out", required=True, help="folder for metrics.json, report.md and contact_sheet.png")
     edits = p.add_argument_group("edits", "a generator's attribute directions, judged before and after the edit "

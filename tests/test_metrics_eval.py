@@ -105,3 +105,12 @@ def test_the_judge_is_found_by_the_data_set_it_was_trained_on(models, judge_path
     argv = ["eval", "--model", "oracle", "--checkpoints", str(models), "--out", str(tmp_path / "o"), *FAST]
     assert main(argv) == 0
     assert json.loads((tmp_path / "o" / "metrics.json").read_text())["features"]["path"].endswith("some-judge.safetensors")
+
+
+def test_model_names_are_looked_up_in_the_shipped_checkpoints_and_the_extra_folders(models):
+    from ganstudio.metrics.evaluate import DEFAULT_CHECKPOINTS, open_model
+
+    studio, name = open_model("oracle", [models])
+    assert name == "oracle" and studio.entry("oracle").path == models / "oracle.safetensors"
+    shipped, _ = open_model("glasses64-cyclegan", [models])  # as `ganstudio serve --checkpoints DIR` finds it
+    assert shipped.entry("glasses64-cyclegan").path == DEFAULT_CHECKPOINTS / "glasses64-cyclegan.safetensors"

@@ -68,9 +68,10 @@ class EvalError(UserError):
 
 # ----- inputs -------------------------------------------------------------------------------------
 def open_model(model: str, checkpoint_dirs: Sequence[str | Path] = (), device: str = "cpu") -> tuple[Studio, str]:
-    """A studio serving `model` and its name there: a studio name under the checkpoint folders,
-    or a .safetensors path (its folder joins the studio, so direction files beside it count)."""
-    dirs = list(checkpoint_dirs) or [DEFAULT_CHECKPOINTS]
+    """A studio serving `model` and its name there: a studio name under the shipped checkpoints
+    and the extra folders (as `ganstudio serve --checkpoints` looks them up), or a .safetensors
+    path (its folder joins the studio, so direction files beside it count)."""
+    dirs = [DEFAULT_CHECKPOINTS, *checkpoint_dirs]
     path = Path(model).resolve()  # a link is served from the folder of the file it points to
     if path.suffix == ".safetensors" and path.is_file():
         return Studio([path.parent, *dirs], device=device), path.stem
