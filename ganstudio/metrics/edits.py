@@ -181,9 +181,9 @@ def conditional_sets(sets: Mapping[str, DirectionSet], referee: Referee) -> dict
             continue
         vectors = {}
         for name in judged:
-            others = [k for k in judged if referee.names.index(k) in referee.others(name)]
+            free = {referee.names[i] for i in referee.others(name)}
             try:
-                vectors[name] = ds.conditional(name, others)
+                vectors[name] = ds.conditional(name, [k for k in judged if k in free])
             except DirectionError:  # nothing of it is left once the others are projected out
                 continue
         if vectors:

@@ -114,8 +114,9 @@ def degrade(images: torch.Tensor, blur: float, noise: float, generator: torch.Ge
     damaged = (torch.rand(b, generator=generator) < 0.5).float()
     sigma = torch.rand(b, generator=generator) * blur * damaged
     std = torch.rand(b, generator=generator) * noise * damaged
-    noisy = images + (std[:, None, None, None] * torch.randn(images.shape, generator=generator)).to(images)
-    return (gaussian_blur(noisy, sigma) if blur > 0 else noisy).clamp(-1, 1)
+    if noise > 0:
+        images = images + (std[:, None, None, None] * torch.randn(images.shape, generator=generator)).to(images)
+    return (gaussian_blur(images, sigma) if blur > 0 else images).clamp(-1, 1)
 
 
 def default_resolution(dataset: Dataset) -> int:
