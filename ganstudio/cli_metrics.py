@@ -38,6 +38,9 @@ def eval_args(p: argparse.ArgumentParser) -> None:
                        "(default: ganstudio.metrics.edits.DEFAULT_ALPHA, 1.5)")
     edits.add_argument("--edit-alphas", metavar="A,B,...",
                        help="also try these alphas and report the smallest that meets the goal (costs one pass each)")
+    edits.add_argument("--edit-layers", metavar="PRESET,...",
+                       help="also referee every set with its edits limited to these w+ rows (coarse, middle, fine), "
+                       "as <method>@<preset> (costs one pass each)")
 
 
 def eval_run(args: argparse.Namespace) -> int:
@@ -50,6 +53,7 @@ def eval_run(args: argparse.Namespace) -> int:
             k=args.k, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size, device=args.device,
             checkpoint_dirs=args.checkpoints, command=_command_line(args, "eval"), edits=not args.skip_edits,
             edit_n=args.edit_n, edit_alpha=args.edit_alpha, edit_alphas=_floats(args.edit_alphas or ""),
+            edit_layers=[v.strip() for v in (args.edit_layers or "").split(",") if v.strip()],
         )
     parts = []
     if "fd" in result:

@@ -119,6 +119,7 @@ class OracleConfig:
     resolution: int = 32
     points: bool = False
     collapse: bool = False  # always the same attributes / the same mode
+    num_ws: int = 1  # rows of w+ (copies of w); synthesis reads only the first, the "coarse" one
 
 
 @ARCHS.register("test-oracle")
@@ -129,11 +130,12 @@ class OracleGenerator(ConfigModule):
 
     def __init__(self, config: OracleConfig):
         super().__init__(config)
-        self.z_dim, self.w_dim, self.num_ws, self.resolution, self.c_dim = config.z_dim, config.z_dim, 1, config.resolution, 0
+        self.z_dim, self.w_dim, self.resolution, self.c_dim = config.z_dim, config.z_dim, config.resolution, 0
+        self.num_ws = config.num_ws
         self.register_buffer("w_avg", torch.zeros(config.z_dim))
 
     def mapping(self, z, psi=1.0, cutoff=None, c=None):
-        return self.w_avg.lerp(z, psi).unsqueeze(1)
+        return self.w_avg.lerp(z, psi).unsqueeze(1).repeat(1, self.num_ws, 1)
 
     def synthesis(self, ws, noise_mode="const"):
         out = []

@@ -136,6 +136,20 @@ def test_a_weak_edit_fails_the_goal_and_the_alpha_grid_finds_the_strength_that_w
     assert grid["methods"]["short"]["left_brighter"]["success"] == [short["success"], 1.0]
 
 
+def test_layer_presets_referee_edits_on_the_rows_the_generator_reads(judges):
+    G = OracleGenerator(OracleConfig(num_ws=3))  # rows: coarse 0, middle 1, fine 2; the pixels read row 0
+    result = evaluate_edits(G, {"exact": direction_set("exact", eye())}, JudgeExtractor(judges["attrs"]), n=32,
+                            layers=["coarse", "fine", "all"], batch_size=32)
+    methods = result["methods"]
+    assert list(methods) == ["exact", "exact+keep", "exact@coarse", "exact+keep@coarse", "exact@fine",
+                             "exact+keep@fine"]
+    assert result["rows"]["exact+keep"] == [0, 3] and result["rows"]["exact+keep@fine"] == [2, 3]
+    for name in ATTRIBUTES:
+        assert methods["exact@coarse"][name]["all"] == {"n": 32, "success": 1.0, "preserved": 1.0}
+        assert methods["exact@fine"][name]["all"] == {"n": 32, "success": 0.0, "preserved": 1.0}
+        assert result["best"][name]["method"] == "exact"  # ties go to the method listed first
+
+
 def test_switching_hair_colour_is_not_counted_against_preservation(judges):
     blond = torch.zeros(3, 8)  # rows: Smiling, Black_Hair, Blond_Hair
     blond[2, 2], blond[2, 1] = 10.0, -10.0  # Blond on, Black off (and the reverse)
@@ -249,9 +263,10 @@ def test_eval_adds_an_edits_section_for_a_generator_with_directions(models, judg
     skipped, _ = _eval(models, judges["attrs"], tmp_path, "oracle", "--skip-edits")
     assert "edits" not in skipped and "edits" not in skipped["goals"]
     by_path, _ = _eval(models, judges["attrs"], tmp_path, str(models / "oracle.safetensors"), "--edit-n", "8",
-                       "--edit-alphas", "0.01,3")
+                       "--edit-alphas", "0.01,3", "--edit-layers", "coarse")
     assert by_path["edits"]["goal"]["met"] and by_path["edits"]["n"] == 8  # a file's directions are found too
     assert by_path["edits"]["alpha_grid"]["alphas"] == [0.01, 1.5, 3.0] and "--edit-alphas 0.01,3" in by_path["command"]
+    assert by_path["edits"]["rows"]["exact@coarse"] == [0, 1]  # the oracle has one row: every preset is it
 
 
 def test_eval_measures_translation_models(models, judges, tmp_path, capsys):

@@ -92,6 +92,8 @@ def test_user_errors_are_one_line(models, judge_path, tmp_path, capsys):
     assert main([*base, "--model", "oracle", "--judge", str(judge_path), "--data", "elsewhere"]) == 2
     err = capsys.readouterr().err.strip()
     assert len(err.splitlines()) == 1 and "unknown data set 'elsewhere'" in err
+    assert main([*base, "--model", "oracle", "--judge", str(judge_path), "--edit-layers", "coarse,top"]) == 2
+    assert "edit layers: unknown preset top; known: all, coarse, middle, fine" in capsys.readouterr().err
 
 
 def test_the_judge_is_found_by_the_data_set_it_was_trained_on(models, judge_path, tmp_path):

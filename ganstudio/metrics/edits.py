@@ -14,7 +14,10 @@ attribute (probability > 0.5) on each image before and after the change:
   out: switching to Blond_Hair must switch the old colour off.
 
 Every set with two or more judged attributes is also refereed as "<method>+keep": each
-direction with the set's other attributes projected out (the Edit tab's "Keep fixed").
+direction with the set's other attributes projected out (the Edit tab's "Keep fixed"). Asked
+for layer presets, every set is also refereed with its edits limited to those w+ rows, as
+"<method>@coarse" etc. (the Edit tab's "Layers"), which shows where the generator keeps each
+attribute.
 
 "add" and "remove" are reported separately and pooled ("all", weighted by images); the
 goal (>= 90 % success with >= 90 % preserved) is checked on the pooled numbers of the best
@@ -38,6 +41,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from ..domains import hair_colour_groups
 from ..editing.directions import DirectionError, DirectionSet
 from ..editing.edit import ResolvedEdit, apply_edits
+from ..editing.layers import check_rows, preset_rows
 from ..errors import UserError
 from ..imaging import make_grid
 from ..latents import seed_batches, z_from_seeds
@@ -168,6 +172,7 @@ def _section(tallies, plan, at_alpha: float, **fields) -> dict:
 
 # ----- edits along directions ---------------------------------------------------------------------
 KEEP_SUFFIX = "+keep"
+LAYERS_SEPARATOR = "@"
 
 
 def conditional_sets(sets: Mapping[str, DirectionSet], referee: Referee) -> dict[str, DirectionSet]:
@@ -190,6 +195,17 @@ def conditional_sets(sets: Mapping[str, DirectionSet], referee: Referee) -> dict
             derived[method + KEEP_SUFFIX] = DirectionSet(method + KEEP_SUFFIX, ds.space, list(vectors),
                                                          torch.stack(list(vectors.values())), ds.generator_hash)
     return derived
+
+
+def with_layers(plan: Mapping[str, list[str]], presets: Sequence[str], num_ws: int) -> dict[str, tuple[str, slice]]:
+    """Every refereed method's direction set and w+ rows: each set of the plan on all rows, and
+    once per preset ("all" is the plain set) as "<method>@<preset>"."""
+    methods = {method: (method, check_rows(None, num_ws)) for method in plan}
+    for preset in dict.fromkeys(presets):
+        if preset != "all":
+            span = slice(*preset_rows(preset, num_ws))
+            methods.update({method + LAYERS_SEPARATOR + preset: (method, span) for method in plan})
+    return methods
 
 
 def edit_plan(sets: Mapping[str, DirectionSet], judged: Sequence[str]) -> tuple[dict[str, list[str]], dict[str, str]]:
@@ -223,41 +239,47 @@ def _sample_batches(G: nn.Module, referee: Referee, n: int, batch_size: int, psi
         yield _Codes(z, ws, referee.decide(G.synthesis(ws, noise_mode="const")))
 
 
-def _edit_both_ways(G: nn.Module, codes: _Codes, ds: DirectionSet, name: str, alpha: float, psi: float,
-                    referee: Referee) -> Iterator[tuple[bool, tuple[torch.Tensor, torch.Tensor]]]:
-    """Images without `name` edited by +alpha, images with it by -alpha; (wanted verdict, scores)."""
+def _edit_both_ways(G: nn.Module, codes: _Codes, ds: DirectionSet, rows: slice, name: str, alpha: float,
+                    psi: float, referee: Referee) -> Iterator[tuple[bool, tuple[torch.Tensor, torch.Tensor]]]:
+    """Images without `name` edited by +alpha, images with it by -alpha, on w+ `rows`; (wanted
+    verdict, scores)."""
     column = codes.before[:, referee.names.index(name)]
     vector = ds.vector(name).to(codes.ws)
     for want, sign in ((True, 1.0), (False, -1.0)):
-        rows = column != want
-        if not rows.any():
+        chosen = column != want
+        if not chosen.any():
             continue
-        on = rows.to(codes.ws.device)
-        edit = ResolvedEdit(vector, ds.space, sign * alpha, slice(0, codes.ws.shape[1]))
+        on = chosen.to(codes.ws.device)
+        edit = ResolvedEdit(vector, ds.space, sign * alpha, rows)
         images = G.synthesis(apply_edits(G, codes.ws[on], [edit], z=codes.z[on], psi=psi), noise_mode="const")
-        yield want, referee.score(codes.before[rows], images, name, want)
+        yield want, referee.score(codes.before[chosen], images, name, want)
 
 
 @torch.inference_mode()
 def evaluate_edits(G: nn.Module, sets: Mapping[str, DirectionSet], judge: Extractor, n: int = 500,
-                   alpha: float | None = None, grid: Sequence[float] = (), psi: float = 1.0, batch_size: int = 64,
-                   seed_base: int = 0, device="cpu") -> dict:
+                   alpha: float | None = None, grid: Sequence[float] = (), layers: Sequence[str] = (),
+                   psi: float = 1.0, batch_size: int = 64, seed_base: int = 0, device="cpu") -> dict:
     """Success and preservation of every attribute direction, each method side by side (see module
-    doc), at `alpha` (default DEFAULT_ALPHA) and, when given, at every alpha of `grid`."""
+    doc), at `alpha` (default DEFAULT_ALPHA) and, when given, at every alpha of `grid` and
+    limited to every layer preset of `layers` (coarse, middle, fine)."""
     start = time.perf_counter()
     alpha = DEFAULT_ALPHA if alpha is None else float(alpha)
     referee = Referee.build(judge)
     sets = {**sets, **conditional_sets(sets, referee)}
     plan, skipped = edit_plan(sets, referee.names)
+    variants = with_layers(plan, layers, G.num_ws)
+    plan = {method: plan[base] for method, (base, _) in variants.items()}
     alphas = sorted({alpha, *map(float, grid)})
     jobs = [(method, name, a) for method, names in plan.items() for name in names for a in alphas]
     tallies: dict[Key, Tally] = defaultdict(Tally)
     for codes in _sample_batches(G, referee, n, batch_size, psi, seed_base, device) if jobs else ():
         for method, name, a in jobs:
-            for want, scores in _edit_both_ways(G, codes, sets[method], name, a, psi, referee):
+            base, rows = variants[method]
+            for want, scores in _edit_both_ways(G, codes, sets[base], rows, name, a, psi, referee):
                 tallies[(method, name, a, want)].add(*scores)
     section = _section(tallies, plan, alpha, n=n, alpha=alpha, psi=psi, seeds=[seed_base, seed_base + n - 1],
-                       spaces={m: sets[m].space for m in plan}, skipped=skipped)
+                       spaces={m: sets[base].space for m, (base, _) in variants.items()},
+                       rows={m: [rows.start, rows.stop] for m, (_, rows) in variants.items()}, skipped=skipped)
     if grid:
         section["alpha_grid"] = _alpha_grid(tallies, plan, alphas)
     section["seconds"] = round(time.perf_counter() - start, 2)

@@ -41,6 +41,7 @@ from ..errors import UserError
 from ..checkpoint import Checkpoint
 from ..data import data_set_name
 from ..editing.conditions import ConditionSpec
+from ..editing.layers import PRESETS
 from ..imaging import make_grid, png_bytes, to_pils
 from ..latents import seed_batches, z_from_seeds
 from ..studio import DEFAULT_CHECKPOINTS, GENERATOR_ROLES, Studio, model_kind, resolve_device
@@ -366,6 +367,7 @@ def evaluate(
     edit_n: int = 500,
     edit_alpha: float | None = None,
     edit_alphas: Sequence[float] = (),
+    edit_layers: Sequence[str] = (),
 ) -> dict:
     """Evaluate `model` and write metrics.json, report.md and contact_sheet.png under `out`.
 
@@ -376,6 +378,9 @@ def evaluate(
         raise EvalError(f"n must be at least 2, got {n}")
     if edits and edit_n < 1:
         raise EvalError(f"edit n must be at least 1, got {edit_n}")
+    unknown = [preset for preset in edit_layers if preset not in PRESETS]
+    if unknown:
+        raise EvalError(f"edit layers: unknown preset {', '.join(unknown)}; known: {', '.join(PRESETS)}")
     start = time.perf_counter()
     dev = resolve_device(device)
     studio, name = open_model(model, checkpoint_dirs, str(dev))
@@ -403,8 +408,9 @@ def evaluate(
         if sets:
             referee = extractor if features == "judge" else \
                 _judge_extractor("judge", judge, inception, spec, checkpoint_dirs, dev)[0]
-            _add_edits(result, G, sets, referee, {"n": edit_n, "alpha": edit_alpha, "grid": edit_alphas, "psi": psi,
-                                                  "batch_size": batch_size, "seed_base": SEED_BASE, "device": dev})
+            _add_edits(result, G, sets, referee, {"n": edit_n, "alpha": edit_alpha, "grid": edit_alphas,
+                                                  "layers": edit_layers, "psi": psi, "batch_size": batch_size,
+                                                  "seed_base": SEED_BASE, "device": dev})
     result = {**header, **result, "total_seconds": round(time.perf_counter() - start, 1)}
     write_outputs(Path(out), result, sheet)
     return result
