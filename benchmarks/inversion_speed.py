@@ -10,8 +10,9 @@ ganstudio.editing.inversion (1: optimise from w_avg, 2: the encoder alone, 3: th
 then optimise) and every image, the clock runs from the start of `invert` (encoder pass
 included) until PSNR >= --psnr dB or the run ends (--steps, or the early stop). Reports the
 median seconds, how many images reached the target, the median steps and the median final
-PSNR per method. Methods 2 and 3 need the model's encoder (role E); the perceptual term
-(--perceptual, 0.1 on D's features as in the app) is used when the model has a discriminator.
+PSNR per method, and each image that missed the target with its final PSNR and steps.
+Methods 2 and 3 need the model's encoder (role E); the perceptual term (--perceptual, 0.1 on
+D's features as in the app) is used when the model has a discriminator.
 """
 
 from __future__ import annotations
@@ -84,10 +85,15 @@ def main() -> None:
         row = {"images": len(runs), "reached": sum(r["reached"] for r in runs),
                "median_s": round(statistics.median(r["seconds"] for r in runs), 3),
                "median_steps": statistics.median(r["steps"] for r in runs),
-               "median_psnr": round(statistics.median(r["psnr"] for r in runs), 2)}
+               "median_psnr": round(statistics.median(r["psnr"] for r in runs), 2),
+               "missed": [{"image": i, "psnr": round(r["psnr"], 2), "steps": r["steps"]}
+                          for i, r in enumerate(runs) if not r["reached"]]}
         results[method] = row
         print(f"| {name} | {row['images']} | {row['reached']} | {row['median_s']} | {row['median_steps']} | "
               f"{row['median_psnr']} |")
+    for method, row in results.items():
+        for miss in row["missed"]:
+            print(f"method {method} missed image {miss['image']}: {miss['psnr']} dB after {miss['steps']} steps")
     if args.json:
         print(json.dumps({"model": model, "device": str(studio.device), "psnr_target": args.psnr,
                           "steps": args.steps, "space": args.space, "seed": args.seed, "methods": results}))
