@@ -46,13 +46,14 @@ cyclegan() {  # faces without <-> with eyeglasses. Residual generators (x + a le
 
 stargan() {  # five hair colours (exclusive), Smiling, Eyeglasses with one generator. A residual generator
   # (G adds a residual image to x and starts as the identity) is what makes ~1,000 generator steps enough on a
-  # CPU; plain StarGAN G at 500-1,250 steps still drew blurry, checkerboarded faces. Constant lr: it was run
-  # to 29 kimg, stopped (Ctrl-C snapshot) and resumed with --kimg 84, which equals this single command.
+  # CPU; plain StarGAN G at 500-1,250 steps still drew blurry, checkerboarded faces. Classification weight 3
+  # and reconstruction weight 3 (paper: 1 and 10) make the changes strong enough for the judge: smiles 0.02 ->
+  # 0.64 added, glasses removed 0.31 -> 0.75 (see the model card's candidates).
   ganstudio train stargan \
     --data "synthfaces:64?attrs=Black_Hair,Brown_Hair,Blond_Hair,Red_Hair,Gray_Hair,Smiling,Eyeglasses&n=20000&seed=4" \
     --batch 16 --kimg 84 --seed 0 --snapshot-kimg 4 --out "$RUNS" \
     --set G.width=32 G.n_blocks=4 G.residual=true D.width=32 D.n_layers=5 lr=1e-4 "betas=[0.5,0.999]" d_steps=5 \
-    workers=0 log_every=10
+    workers=0 log_every=10 loss_args.lambda_cls=3 loss_args.lambda_rec=3
   ganstudio export "$(latest_run stargan_generator)" --fp16 --out checkpoints/synthfaces64-stargan.safetensors
 }
 
