@@ -15,6 +15,11 @@ class CliError(Exception):
     """A user-facing failure: printed as one line, exit status 2."""
 
 
+def comma_list(text: str | None) -> list[str]:
+    """The items of a comma-separated option, stripped, empty ones dropped ("a, b," -> a, b)."""
+    return [item.strip() for item in (text or "").split(",") if item.strip()]
+
+
 def _info_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("path", help="a .safetensors checkpoint")
 

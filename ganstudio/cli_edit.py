@@ -6,7 +6,7 @@ import argparse
 import json
 from pathlib import Path
 
-from .cli import CliError
+from .cli import CliError, comma_list
 
 
 def add_model_arguments(p: argparse.ArgumentParser, required: bool = True) -> None:
@@ -85,7 +85,7 @@ def edit_run(args: argparse.Namespace) -> int:
         if args.set:
             num_ws = studio.generator(recipe.model).num_ws
             layers = parse_layers(args.layers, num_ws)
-            keep = tuple(k.strip() for k in args.keep.split(",") if k.strip())
+            keep = tuple(comma_list(args.keep))
             edits = list(recipe.edits)
             for item in args.set:
                 attr, _, alpha = item.partition("=")
@@ -239,7 +239,7 @@ def directions_run(args: argparse.Namespace) -> int:
                 codes, labels = code_sources.encode_dataset(E, dataset, args.n, device=studio.device,
                                                             progress=bar.update)
             if args.attributes:
-                wanted = [a.strip() for a in args.attributes.split(",") if a.strip()]
+                wanted = comma_list(args.attributes)
                 missing = [a for a in wanted if a not in names]
                 if missing:
                     raise CliError(f"--attributes: unknown {', '.join(missing)}; the data has {', '.join(names)}")

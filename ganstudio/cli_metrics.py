@@ -7,7 +7,7 @@ import contextlib
 import json
 import shlex
 
-from .cli import CliError
+from .cli import CliError, comma_list
 
 
 def eval_args(p: argparse.ArgumentParser) -> None:
@@ -53,7 +53,7 @@ def eval_run(args: argparse.Namespace) -> int:
             k=args.k, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size, device=args.device,
             checkpoint_dirs=args.checkpoints, command=_command_line(args, "eval"), edits=not args.skip_edits,
             edit_n=args.edit_n, edit_alpha=args.edit_alpha, edit_alphas=_floats(args.edit_alphas or ""),
-            edit_layers=[v.strip() for v in (args.edit_layers or "").split(",") if v.strip()],
+            edit_layers=comma_list(args.edit_layers),
         )
     parts = []
     if "fd" in result:
@@ -69,7 +69,7 @@ def eval_run(args: argparse.Namespace) -> int:
 
 def _floats(text: str) -> list[float]:
     try:
-        return [float(v) for v in text.split(",") if v.strip()]
+        return [float(v) for v in comma_list(text)]
     except ValueError:
         raise CliError(f"--edit-alphas: '{text}' is not a comma-separated list of numbers") from None
 
