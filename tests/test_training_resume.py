@@ -59,7 +59,11 @@ def test_resume_continues_exactly(tmp_path):
     for name in ("D", "G"):
         sa, sb = straight.optimizers[name].state_dict()["state"], resumed.optimizers[name].state_dict()["state"]
         assert all(torch.equal(sa[i]["exp_avg_sq"], sb[i]["exp_avg_sq"]) for i in sa)
-    assert [s["step"] for s in read_stats(half.run_dir)] == [2, 3, 4, 6]  # one run folder, appended
+    stats = read_stats(half.run_dir)
+    assert [s["step"] for s in stats] == [2, 3, 4, 6]  # one run folder, appended
+    first_after_resume = stats[2]  # one step (16 images: k = 2 batches of 8) since the resume, not 64 since 0
+    images = first_after_resume["img_per_s"] * first_after_resume["timing"]["interval_s"]
+    assert images == pytest.approx(16, rel=0.05)
     record = read_config(half.run_dir)  # says what the run does now, and what changed at the resume
     assert record["config"]["kimg"] == 0.096
     assert record["resumes"] == [{"snapshot": half.snapshot.name, "kimg": 0.048, "changes": {"kimg": 0.096}}]

@@ -292,6 +292,7 @@ class Trainer:
         try:
             if self.step_count == 0 and self.run_dir is not None:
                 self._write_reals()
+            self._interval.reset(self)  # the first line's img/s counts from here, not from 0 kimg on a resume
             while self.nimg < total:
                 before = self.nimg
                 self.step()
