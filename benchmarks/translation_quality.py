@@ -9,8 +9,9 @@ stream (held out), refereed by the judge trained on that data set. A translation
 the judge sees the target attribute as asked (added, or removed for CycleGAN's B → A); the
 others are preserved when the judge's reading of them does not flip. Cycle PSNR: each
 translation translated back, against the input. Time: wall ms per translated image, batched,
-on this machine. Prints the machine and Markdown tables; --out keeps each model's report.md,
-metrics.json and contact sheet.
+on this machine. A StarGAN's own classifier (D) is read beside the judge: the share of its
+translations it sees as done, and its accuracy on the real inputs. Prints the machine and
+Markdown tables; --out keeps each model's report.md, metrics.json and contact sheet.
 """
 
 from __future__ import annotations
@@ -58,6 +59,7 @@ def main() -> None:
     parser.add_argument("--out", help="keep each model's report here (default: a temporary folder)")
     args = parser.parse_args()
 
+    from ganstudio.metrics.edits import render_critic
     from ganstudio.metrics.evaluate import evaluate, open_model
 
     out = Path(args.out or tempfile.mkdtemp(prefix="ganstudio-translation-"))
@@ -74,7 +76,7 @@ def main() -> None:
               f"{Path(result['features']['path']).name})\n")
         print("| target | add: n | add: success | remove: n | remove: success | success | preserved | goal met |")
         print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | --- |")
-        print("\n".join(rows(section)))
+        print("\n".join(rows(section) + render_critic(section)))
         summary.append(f"| {model} | {section['goal']['attributes_met']} of {section['goal']['attributes']} | "
                        f"{cycle['cycle_psnr_db']} dB | {cycle['ms_per_image']} ms |")
     print("\n| model | targets meeting 90 % / 90 % | cycle PSNR | time per image |\n| --- | --- | --- | --- |")

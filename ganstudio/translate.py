@@ -182,9 +182,8 @@ def _given_labels(tr: Translator, labels: str | Sequence[str] | Sequence[float] 
 
 
 @torch.inference_mode()
-def _source_labels(tr: Translator, x: torch.Tensor, labels) -> torch.Tensor:
-    if labels is not None:
-        return _given_labels(tr, labels, x.shape[0])
+def classify(tr: Translator, x: torch.Tensor) -> torch.Tensor:
+    """[B, K] 0/1: the domains the StarGAN discriminator's classifier sees in a batch in [-1, 1]."""
     D = tr.networks.get("D")
     if D is None:
         raise TranslateError(
@@ -192,6 +191,10 @@ def _source_labels(tr: Translator, x: torch.Tensor, labels) -> torch.Tensor:
             f"give them (names of the attributes present, from {', '.join(tr.domains)})"
         )
     return decode_labels(D.heads(x)["class_logits"], tr.groups)
+
+
+def _source_labels(tr: Translator, x: torch.Tensor, labels) -> torch.Tensor:
+    return classify(tr, x) if labels is None else _given_labels(tr, labels, x.shape[0])
 
 
 def estimate_labels(model: ModelLike, image: ImageLike) -> list[str]:

@@ -18,7 +18,7 @@ from ganstudio import checkpoint
 from ganstudio.cli import main
 from ganstudio.data.wrappers import attribute_split
 from ganstudio.editing.directions import DirectionSet
-from ganstudio.metrics.edits import Referee, evaluate_edits, evaluate_translation
+from ganstudio.metrics.edits import Referee, evaluate_edits, evaluate_translation, render_section
 from ganstudio.metrics.features import JudgeExtractor
 from ganstudio.models.base import ConfigModule
 from ganstudio.models.translation import translation_meta
@@ -224,6 +224,44 @@ def test_a_stargan_that_changes_nothing_succeeds_never_and_preserves_all(judges)
     assert result["cycle"]["cycle_psnr_db"] == 100.0  # the identity comes back exactly (capped, not inf)
 
 
+class PixelCritic(torch.nn.Module):
+    """A StarGAN discriminator whose classifier reads the attributes exactly as the pixel judge
+    does, or (blind) never sees any."""
+
+    def __init__(self, blind: bool = False):
+        super().__init__()
+        self.reader, self.blind = PixelJudge(PixelJudgeConfig()), blind
+
+    def heads(self, x: torch.Tensor) -> dict:
+        logits = self.reader.head(self.reader.probe(x))
+        return {"class_logits": torch.full_like(logits, -10.0) if self.blind else logits}
+
+
+def test_a_stargan_reports_its_own_classifiers_verdicts_beside_the_judges(judges):
+    images, judge = AttributeImages(40), JudgeExtractor(judges["attrs"])
+    tr = Translator("stargan", tuple(ATTRIBUTES), (), {"G": Brighten(0.6), "D": PixelCritic()}, "bright.safetensors")
+    result, _ = evaluate_translation(tr, images, judge, n=40, batch_size=20)
+    critic, judged = result["critic"], result["methods"]["stargan"]
+    assert critic["inputs"] == 40 and critic["accuracy_on_inputs"] == dict.fromkeys(ATTRIBUTES, 1.0)
+    assert len(critic["translations_done"]) == 2 * len(ATTRIBUTES)  # every attribute added and removed
+    for request, numbers in critic["translations_done"].items():  # it reads as the judge does: same verdicts
+        name, way = request.rsplit(" ", 1)
+        assert numbers == {"n": judged[name][way]["n"], "done": judged[name][way]["success"]}
+    assert critic["translations_done"]["left_brighter add"]["done"] == 1.0  # what Brighten does
+    assert critic["translations_done"]["left_brighter remove"]["done"] == 0.0
+    assert "| left_brighter add | %d | 1.000 | 1.000 |" % judged["left_brighter"]["add"]["n"] in \
+        "\n".join(render_section(result, "t"))
+
+    blind = Translator("stargan", tuple(ATTRIBUTES), (), {"G": Brighten(0.6), "D": PixelCritic(blind=True)}, "b")
+    critic = evaluate_translation(blind, images, judge, n=40, batch_size=20)[0]["critic"]
+    absent = (torch.stack([images[i][1] for i in range(40)]) < 0.5).float().mean(0).tolist()
+    assert critic["accuracy_on_inputs"] == pytest.approx(dict(zip(ATTRIBUTES, absent)), abs=1e-4)
+    assert all(numbers["done"] == float(request.endswith("remove"))  # every removal looks done to it
+               for request, numbers in critic["translations_done"].items())
+    assert "critic" not in evaluate_translation(
+        Translator("stargan", tuple(ATTRIBUTES), (), {"G": Identity(3)}, "g"), images, judge, n=8)[0]
+
+
 # ----- the CLI ------------------------------------------------------------------------------------
 @pytest.fixture
 def models(tmp_path, monkeypatch):
@@ -281,6 +319,7 @@ def test_eval_measures_translation_models(models, judges, tmp_path, capsys):
     report = (out / "report.md").read_text()
     assert "## Translation (stargan" in report and "| Blond_Hair |" in report and ", psi " not in report
     assert "Cycle reconstruction" in report and "ms per translated image" in report
+    assert section["critic"]["inputs"] == 64 and "| Smiling remove |" in report and "D's accuracy on the 64" in report
     assert Image.open(out / "contact_sheet.png").size[0] == 6 * 16 + 7 * 2  # input + 5 domains
 
     cycle, out = _eval(models, judges["faces"], tmp_path, "glasses")

@@ -47,6 +47,7 @@ from ..imaging import make_grid
 from ..latents import seed_batches, z_from_seeds
 from ..editing.fidelity import psnr
 from ..translate import Translator, translate_all_domains, translate_cycle
+from .critic import CriticTally
 from .features import Extractor
 
 DEFAULT_ALPHA = 1.5  # slider units: 1 = the gap between the class means (see editing.directions)
@@ -351,8 +352,11 @@ class CycleTally:
 
 
 def _translate_batch(tr: Translator, referee: Referee, tasks: list, images: torch.Tensor,
-                     labels: torch.Tensor | None, tallies: dict, cycles: CycleTally) -> None:
+                     labels: torch.Tensor | None, tallies: dict, cycles: CycleTally,
+                     critic: CriticTally | None) -> None:
     before = referee.decide(images)
+    if critic is not None and labels is not None:
+        critic.add_inputs(tr, images, labels)
     for name, want, to in tasks:
         rows = before[:, referee.names.index(name)] != want
         if rows.any():
@@ -361,6 +365,8 @@ def _translate_batch(tr: Translator, referee: Referee, tasks: list, images: torc
             cycles.seconds += (time.perf_counter() - start) / 2  # the way back is not part of a translation
             cycles.psnr += [min(psnr(b, x), 100.0) for b, x in zip(back, images[rows])]  # identical: inf
             tallies[(tr.kind, name, 0.0, want)].add(*referee.score(before[rows], out, name, want))
+            if critic is not None:
+                critic.add_translations(tr, out, name, want, f"{name} {WAYS[want]}")
 
 
 @torch.inference_mode()
@@ -369,16 +375,18 @@ def evaluate_translation(tr: Translator, dataset: Dataset, judge: Extractor, n: 
     """Success and preservation of every domain change of a CycleGAN or StarGAN model on up to
     `n` real images (per domain of a split), and a sheet of inputs translated into every domain.
     StarGAN keeps the attributes not asked for at the data set's labels, or at its classifier's
-    reading when the data set lacks them."""
+    reading when the data set lacks them; when it has its discriminator, that classifier's own
+    verdicts are reported beside the judge's (`critic`)."""
     start = time.perf_counter()
     referee = Referee.build(judge, [[tr.domains[i] for i in g] for g in tr.groups])
     tasks, skipped = translation_tasks(tr, dataset, referee.names)
     tallies: dict[Key, Tally] = defaultdict(Tally)
     cycles = CycleTally([])
+    critic = CriticTally(tr.domains) if tr.kind == "stargan" and "D" in tr.networks else None
     inputs, seen, sources = [], 0, set()
     for images, labels in real_batches(dataset, n, seed, batch_size, tr.resolution, tr.domains):
         labels = labels if tr.kind == "stargan" else None
-        _translate_batch(tr, referee, tasks, images, labels, tallies, cycles)
+        _translate_batch(tr, referee, tasks, images, labels, tallies, cycles, critic)
         inputs += [(x, None if labels is None else labels[i]) for i, x in enumerate(images[:SHEET_ROWS])]
         seen, sources = seen + len(images), sources | {"data set" if labels is not None else "classifier (D)"}
     plan = {tr.kind: list(dict.fromkeys(name for name, _, _ in tasks))}
@@ -387,6 +395,8 @@ def evaluate_translation(tr: Translator, dataset: Dataset, judge: Extractor, n: 
                        source_labels=sorted(sources) if tr.kind == "stargan" else None)
     section["seconds"] = round(time.perf_counter() - start, 2)
     section["cycle"] = cycles.to_json()
+    if critic is not None:
+        section["critic"] = critic.to_json()
     return section, translation_sheet(tr, _spread(inputs, SHEET_ROWS))
 
 
@@ -438,8 +448,31 @@ def render_section(section: dict, title: str) -> list[str]:
     if cycle and cycle["n"]:
         lines += ["", f"Cycle reconstruction (each translation translated back): mean PSNR {cycle['cycle_psnr_db']} dB "
                       f"over {cycle['n']} images; {cycle['ms_per_image']} ms per translated image."]
+    lines += render_critic(section)
     skipped = section.get("skipped") or {}
     lines += [""] * bool(skipped) + [f"- skipped {what}: {reason}" for what, reason in skipped.items()]
+    return lines
+
+
+def render_critic(section: dict) -> list[str]:
+    """Markdown: per request, the judge's success next to the StarGAN classifier's verdict on the
+    same translations, and that classifier's accuracy on the real inputs."""
+    critic = section.get("critic")
+    if not critic:
+        return []
+    judged = section["methods"][section["kind"]]
+    lines = ["", "The model's own classifier (D) on the same translations: the share it sees as done, next to "
+                 "the judge's success. D convinced and the judge not: D's classifier is too easy to please; "
+                 "neither convinced: the changes are too weak for the loss G trains on.", "",
+             "| request | n | judge: success | D: done |", "| --- | ---: | ---: | ---: |"]
+    for request, numbers in critic["translations_done"].items():
+        name, way = request.rsplit(" ", 1)
+        success = judged.get(name, {}).get(way, {}).get("success")
+        lines.append(f"| {request} | {numbers['n']} | {_rate(success)} | {_rate(numbers['done'])} |")
+    if critic["accuracy_on_inputs"]:
+        lines += ["", f"D's accuracy on the {critic['inputs']} real inputs, against their labels: "
+                      + ", ".join(f"{name} {value:.3f}" for name, value in critic["accuracy_on_inputs"].items())
+                      + "."]
     return lines
 
 
