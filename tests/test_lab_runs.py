@@ -99,3 +99,10 @@ def test_the_toy_recipe_refuses_images():
 
     with pytest.raises(ConfigError, match="trains on 2-D points"):
         RECIPES.get("toy")(TrainConfig(recipe="toy", arch="mlp2d"), DataInfo("faces", 64))
+
+
+def test_train_toy_refuses_image_augmentation_by_name(tmp_path, capsys):
+    assert main(["train", "toy", "--data", "toy:ring?n=200", "--out", str(tmp_path / "runs"), *TINY_TOY,
+                 "augment=translation"]) == 2
+    assert "recipe 'toy' does not use differentiable augmentation; drop augment=translation" in capsys.readouterr().err
+    assert not (tmp_path / "runs").exists() or not any((tmp_path / "runs").iterdir())  # nothing half-made

@@ -40,7 +40,7 @@ def trained(tmp_path_factory):
     runs = {}
     for name, (config, data, unit) in {
         "cyclegan": (tiny_config(**TINY_CYCLE, kimg=0.032, snapshot_kimg=0.016), unpaired(), "glasses"),
-        "stargan": (tiny_config(**TINY_STAR, kimg=0.048, snapshot_kimg=0.048),
+        "stargan": (tiny_config(**TINY_STAR, kimg=0.048, snapshot_kimg=0.048, augment="translation"),
                     ToyImages(32, 16, labels=HAIR, kind="attributes"), "star"),
     }.items():
         trainer = Trainer(config, data, out=out / "runs", progress=False)
@@ -142,6 +142,9 @@ def test_trained_models_are_served_by_the_translate_endpoints(trained, tmp_path)
     ({**TINY_STAR, "loss": "lsgan"}, ToyImages(8, 16, labels=HAIR, kind="attributes"), "trains with wgan-gp"),
     ({**TINY_STAR, "exclusive_groups": [["Black_Hair", "Red_Hair"]]}, ToyImages(8, 16, labels=HAIR, kind="attributes"),
      "unknown attribute 'Red_Hair'"),
+    ({**TINY_CYCLE, "augment": "translation"}, unpaired(), "'cyclegan' does not use differentiable augmentation"),
+    ({"recipe": "encoder", "augment": "cutout"}, ToyImages(8, 16), "'encoder' does not use differentiable augmentation"),
+    ({**TINY_STAR, "augment": "rotate"}, ToyImages(8, 16, labels=HAIR, kind="attributes"), "rotate"),
 ])
 def test_translation_recipes_refuse_what_they_cannot_train(changes, data, message):
     with pytest.raises(ConfigError, match=message):

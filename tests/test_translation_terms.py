@@ -175,3 +175,27 @@ def test_stargan_phases():
     assert set(g_terms) == {"adv", "cls", "rec", "loss"} and g_terms["rec"] > 0
     g_terms["loss"].backward()
     assert all(p.grad is not None for p in G.parameters())
+
+
+def test_stargan_terms_show_d_every_image_through_augment():
+    nets = stargan_nets()
+    G, D = nets["G"], nets["D"]
+    x, labels = images(4, seed=3), torch.tensor([[1, 0, 0, 1, 0], [0, 1, 0, 0, 1]] * 2, dtype=torch.float32)
+    target = sample_target_labels(labels, GROUPS, generator=torch.Generator().manual_seed(0))
+    seen = []
+
+    def mirror(batch):
+        seen.append(batch.shape[0])
+        return batch.flip(-1)
+
+    d_terms = stargan_discriminator_terms(G, D, x, labels, target, GROUPS, augment=mirror)
+    assert seen == [4, 4]  # the real batch and its translations
+    assert torch.allclose(d_terms["cls"], domain_classification_loss(D.heads(x.flip(-1))["class_logits"], labels,
+                                                                      GROUPS))
+    plain = stargan_generator_terms(G, D, x, labels, target, GROUPS)
+    mirrored = stargan_generator_terms(G, D, x, labels, target, GROUPS, augment=mirror)
+    assert seen == [4, 4, 4]
+    assert torch.equal(mirrored["rec"], plain["rec"])  # G translates and reconstructs the images themselves
+    assert torch.allclose(mirrored["cls"], domain_classification_loss(
+        D.heads(G(x, target).flip(-1))["class_logits"], target, GROUPS))
+    assert not torch.allclose(mirrored["cls"], plain["cls"])

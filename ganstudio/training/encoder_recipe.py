@@ -36,6 +36,7 @@ class EncoderRecipe(Recipe):
     default_arch: ClassVar[str] = "encoder"
     ema: ClassVar[dict[str, str]] = {}
     export_roles: ClassVar[tuple[str, ...]] = ("G_ema", "D", "E")
+    augments: ClassVar[bool] = False
 
     def __init__(self, config, data):
         super().__init__(config, data)

@@ -145,8 +145,21 @@ class Recipe:
     ema: ClassVar[dict[str, str]] = {"G_ema": "G"}  # EMA twin role -> the role it follows
     export_roles: ClassVar[tuple[str, ...]] = ("G_ema", "D")
 
+    augments: ClassVar[bool] = True  # False: the recipe has no use for `augment` and refuses it
+
     def __init__(self, config: TrainConfig, data: DataInfo):
         self.config, self.data = config, data
+        try:
+            self.policy = parse_policy(config.augment)
+        except ValueError as exc:
+            raise ConfigError(str(exc)) from None
+        if self.policy and not self.augments:
+            raise ConfigError(f"recipe '{self.name}' does not use differentiable augmentation; "
+                              f"drop augment={config.augment}")
+
+    def augment(self, images: torch.Tensor) -> torch.Tensor:
+        """What D sees of real and generated images alike: the config's DiffAugment policy."""
+        return diff_augment(images, self.policy) if self.policy else images
 
     def networks(self) -> dict[str, nn.Module]:
         raise NotImplementedError
@@ -202,7 +215,6 @@ class GanRecipe(Recipe):
             self.objective = LOSSES.get(config.loss)(**config.loss_args)
         except TypeError as exc:
             raise ConfigError(f"loss_args for '{config.loss}': {exc}") from None
-        self.policy = parse_policy(config.augment)
         ARCHS.get(config.arch)  # an unknown arch is reported as such, listing the known ones
         self.d_arch = config.d_arch or DEFAULT_D_ARCH.get(config.arch)
         if self.d_arch is None:
@@ -256,9 +268,6 @@ class GanRecipe(Recipe):
             labels = batch[1] if len(batch) > 1 and batch[1].numel() else None
             return batch[0], labels
         return batch, None
-
-    def augment(self, images: torch.Tensor) -> torch.Tensor:
-        return diff_augment(images, self.policy) if self.policy else images
 
     def generate(self, G: nn.Module, inputs: Inputs, ctx: StepContext | None = None) -> torch.Tensor:
         """G(z, c) with style mixing; with `ctx` (the generator phase) also track w_avg."""

@@ -32,6 +32,7 @@ class ToyRecipe(GanRecipe):
     default_arch: ClassVar[str] = "mlp2d"
     ema: ClassVar[dict[str, str]] = {}
     export_roles: ClassVar[tuple[str, ...]] = ("G", "D")
+    augments: ClassVar[bool] = False  # 2-D points, not images
 
     def __init__(self, config: TrainConfig, data: DataInfo):
         if data.resolution is not None:

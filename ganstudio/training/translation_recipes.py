@@ -82,6 +82,7 @@ class CycleGanRecipe(Recipe):
     default_loss: ClassVar[str] = "lsgan"
     ema: ClassVar[dict[str, str]] = {}
     export_roles: ClassVar[tuple[str, ...]] = CYCLEGAN_ROLES
+    augments: ClassVar[bool] = False
 
     def __init__(self, config, data: DataInfo):
         super().__init__(config, data)
@@ -221,7 +222,7 @@ class StarGanRecipe(Recipe):
         w = self.weights
         terms = stargan_discriminator_terms(nets["G"], nets["D"], real, labels,
                                             sample_target_labels(labels, self.groups), self.groups,
-                                            lambda_cls=w["lambda_cls"], lambda_gp=w["lambda_gp"])
+                                            lambda_cls=w["lambda_cls"], lambda_gp=w["lambda_gp"], augment=self.augment)
         return {k: v if k == "loss" else v.detach() for k, v in terms.items()}
 
     def g_step(self, nets: dict[str, nn.Module], batch: Any, ctx: StepContext) -> dict[str, torch.Tensor]:
@@ -229,7 +230,7 @@ class StarGanRecipe(Recipe):
         w = self.weights
         terms = stargan_generator_terms(nets["G"], nets["D"], real, labels,
                                         sample_target_labels(labels, self.groups), self.groups,
-                                        lambda_cls=w["lambda_cls"], lambda_rec=w["lambda_rec"])
+                                        lambda_cls=w["lambda_cls"], lambda_rec=w["lambda_rec"], augment=self.augment)
         return {k: v if k == "loss" else v.detach() for k, v in terms.items()}
 
     def _flip(self, labels: torch.Tensor, i: int) -> torch.Tensor:

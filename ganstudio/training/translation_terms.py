@@ -230,6 +230,10 @@ def cyclegan_discriminator_terms(
     return {"d_a": d_a, "d_b": d_b, "loss": d_a + d_b}
 
 
+def _unchanged(images: torch.Tensor) -> torch.Tensor:
+    return images
+
+
 def stargan_discriminator_terms(
     G: nn.Module,
     D: nn.Module,
@@ -239,17 +243,20 @@ def stargan_discriminator_terms(
     groups: Groups = (),
     lambda_cls: float = 1.0,
     lambda_gp: float = 10.0,
+    augment: Callable[[torch.Tensor], torch.Tensor] = _unchanged,
 ) -> dict[str, torch.Tensor]:
     """The critic's step (run n_critic = 5 times per generator step): Wasserstein terms,
-    gradient penalty, and domain classification of the real images by their true labels."""
-    out = D.heads(real)
+    gradient penalty, and domain classification of the real images by their true labels.
+    `augment` is what D sees of every image (DiffAugment), real and translated alike."""
+    seen = augment(real)
+    out = D.heads(seen)
     with torch.no_grad():
-        fake = G(real, target)
+        fake = augment(G(real, target))
     terms = {
         "adv_real": -out["logits"].mean(),
         "adv_fake": D(fake).mean(),
         "cls": lambda_cls * domain_classification_loss(out["class_logits"], labels, groups),
-        "gp": lambda_gp * gradient_penalty(D, real, fake)["loss"],
+        "gp": lambda_gp * gradient_penalty(D, seen, fake)["loss"],
     }
     terms["loss"] = sum(terms.values())
     return terms
@@ -264,11 +271,12 @@ def stargan_generator_terms(
     groups: Groups = (),
     lambda_cls: float = 1.0,
     lambda_rec: float = 10.0,
+    augment: Callable[[torch.Tensor], torch.Tensor] = _unchanged,
 ) -> dict[str, torch.Tensor]:
-    """The generator's step: fool the critic, be classified as `target`, and map back to
-    the input given its original labels."""
+    """The generator's step: fool the critic, be classified as `target` (both as D sees the
+    translation, through `augment`), and map back to the input given its original labels."""
     fake = G(real, target)
-    out = D.heads(fake)
+    out = D.heads(augment(fake))
     terms = {
         "adv": -out["logits"].mean(),
         "cls": lambda_cls * domain_classification_loss(out["class_logits"], target, groups),
