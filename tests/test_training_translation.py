@@ -143,8 +143,8 @@ def test_trained_models_are_served_by_the_translate_endpoints(trained, tmp_path)
     ({**TINY_STAR, "exclusive_groups": [["Black_Hair", "Red_Hair"]]}, ToyImages(8, 16, labels=HAIR, kind="attributes"),
      "unknown attribute 'Red_Hair'"),
     ({**TINY_CYCLE, "augment": "translation"}, unpaired(), "'cyclegan' does not use differentiable augmentation"),
-    ({"recipe": "encoder", "augment": "cutout"}, ToyImages(8, 16), "'encoder' does not use differentiable augmentation"),
-    ({**TINY_STAR, "augment": "rotate"}, ToyImages(8, 16, labels=HAIR, kind="attributes"), "rotate"),
+    ({"recipe": "encoder", "augment": "cutout"}, ToyImages(8, 16), "'encoder' does not use differentiable augment"),
+    ({**TINY_STAR, "augment": "rotate"}, ToyImages(8, 16, labels=HAIR, kind="attributes"), "unknown transform 'rotate'"),
 ])
 def test_translation_recipes_refuse_what_they_cannot_train(changes, data, message):
     with pytest.raises(ConfigError, match=message):
