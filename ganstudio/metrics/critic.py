@@ -43,4 +43,3 @@ class CriticTally:
         return {"inputs": self.inputs, "accuracy_on_inputs": accuracy,
                 "translations_done": {request: {"n": n, "done": round(hits / n, 4) if n else None}
                                       for request, (hits, n) in self.done.items()}}
-

@@ -144,7 +144,6 @@ class Recipe:
     default_loss: ClassVar[str | None] = None  # likewise for `--loss`
     ema: ClassVar[dict[str, str]] = {"G_ema": "G"}  # EMA twin role -> the role it follows
     export_roles: ClassVar[tuple[str, ...]] = ("G_ema", "D")
-
     augments: ClassVar[bool] = True  # False: the recipe has no use for `augment` and refuses it
 
     def __init__(self, config: TrainConfig, data: DataInfo):
