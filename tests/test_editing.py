@@ -269,8 +269,22 @@ def test_mask_restricts_the_match_and_early_stop_caps_steps():
     s = InversionSettings(method=1, space="w+", steps=40, lambda_perceptual=0, patience=100)
     masked = run_inversion(G, noisy, s, mask=mask)
     assert (masked.image[:, :, :8] - target[:, :, :8]).pow(2).mean() < (masked.image[:, :, 8:] - noisy[:, :, 8:]).pow(2).mean()
-    quick = list(invert(G, target, InversionSettings(method=1, steps=500, lambda_perceptual=0, tolerance=0.5, patience=3)))
+    quick = list(invert(G, target, InversionSettings(method=1, steps=500, lambda_perceptual=0, tolerance=0.5, patience=3,
+                                                     lr_halvings=0)))
     assert len(quick) < 20 and quick[-1].done
+
+
+def test_a_plateau_halves_the_step_size_before_stopping():
+    G = make_tiny()
+    target = _target(G, seed=5)
+    settings = dict(method=1, space="w+", steps=400, lambda_perceptual=0, lr=0.5, tolerance=0.05, patience=4)
+    stop = list(invert(G, target, InversionSettings(**settings, lr_halvings=0)))
+    halve = list(invert(G, target, InversionSettings(**settings, lr_halvings=3)))
+    assert len(stop) < len(halve) < 401 and halve[-1].done
+    assert torch.equal(stop[-1].code, halve[len(stop) - 1].code)  # the same path up to the first plateau
+    assert min(s.losses["total"] for s in halve) < min(s.losses["total"] for s in stop)
+    with pytest.raises(InversionError, match="lr_halvings"):
+        InversionSettings(lr_halvings=-1)
 
 
 def test_invalid_settings():

@@ -10,7 +10,9 @@ The seed's three methods ("Intelligent Photo Editing"):
 
 L = pixel term + discriminator-feature perceptual term (no downloaded networks), optionally
 restricted to a mask. `invert` is a generator yielding every step, so callers can stream
-the reconstruction and the losses; it stops early on convergence and never runs past `steps`.
+the reconstruction and the losses. On a plateau it halves the step size (a hard face can
+stall at a coarse step and then improve by several dB at a finer one), stops after the
+last halving's plateau, and never runs past `steps`.
 """
 
 from __future__ import annotations
@@ -41,8 +43,9 @@ class InversionSettings:
     lambda_perceptual: float = 0.1
     lambda_code: float = 0.0  # lambda1: stay near z0
     lambda_realism: float = 0.0  # lambda2: look real to D
-    tolerance: float = 1e-4  # early stop: relative improvement of the best loss ...
-    patience: int = 25  # ... over this many steps
+    tolerance: float = 1e-4  # a plateau: less relative improvement of the best loss ...
+    patience: int = 25  # ... than this over this many steps
+    lr_halvings: int = 3  # halve lr on a plateau this many times; the next plateau stops
     noise_mode: str = "const"
 
     def __post_init__(self):
@@ -55,6 +58,8 @@ class InversionSettings:
         for name in ("lambda_pixel", "lambda_perceptual", "lambda_code", "lambda_realism"):
             if getattr(self, name) < 0:
                 raise InversionError(f"{name} must be >= 0")
+        if not 0 <= self.lr_halvings <= 10:
+            raise InversionError("lr_halvings must be between 0 and 10")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -147,7 +152,7 @@ def invert(
 
     optimise = settings.method != 2 and settings.steps > 0
     optimizer = torch.optim.Adam([code], lr=settings.lr) if optimise else None
-    best, best_step = float("inf"), 0
+    best, best_step, halvings = float("inf"), 0, 0
     for step in range(settings.steps + 1 if optimise else 1):
         with torch.set_grad_enabled(optimise):
             total, image, losses = objective()
@@ -155,7 +160,12 @@ def invert(
         if losses["total"] < best * (1 - settings.tolerance):
             best, best_step = losses["total"], step
         elif step - best_step >= settings.patience:
-            last = True
+            if halvings == settings.lr_halvings:
+                last = True
+            else:
+                halvings, best_step = halvings + 1, step
+                for group in optimizer.param_groups:
+                    group["lr"] *= 0.5
         yield InversionStep(step, image.detach(), code.detach().clone(), losses, psnr(image.detach(), target), last)
         if last:
             return
