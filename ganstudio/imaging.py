@@ -1,12 +1,10 @@
 """Images in and out: the one tensor <-> PIL conversion, safe loading of untrusted
-files (uploads and data sets alike), grids, PNGs that carry a recipe, and the Gaussian
-blur that the judge trains with and a StarGAN classifier may read through."""
+files (uploads and data sets alike), grids, and PNGs that carry a recipe."""
 
 from __future__ import annotations
 
 import io
 import json
-import math
 import os
 import struct
 import warnings
@@ -15,7 +13,6 @@ from typing import Any, Iterable
 
 import numpy as np
 import torch
-import torch.nn.functional as F
 from .errors import UserError
 from PIL import Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageError
 
@@ -57,24 +54,6 @@ def from_pil(image: Image.Image, resolution: int | None = None) -> torch.Tensor:
         image = center_square(image, resolution)
     array = torch.from_numpy(np.asarray(image, dtype=np.uint8).copy())
     return array.permute(2, 0, 1).float() / 127.5 - 1.0
-
-
-def gaussian_blur(images: torch.Tensor, sigma: torch.Tensor | float) -> torch.Tensor:
-    """Each image of [B, C, H, W] blurred by its own Gaussian sigma in pixels (0: unchanged)."""
-    b, c, h, w = images.shape
-    sigma = torch.as_tensor(sigma, dtype=images.dtype, device=images.device).expand(b)
-    if (sigma < 0).any():
-        raise UserError(f"blur sigma must be >= 0, got {float(sigma.min()):g}")
-    sigma = sigma.clamp_min(1e-3)
-    radius = max(1, math.ceil(3 * float(sigma.max())))
-    if radius >= min(h, w):
-        raise UserError(f"blur sigma {float(sigma.max()):g} is too large for {h}x{w} images")
-    taps = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
-    kernel = torch.exp(-taps ** 2 / (2 * sigma[:, None] ** 2))
-    kernel = (kernel / kernel.sum(1, keepdim=True)).repeat_interleave(c, 0)  # one row per channel of each image
-    x = F.pad(images, (radius,) * 4, mode="reflect").reshape(1, b * c, h + 2 * radius, w + 2 * radius)
-    x = F.conv2d(x, kernel[:, None, :, None], groups=b * c)  # separable: down the columns, then along the rows
-    return F.conv2d(x, kernel[:, None, None, :], groups=b * c).reshape(b, c, h, w)
 
 
 def center_square(image: Image.Image, resolution: int) -> Image.Image:

@@ -4,9 +4,8 @@ import torch
 from ganstudio import checkpoint
 from ganstudio.cli import main
 from ganstudio.metrics.features import JudgeExtractor, extract
-from ganstudio.errors import UserError
-from ganstudio.imaging import gaussian_blur
-from ganstudio.metrics.judge import ROBUSTNESS_SIGMA, JudgeError, degrade, judge_accuracy, load_judge, save_judge, train_judge
+from ganstudio.metrics.judge import (ROBUSTNESS_SIGMA, JudgeError, degrade, gaussian_blur, judge_accuracy, load_judge,
+                                     save_judge, train_judge)
 from ganstudio.models.judge import Judge, JudgeConfig
 from tests._metrics_data import ATTRIBUTES, AttributeImages, LabelledDigits, Points, install_fake_data, one_thread  # noqa: F401
 
@@ -32,9 +31,9 @@ def test_gaussian_blur_keeps_flat_images_and_smooths_each_image_by_its_own_sigma
     torch.testing.assert_close(out[0], edges[0])  # sigma 0: unchanged
     assert 0.0 < out[1, 0, 0, 7] < 0.5 < out[1, 0, 0, 8] < 1.0  # the step is smoothed, symmetrically
     torch.testing.assert_close(out[1].mean(), edges[1].mean(), atol=1e-6, rtol=0)
-    with pytest.raises(UserError, match="must be >= 0"):
+    with pytest.raises(JudgeError, match="must be >= 0"):
         gaussian_blur(edges, -1.0)
-    with pytest.raises(UserError, match="too large for 16x16"):
+    with pytest.raises(JudgeError, match="too large for 16x16"):
         gaussian_blur(edges, 6.0)
 
 

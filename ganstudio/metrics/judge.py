@@ -25,7 +25,6 @@ import torch.nn.functional as F
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..errors import UserError
-from ..imaging import gaussian_blur
 from ..models.judge import LABEL_KINDS, Judge, JudgeConfig
 
 ROLE = "judge"
@@ -88,6 +87,24 @@ def _loss(model: Judge, logits: torch.Tensor, labels: torch.Tensor) -> torch.Ten
     if model.config.label_kind == "attributes":
         return F.binary_cross_entropy_with_logits(logits, labels)
     return F.cross_entropy(logits, labels.argmax(1))
+
+
+def gaussian_blur(images: torch.Tensor, sigma: torch.Tensor | float) -> torch.Tensor:
+    """Each image of [B, C, H, W] blurred by its own Gaussian sigma in pixels (0: unchanged)."""
+    b, c, h, w = images.shape
+    sigma = torch.as_tensor(sigma, dtype=images.dtype, device=images.device).expand(b)
+    if (sigma < 0).any():
+        raise JudgeError(f"blur sigma must be >= 0, got {float(sigma.min()):g}")
+    sigma = sigma.clamp_min(1e-3)
+    radius = max(1, math.ceil(3 * float(sigma.max())))
+    if radius >= min(h, w):
+        raise JudgeError(f"blur sigma {float(sigma.max()):g} is too large for {h}x{w} images")
+    taps = torch.arange(-radius, radius + 1, dtype=images.dtype, device=images.device)
+    kernel = torch.exp(-taps ** 2 / (2 * sigma[:, None] ** 2))
+    kernel = (kernel / kernel.sum(1, keepdim=True)).repeat_interleave(c, 0)  # one row per channel of each image
+    x = F.pad(images, (radius,) * 4, mode="reflect").reshape(1, b * c, h + 2 * radius, w + 2 * radius)
+    x = F.conv2d(x, kernel[:, None, :, None], groups=b * c)  # separable: down the columns, then along the rows
+    return F.conv2d(x, kernel[:, None, None, :], groups=b * c).reshape(b, c, h, w)
 
 
 def degrade(images: torch.Tensor, blur: float, noise: float, generator: torch.Generator) -> torch.Tensor:

@@ -25,7 +25,6 @@ from typing import Any, Sequence
 import torch
 from torch import nn
 
-from ..imaging import gaussian_blur
 from ..registry import ARCHS
 from .base import ConfigModule
 
@@ -248,19 +247,13 @@ class StarDiscriminatorConfig:
     c_dim: int = 5
     width: int = 64
     n_layers: int = 6  # stride-2 convs; resolution must be divisible by 2**n_layers
-    cls_blur: float = 0.0  # Gaussian sigma (px) of the copy the domain classifier reads; 0: the image itself
 
 
 @ARCHS.register("stargan_discriminator")
 class StarDiscriminator(ConfigModule):
     """StarGAN's D: a shared stride-2 trunk (no normalisation, so it suits WGAN-GP), a
     PatchGAN head scoring real vs fake and an auxiliary classifier predicting the
-    domain labels (a conv spanning the whole final map, i.e. a linear layer).
-
-    `cls_blur` > 0: the classifier reads a blurred copy (one more trunk pass). A classifier
-    of sharp pixels lets G "add" an attribute with faint high-frequency texture that the
-    classifier reads and a person does not; a blurred reading asks for a change in shape
-    and colour instead. The patch critic always reads the image itself."""
+    domain labels (a conv spanning the whole final map, i.e. a linear layer)."""
 
     Config = StarDiscriminatorConfig
 
@@ -269,8 +262,7 @@ class StarDiscriminator(ConfigModule):
         r, n = config.resolution, config.n_layers
         _check(config.c_dim >= 1 and config.width >= 1 and n >= 1, "c_dim, width and n_layers must be >= 1")
         _check(r % 2**n == 0, f"resolution {r} must be divisible by 2**n_layers = {2**n}")
-        _check(0 <= config.cls_blur <= r / 8, f"cls_blur must be between 0 and {r / 8:g} px, got {config.cls_blur:g}")
-        self.resolution, self.c_dim, self.cls_blur = r, config.c_dim, config.cls_blur
+        self.resolution, self.c_dim = r, config.c_dim
         layers: list[nn.Module] = []
         ch_in, ch = 3, config.width
         for _ in range(n):
@@ -300,10 +292,9 @@ class StarDiscriminator(ConfigModule):
         _no_condition(c, "StarDiscriminator")
         h = self._trunk(img)
         patch = self.adv_head(h)
-        read = self._trunk(gaussian_blur(img, self.cls_blur)) if self.cls_blur else h
         return {
             "logits": patch.flatten(1).mean(1),
             "patch_logits": patch,
-            "class_logits": self.cls_head(read).flatten(1),
+            "class_logits": self.cls_head(h).flatten(1),
             "features": h.mean(dim=(2, 3)),
         }
