@@ -158,7 +158,7 @@ class Recipe:
 
     def augment(self, images: torch.Tensor) -> torch.Tensor:
         """What D sees of real and generated images alike: the config's DiffAugment policy."""
-        return diff_augment(images, self.policy) if self.policy else images
+        return diff_augment(images, self.policy)
 
     def networks(self) -> dict[str, nn.Module]:
         raise NotImplementedError

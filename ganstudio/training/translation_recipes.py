@@ -27,8 +27,8 @@ from ..registry import LOSSES
 from .losses import GanBatch
 from .recipes import RECIPES, DataInfo, Phase, Recipe, StepContext, build_arch
 from .translation_terms import (
-    LSGAN, ImagePool, PatchAdversarial, cyclegan_discriminator_terms, cyclegan_generator_terms, linear_decay,
-    sample_target_labels, stargan_discriminator_terms, stargan_generator_terms,
+    LSGAN, ImagePool, PatchAdversarial, cyclegan_discriminator_terms, cyclegan_generator_terms, identity,
+    linear_decay, sample_target_labels, stargan_discriminator_terms, stargan_generator_terms,
 )
 
 GRID_INPUTS = 4  # CycleGAN sample grid: this many fixed inputs per domain
@@ -42,10 +42,6 @@ def _weights(config, defaults: dict[str, float], recipe: str) -> dict[str, float
     return {**defaults, **config.loss_args}
 
 
-def _identity(x: torch.Tensor) -> torch.Tensor:
-    return x
-
-
 def patch_adversarial(name: str) -> PatchAdversarial:
     """The adversarial game on patch-score maps. LSGAN is CycleGAN's exact form (D halved,
     G not); any other score-only objective in LOSSES is applied to every patch."""
@@ -57,10 +53,10 @@ def patch_adversarial(name: str) -> PatchAdversarial:
     objective = LOSSES.get(name)()
 
     def d(real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
-        return objective.d_loss(GanBatch(_identity, fake_out.flatten(1), real=real_out.flatten(1)))["loss"]
+        return objective.d_loss(GanBatch(identity, fake_out.flatten(1), real=real_out.flatten(1)))["loss"]
 
     def g(fake_out: torch.Tensor) -> torch.Tensor:
-        return objective.g_loss(GanBatch(_identity, fake_out.flatten(1)))["loss"]
+        return objective.g_loss(GanBatch(identity, fake_out.flatten(1)))["loss"]
 
     return PatchAdversarial(d, g)
 

@@ -230,7 +230,8 @@ def cyclegan_discriminator_terms(
     return {"d_a": d_a, "d_b": d_b, "loss": d_a + d_b}
 
 
-def _unchanged(images: torch.Tensor) -> torch.Tensor:
+def identity(images: torch.Tensor) -> torch.Tensor:
+    """The images themselves: no augmentation, or a score map standing in for a D's output."""
     return images
 
 
@@ -243,7 +244,7 @@ def stargan_discriminator_terms(
     groups: Groups = (),
     lambda_cls: float = 1.0,
     lambda_gp: float = 10.0,
-    augment: Callable[[torch.Tensor], torch.Tensor] = _unchanged,
+    augment: Callable[[torch.Tensor], torch.Tensor] = identity,
 ) -> dict[str, torch.Tensor]:
     """The critic's step (run n_critic = 5 times per generator step): Wasserstein terms,
     gradient penalty, and domain classification of the real images by their true labels.
@@ -271,7 +272,7 @@ def stargan_generator_terms(
     groups: Groups = (),
     lambda_cls: float = 1.0,
     lambda_rec: float = 10.0,
-    augment: Callable[[torch.Tensor], torch.Tensor] = _unchanged,
+    augment: Callable[[torch.Tensor], torch.Tensor] = identity,
 ) -> dict[str, torch.Tensor]:
     """The generator's step: fool the critic, be classified as `target` (both as D sees the
     translation, through `augment`), and map back to the input given its original labels."""
