@@ -25,13 +25,6 @@ from _kit import machine
 DEFAULT_MODELS = ["glasses64-cyclegan", "synthfaces64-stargan"]
 
 
-def held_out(spec: str, seed: int) -> str:
-    """The same data set spec on another stream: `seed=` replaced or added."""
-    head, _, query = spec.partition("?")
-    pairs = [p for p in query.split("&") if p and not p.startswith("seed=")]
-    return f"{head}?{'&'.join(pairs + [f'seed={seed}'])}"
-
-
 def rows(section: dict) -> list[str]:
     """One Markdown row per target: add n / success, remove n / success, preserved, goal met."""
     out = []
@@ -59,6 +52,7 @@ def main() -> None:
     parser.add_argument("--out", help="keep each model's report here (default: a temporary folder)")
     args = parser.parse_args()
 
+    from ganstudio.data import on_stream
     from ganstudio.metrics.edits import render_critic
     from ganstudio.metrics.evaluate import evaluate, open_model
 
@@ -67,7 +61,7 @@ def main() -> None:
     summary = []
     for model in args.models:
         studio, name = open_model(model, args.checkpoints)
-        data = held_out(studio.entry(name).info.dataset, args.seed)
+        data = on_stream(studio.entry(name).info.dataset, args.seed)
         result = evaluate(model, out / Path(model).stem, data=data, n=args.n, device=args.device,
                           checkpoint_dirs=args.checkpoints)
         section = result["translation"]

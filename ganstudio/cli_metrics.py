@@ -12,7 +12,8 @@ from .cli import CliError, comma_list
 
 def eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--model", required=True, help="a checkpoint file, or a model name under the checkpoint folders")
-    p.add_argument("--data", help="real data spec (default: the data set named in the checkpoint header)")
+    p.add_argument("--data", help="real data spec (default: the data set named in the checkpoint header; for a "
+                   "translation model, on a held-out stream when that data set has seeded streams, as SynthFaces)")
     p.add_argument("--features", default="judge", choices=["judge", "inception"],
                    help="feature space: the SynthFaces judge (default) or Inception-v3 from --inception")
     p.add_argument("--judge", help="judge checkpoint (default: the judge trained on the same data set among the "

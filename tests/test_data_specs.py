@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from ganstudio.data import DataSpecError, open_dataset, parse_spec
+from ganstudio.data import DataSpecError, on_stream, open_dataset, parse_spec
 from ganstudio.registry import DATASETS, RegistryError
 
 
@@ -16,6 +16,14 @@ def test_spec_grammar():
     for bad in ["", "?n=1", "synthfaces:64?n", "synthfaces:64?n=1&n=2"]:
         with pytest.raises(DataSpecError):
             parse_spec(bad)
+
+
+
+def test_another_stream_replaces_or_adds_the_seed_and_keeps_the_rest():
+    assert on_stream("synthfaces:64?n=20000&seed=4", 1000) == "synthfaces:64?n=20000&seed=1000"
+    assert on_stream("synthfaces:64", 7) == "synthfaces:64?seed=7"
+    assert on_stream("split:synthfaces:64?attr=Eyeglasses&pair_seed=3", 7) == \
+        "split:synthfaces:64?attr=Eyeglasses&pair_seed=3&seed=7"  # a pairing seed is not the stream
 
 
 def test_registry_names_and_errors():

@@ -311,6 +311,7 @@ def test_eval_measures_translation_models(models, judges, tmp_path, capsys):
     star, out = _eval(models, judges["faces"], tmp_path, "stargan")
     section = star["translation"]
     assert section["kind"] == "stargan" and "fd" not in star and star["n"] == 64
+    assert star["data"] == "faces16?seed=1000"  # held out: not the images it was trained on
     assert set(section["methods"]["stargan"]) == set(ATTRS)
     assert section["methods"]["stargan"]["Blond_Hair"]["remove"]["n"] == 0  # a hair colour is only chosen
     assert section["methods"]["stargan"]["Smiling"]["remove"]["n"] > 0
@@ -325,5 +326,6 @@ def test_eval_measures_translation_models(models, judges, tmp_path, capsys):
     cycle, out = _eval(models, judges["faces"], tmp_path, "glasses")
     numbers = cycle["translation"]["methods"]["cyclegan"]["Eyeglasses"]
     assert numbers["add"]["n"] + numbers["remove"]["n"] == cycle["n"] == 64  # both domains of the split
+    assert cycle["data"] == "split:faces16?attr=Eyeglasses&seed=1000"
     assert cycle["translation"]["requests"] == {"Eyeglasses add": "Eyeglasses", "Eyeglasses remove": "no Eyeglasses"}
     assert "add = no Eyeglasses → Eyeglasses" in (out / "report.md").read_text()

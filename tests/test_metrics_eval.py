@@ -116,3 +116,15 @@ def test_model_names_are_looked_up_in_the_shipped_checkpoints_and_the_extra_fold
     assert name == "oracle" and studio.entry("oracle").path == models / "oracle.safetensors"
     shipped, _ = open_model("glasses64-cyclegan", [models])  # as `ganstudio serve --checkpoints DIR` finds it
     assert shipped.entry("glasses64-cyclegan").path == DEFAULT_CHECKPOINTS / "glasses64-cyclegan.safetensors"
+
+
+def test_held_out_images_come_from_another_stream_where_the_data_set_has_streams(tmp_path):
+    from ganstudio.metrics.evaluate import open_heldout
+
+    spec, faces = open_heldout("synthfaces:32?n=4&seed=4")
+    assert spec == "synthfaces:32?n=4&seed=1000" and faces.seed == 1000
+    assert open_heldout("synthfaces:32?n=4&seed=1000")[1].seed == 1001  # never the stream it was trained on
+    for i in range(2):
+        Image.new("RGB", (16, 16), (40 * i, 0, 0)).save(tmp_path / f"{i}.png")
+    spec, folder = open_heldout(f"folder:{tmp_path}?resolution=16")
+    assert spec == f"folder:{tmp_path}?resolution=16" and len(folder) == 2  # a folder has no streams: itself

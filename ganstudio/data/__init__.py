@@ -40,6 +40,14 @@ def data_set_name(spec: str | None) -> str:
     return (spec or "").split("?", 1)[0].split(":", 1)[0]
 
 
+def on_stream(spec: str, stream: int) -> str:
+    """The same spec drawing from seeded stream `stream` (`seed=` replaced or added), e.g. to
+    measure on images a model never saw. Data sets without streams refuse the option when opened."""
+    head, _, query = spec.partition("?")
+    pairs = [p for p in query.split("&") if p and not p.startswith("seed=")]
+    return f"{head}?{'&'.join(pairs + [f'seed={stream}'])}"
+
+
 def parse_spec(spec: str) -> DataSpec:
     """Split ``name[:arg][?k=v&...]``; the arg may itself contain ':' (paths, nested specs)."""
     if not isinstance(spec, str) or not spec.strip():

@@ -17,7 +17,9 @@ data set knows its structure (`nearest_mode`/`high_quality`/`num_modes`, or mixt
 
 A generator that ships attribute directions also gets an `edits` section, and a translation
 model (CycleGAN, StarGAN) only a `translation` section: does the judge see the attribute
-change as asked, and the others stay (`ganstudio.metrics.edits`).
+change as asked, and the others stay (`ganstudio.metrics.edits`). Without a data spec, a
+translation model is measured on held-out images: its data set on stream HELDOUT_STREAM,
+when the data set has seeded streams.
 
 Writes `metrics.json`, `report.md` and `contact_sheet.png` into the output folder.
 """
@@ -39,7 +41,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from .. import checkpoint
 from ..errors import UserError
 from ..checkpoint import Checkpoint
-from ..data import data_set_name
+from ..data import DataSpecError, data_set_name, on_stream, parse_spec
 from ..editing.conditions import ConditionSpec
 from ..editing.layers import PRESETS
 from ..imaging import make_grid, png_bytes, to_pils
@@ -60,6 +62,7 @@ from .prdc import prdc
 DEFAULT_JUDGE = DEFAULT_CHECKPOINTS / "judge-synthfaces64.safetensors"
 SHEET_IMAGES = 32
 SEED_BASE = 1_000_000  # sample seeds start here, away from the small seeds people browse
+HELDOUT_STREAM = 1000  # the stream translation models are measured on when the data set has streams
 GOALS = {"fd_ratio_max": 3.0, "precision_min": 0.75, "recall_min": 0.6, "attribute_diff_max": 0.05}
 
 
@@ -96,6 +99,18 @@ def open_data(spec: str) -> Dataset:
     from ..data import open_dataset
 
     return open_dataset(spec)
+
+
+def open_heldout(spec: str) -> tuple[str, Dataset]:
+    """The data set of `spec` on a stream it was not trained on, where the data set draws from
+    seeded streams (SynthFaces); else `spec` itself. A translation judged on its own training
+    images would flatter it."""
+    trained = parse_spec(spec).options.get("seed")
+    heldout = on_stream(spec, HELDOUT_STREAM + (trained == str(HELDOUT_STREAM)))
+    try:
+        return heldout, open_data(heldout)
+    except DataSpecError:  # no seeded streams: the refusal names the option
+        return spec, open_data(spec)
 
 
 def split_real(length: int, n: int, seed: int) -> tuple[list[int], list[int], int]:
@@ -390,7 +405,7 @@ def evaluate(
     spec = data or ckpt.info.dataset
     if not spec:
         raise EvalError(f"{ckpt.info.path}: the header names no data set; pass --data SPEC")
-    dataset = open_data(spec)
+    spec, dataset = open_heldout(spec) if translation and not data else (spec, open_data(spec))
     header = {"model": model, "checkpoint": str(ckpt.info.path), "arch": ckpt.info.arch, "data": spec,
               "seed": seed, **({} if translation else {"psi": psi}), "command": command}
     if translation:
