@@ -1,9 +1,11 @@
-"""The one thing every registered network shares: a config dataclass it is built from."""
+"""What registered networks share: a config dataclass they are built from, and for generators
+the mapping / synthesis split the studio, editing and training code rely on."""
 
 from __future__ import annotations
 
 from typing import Any, ClassVar, Mapping
 
+import torch
 from torch import nn
 
 from ..config import from_dict
@@ -23,3 +25,12 @@ class ConfigModule(nn.Module):
     @classmethod
     def from_config(cls, data: Mapping[str, Any]) -> "ConfigModule":
         return cls(from_dict(cls.Config, data))
+
+
+class Generator(ConfigModule):
+    """z -> mapping -> ws [B, num_ws, w_dim] -> synthesis -> samples. Subclasses provide the two
+    halves; editing, inversion and style mixing call them apart, sampling calls them together."""
+
+    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0,
+                cutoff: int | None = None, noise_mode: str = "const") -> torch.Tensor:
+        return self.synthesis(self.mapping(z, psi=psi, cutoff=cutoff, c=c), noise_mode=noise_mode)

@@ -22,7 +22,7 @@ from torch import nn
 from torch.nn.utils import parametrizations
 
 from ..registry import ARCHS
-from .base import ConfigModule
+from .base import ConfigModule, Generator
 from .layers import DiscriminatorHeads, truncate
 
 NOISE_MODES = ("random", "const", "none")
@@ -66,7 +66,7 @@ class DCGANConfig:
 
 
 @ARCHS.register("dcgan")
-class DCGANGenerator(ConfigModule):
+class DCGANGenerator(Generator):
     Config = DCGANConfig
 
     def __init__(self, config: DCGANConfig):
@@ -109,16 +109,6 @@ class DCGANGenerator(ConfigModule):
         if ws.ndim != 3 or ws.shape[1:] != (1, self.w_dim):
             raise ValueError(f"ws must be [B, 1, {self.w_dim}], got {list(ws.shape)}")
         return self.net(ws[:, 0, :, None, None])
-
-    def forward(
-        self,
-        z: torch.Tensor,
-        c: torch.Tensor | None = None,
-        psi: float = 1.0,
-        cutoff: int | None = None,
-        noise_mode: str = "const",
-    ) -> torch.Tensor:
-        return self.synthesis(self.mapping(z, psi=psi, cutoff=cutoff, c=c), noise_mode=noise_mode)
 
 
 @dataclass(frozen=True)

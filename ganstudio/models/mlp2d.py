@@ -16,7 +16,7 @@ import torch
 from torch import nn
 
 from ..registry import ARCHS
-from .base import ConfigModule
+from .base import ConfigModule, Generator
 
 ACTIVATIONS = {"relu": nn.ReLU, "leaky_relu": lambda: nn.LeakyReLU(0.2), "tanh": nn.Tanh, "elu": nn.ELU}
 
@@ -50,7 +50,7 @@ class MLP2DConfig:
 
 
 @ARCHS.register("mlp2d")
-class MLP2DGenerator(ConfigModule):
+class MLP2DGenerator(Generator):
     Config = MLP2DConfig
     num_ws = 1
     c_dim = 0
@@ -70,10 +70,6 @@ class MLP2DGenerator(ConfigModule):
 
     def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         return self.net(ws[:, 0])
-
-    def forward(self, z: torch.Tensor, c: torch.Tensor | None = None, psi: float = 1.0,
-                cutoff: int | None = None, noise_mode: str = "const") -> torch.Tensor:
-        return self.synthesis(self.mapping(z, psi))
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ..registry import ARCHS
-from .base import ConfigModule
+from .base import Generator
 from .layers import EqualLinear, ModulatedConv2d, bias_lrelu, fir_kernel, pixel_norm, truncate, upsample2d
 
 NOISE_MODES = ("random", "const", "none")
@@ -159,7 +159,7 @@ class SynthesisNetwork(nn.Module):
 
 
 @ARCHS.register("stylegan")
-class StyleGANGenerator(ConfigModule):
+class StyleGANGenerator(Generator):
     """Style-based generator. `synthesis(ws)` never touches the mapping network, so a caller
     that already holds ws (interpolation frames, edits, inversion) renders with synthesis only."""
 
@@ -188,16 +188,6 @@ class StyleGANGenerator(ConfigModule):
         if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ValueError(f"ws must be [B, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
         return self.synthesis_net(ws, noise_mode)
-
-    def forward(
-        self,
-        z: torch.Tensor,
-        c: torch.Tensor | None = None,
-        psi: float = 1.0,
-        cutoff: int | None = None,
-        noise_mode: str = "const",
-    ) -> torch.Tensor:
-        return self.synthesis(self.mapping(z, psi=psi, cutoff=cutoff, c=c), noise_mode=noise_mode)
 
     def style_affines(self) -> list[torch.Tensor]:
         """Per w row, the stacked style-affine weights of every layer that reads it ([n, w_dim]),

@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from ..registry import ARCHS
-from .base import ConfigModule
+from .base import ConfigModule, Generator
 from .minibatch import MinibatchDiscrimination
 
 
@@ -32,7 +32,7 @@ class TinyConfig:
 
 
 @ARCHS.register("tiny")
-class TinyGenerator(ConfigModule):
+class TinyGenerator(Generator):
     Config = TinyConfig
 
     def __init__(self, config: TinyConfig):
@@ -65,16 +65,6 @@ class TinyGenerator(ConfigModule):
     def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         x = self.synth_net(ws.flatten(1))
         return torch.tanh(x).view(-1, 3, self.resolution, self.resolution)
-
-    def forward(
-        self,
-        z: torch.Tensor,
-        c: torch.Tensor | None = None,
-        psi: float = 1.0,
-        cutoff: int | None = None,
-        noise_mode: str = "const",
-    ) -> torch.Tensor:
-        return self.synthesis(self.mapping(z, psi, cutoff, c=c), noise_mode=noise_mode)
 
     def style_affines(self) -> list[torch.Tensor]:
         """The weights that read each w row ([out, w_dim] per row), for SeFa."""
