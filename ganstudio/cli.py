@@ -160,6 +160,9 @@ def _export_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--fp16", action="store_true", help="store weights as float16 (half the size)")
     p.add_argument("--include-g", action="store_true", help="also store the raw generator G besides G_ema")
     p.add_argument("--notes", help="free text for the header")
+    p.add_argument("--average", type=int, default=1, metavar="K",
+                   help="the weights averaged over the last K snapshots up to RUN's (default 1: that snapshot "
+                   "alone); evens out the oscillation of GAN training, most for recipes without an EMA")
 
 
 def _export_run(args: argparse.Namespace) -> int:

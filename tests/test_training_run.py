@@ -11,11 +11,12 @@ from PIL import Image
 from ganstudio import checkpoint
 from ganstudio.config import ConfigError
 from ganstudio.latents import z_from_seeds
+from ganstudio.models.tiny import TinyConfig, TinyGenerator
 from ganstudio.studio import Studio
 from ganstudio.training import Trainer
 from ganstudio.training.export import export_run
 from ganstudio.training.recipes import Inputs
-from ganstudio.training.runs import read_stats
+from ganstudio.training.runs import RunError, read_stats
 from tests.training_kit import ToyImages, tiny_config
 
 
@@ -54,6 +55,35 @@ def test_short_run_writes_a_run_folder_whose_export_the_studio_samples(tmp_path)
     G_ema = trainer.ema["G_ema"]
     expected = G_ema(z_from_seeds([5], G_ema.z_dim))
     assert torch.allclose(studio.generator("toy")(sample.z[None]), expected)
+
+
+def test_export_can_average_the_weights_of_the_last_snapshots(tmp_path):
+    run = Trainer(tiny_config(snapshot_kimg=0.016), ToyImages(), out=tmp_path, progress=False).run().run_dir
+    snaps = sorted((run / "snapshots").glob("*.safetensors"))
+    assert [p.name[-18:-12] for p in snaps] == ["000002", "000004", "000006", "000008"]
+    out = export_run(run, tmp_path / "avg.safetensors", average=3)
+    info = checkpoint.read_info(out)
+    assert info.meta["averaged_steps"] == [4, 6, 8] and info.step == 8
+    averaged, window = checkpoint.load(out), [checkpoint.load(p) for p in snaps[1:]]
+    for role in ("G_ema", "D"):
+        for key, value in averaged[role].state_dict().items():
+            values = [c[role].state_dict()[key] for c in window]
+            expected = sum(v.double() for v in values) / 3 if value.is_floating_point() else values[-1]
+            assert torch.allclose(value.double(), expected.double(), atol=1e-6), (role, key)
+    last = window[-1]["G_ema"].state_dict()
+    assert any(not torch.equal(v, last[k]) for k, v in averaged["G_ema"].state_dict().items())
+    one = checkpoint.load(export_run(snaps[1], tmp_path / "one.safetensors", average=1))  # a snapshot file works too
+    assert "averaged_steps" not in one.info.meta and one.info.step == 4
+    with pytest.raises(RunError, match="--average 3 needs 3 snapshots up to this one, the run folder has 2"):
+        export_run(snaps[1], tmp_path / "x.safetensors", average=3)
+    with pytest.raises(RunError, match="at least 1"):
+        export_run(run, tmp_path / "x.safetensors", average=0)
+    odd = checkpoint.load(snaps[0])  # a network of another shape in the window is refused by name
+    odd.networks["G_ema"] = TinyGenerator(TinyConfig(hidden=16))
+    checkpoint.save(run / "snapshots" / "snapshot-000009.safetensors", odd.networks, meta=odd.info.meta)
+    with pytest.raises(RunError, match="snapshot-000008.safetensors: network 'G_ema' differs from the last"):
+        export_run(run / "snapshots" / "snapshot-000009.safetensors", tmp_path / "x.safetensors", average=2)
+    assert not (tmp_path / "x.safetensors").exists()
 
 
 @pytest.mark.parametrize("recipe,loss,extra_keys", [

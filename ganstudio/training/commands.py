@@ -113,7 +113,8 @@ def export_command(args: argparse.Namespace) -> int:
     from .export import export_run
 
     try:
-        path = export_run(args.source, args.out, fp16=args.fp16, include_g=args.include_g, notes=args.notes)
+        path = export_run(args.source, args.out, fp16=args.fp16, include_g=args.include_g, notes=args.notes,
+                          average=args.average)
     except RunError as exc:
         raise CliError(str(exc)) from None
     print(json.dumps({"checkpoint": str(Path(path))}))
