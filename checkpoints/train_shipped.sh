@@ -50,14 +50,19 @@ stargan() {  # five hair colours (exclusive), Smiling, Eyeglasses with one gener
   # and reconstruction weight 3 (paper: 1 and 10) make the changes strong enough for the judge: smiles 0.02 ->
   # 0.64 added, glasses removed 0.31 -> 0.75. D learning 4 times faster than G (d_lr=4e-4) makes its classifier
   # read smiles (0.77 -> 0.96 on real faces), and then G's changes convince the judge too (see the card's
-  # candidates). 84 kimg, then resumed to 148.48 kimg (step 1856; resuming is exact).
+  # candidates). 84 kimg, then resumed to 148.48 kimg (step 1856; resuming is exact), then to 300 kimg with a
+  # snapshot every 200 steps, all kept. The export averages the weights of the last 8 snapshots (steps 2400-3750):
+  # hair colours 0.68-0.94 -> 0.80-0.98 against step 3750 alone, 3 -> 5 of 7 targets.
   ganstudio train stargan \
     --data "synthfaces:64?attrs=Black_Hair,Brown_Hair,Blond_Hair,Red_Hair,Gray_Hair,Smiling,Eyeglasses&n=20000&seed=4" \
     --batch 16 --kimg 84 --seed 0 --snapshot-kimg 4 --out "$RUNS" \
     --set G.width=32 G.n_blocks=4 G.residual=true D.width=32 D.n_layers=5 lr=1e-4 d_lr=4e-4 "betas=[0.5,0.999]" \
     d_steps=5 workers=0 log_every=10 loss_args.lambda_cls=3 loss_args.lambda_rec=3
   ganstudio train stargan --resume "$(latest_run stargan_generator)" --out "$RUNS" --kimg 148.48
-  ganstudio export "$(latest_run stargan_generator)" --fp16 --out checkpoints/synthfaces64-stargan.safetensors
+  ganstudio train stargan --resume "$(latest_run stargan_generator)" --out "$RUNS" --kimg 300 --snapshot-kimg 16 \
+    --set keep_snapshots=0
+  ganstudio export "$(latest_run stargan_generator)" --average 8 --fp16 \
+    --out checkpoints/synthfaces64-stargan.safetensors
 }
 
 digits() {  # scikit-learn's 1,797 handwritten digits at 32 px: an InfoGAN, a conditional GAN, and their judge
