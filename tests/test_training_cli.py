@@ -56,11 +56,12 @@ def test_train_export_and_resume_from_the_command_line(toy_data, tmp_path, capsy
     assert summary["step"] == 6 and summary["run"].endswith("00000-toy16-tiny")
 
     ckpt = tmp_path / "checkpoints" / "toy.safetensors"
-    assert main(["export", summary["run"], "--out", str(ckpt), "--fp16", "--include-g"]) == 0
+    assert main(["export", summary["run"], "--out", str(ckpt), "--fp16", "--include-g", "--average", "2"]) == 0
     capsys.readouterr()
     assert main(["info", str(ckpt)]) == 0
     info = json.loads(capsys.readouterr().out)
     assert info["roles"] == ["G_ema", "D", "G"] and info["step"] == 6 and info["recipe"] == "acgan"
+    assert info["averaged_steps"] == [4, 6]
     assert info["labels"] == ["A", "B", "C"] and info["networks"]["G_ema"]["config"]["c_dim"] == 3
     assert len(Studio(ckpt.parent, device="cpu").sample("toy", "0-3")) == 4
 
