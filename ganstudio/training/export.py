@@ -35,9 +35,8 @@ def export_run(
     loaded = checkpoint.load(snapshot, roles=wanted)
     meta = {**state["export"]["meta"], "run": snapshot.parent.parent.name}
     if average > 1:
-        window = averaging_window(snapshot, average)
-        _average_into(loaded.networks, window, wanted, info)
-        meta["averaged_steps"] = [_snapshot_info(path).step for path in window]
+        earlier = averaging_window(snapshot, average)[:-1]
+        meta["averaged_steps"] = _average_into(loaded.networks, earlier, wanted, info) + [info.step]
     return checkpoint.save(
         out,
         {role: loaded[role] for role in wanted},
@@ -68,17 +67,20 @@ def averaging_window(snapshot: Path, k: int) -> list[Path]:
     return earlier[-k:]
 
 
-def _average_into(networks: dict, window: list[Path], roles: list[str], info: checkpoint.CheckpointInfo) -> None:
-    """Replace every floating-point tensor of `networks` by its mean over the window's
-    snapshots (accumulated in float64); integer buffers (counters) keep the last value."""
-    sums = {role: {k: torch.zeros_like(v, dtype=torch.float64) for k, v in networks[role].state_dict().items()
-                   if v.is_floating_point()} for role in roles}
-    for path in window:
+def _average_into(networks: dict, earlier: list[Path], roles: list[str], info: checkpoint.CheckpointInfo) -> list[int]:
+    """Replace every floating-point tensor of `networks` (the last snapshot's, already loaded)
+    by its mean with the same tensor of the `earlier` snapshots, accumulated in float64;
+    integer buffers (counters) keep the last value. Returns the earlier snapshots' steps."""
+    tensors = {role: {k: v for k, v in networks[role].state_dict().items() if v.is_floating_point()} for role in roles}
+    sums = {role: {k: v.double() for k, v in own.items()} for role, own in tensors.items()}
+    steps = []
+    for path in earlier:
         other = _snapshot_info(path)
         for role in roles:
             if other.networks.get(role) != info.networks[role]:
                 raise runs.RunError(f"{path}: network '{role}' differs from the last snapshot's; "
                                     "only snapshots of one network can be averaged")
+        steps.append(other.step)
         state = checkpoint.load(path, roles=roles)
         for role in roles:
             for key, value in state[role].state_dict().items():
@@ -86,6 +88,6 @@ def _average_into(networks: dict, window: list[Path], roles: list[str], info: ch
                     sums[role][key] += value.double()
     with torch.no_grad():
         for role in roles:
-            for key, value in networks[role].state_dict().items():
-                if key in sums[role]:
-                    value.copy_(sums[role][key] / len(window))
+            for key, value in tensors[role].items():
+                value.copy_(sums[role][key] / (len(earlier) + 1))
+    return steps
