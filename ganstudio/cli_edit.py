@@ -195,23 +195,34 @@ def traverse_run(args: argparse.Namespace) -> int:
 
 
 # ----- directions ---------------------------------------------------------------------------
+SUPERVISED = ("mean_diff", "svm", "logreg")
+SAMPLES_FIRST_SEED = 1_000_000  # apart from the seeds 0.. that `ganstudio eval` and the app start from
+
+
 def directions_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     c = sub.add_parser("compute", help="compute a direction set for a model")
     add_model_arguments(c)
     c.add_argument("--method", required=True, help="mean_diff, svm, logreg, pca or sefa")
-    c.add_argument("--data", help="labelled data spec (mean_diff/svm/logreg), e.g. synthfaces:64")
-    c.add_argument("--attributes", help="comma-separated subset of the data's labels")
-    c.add_argument("--n", type=int, default=5000, help="images (or samples for pca) to use")
+    labels = c.add_mutually_exclusive_group()
+    labels.add_argument("--data", help="labelled images, encoded by the model's encoder (mean_diff/svm/logreg), "
+                                       "e.g. synthfaces:64")
+    labels.add_argument("--labeller", metavar="JUDGE",
+                        help="or: an attribute classifier (a `ganstudio judge train` file) that labels the "
+                             "generator's own samples (mean_diff/svm/logreg; no encoder needed)")
+    c.add_argument("--attributes", help="comma-separated subset of the labels")
+    c.add_argument("--n", type=int, default=5000, help="images, or samples for pca and --labeller")
     c.add_argument("--components", type=int, default=10, help="pca/sefa components")
-    c.add_argument("--seed", type=int, default=0)
-    c.add_argument("--out", help="output file (default: beside the model as NAME.METHOD.directions.safetensors)")
+    c.add_argument("--seed", type=int, help=f"pca: sampling seed (default 0); --labeller: the first sample's seed "
+                                            f"(default {SAMPLES_FIRST_SEED:,}, apart from the seeds 0.. that eval "
+                                            "and the app start from)")
+    c.add_argument("--name", help="the set's name in the studio (default: METHOD, or METHOD_samples with --labeller)")
+    c.add_argument("--out", help="output file (default: beside the model as NAME.SET.directions.safetensors)")
 
 
 def directions_run(args: argparse.Namespace) -> int:
-    from tqdm import tqdm
+    from dataclasses import replace
 
-    from .editing import codes as code_sources
     from .editing.directions import DIRECTIONS_SUFFIX, DirectionError, compute
     from .registry import RegistryError
     from .studio import StudioError
@@ -219,37 +230,64 @@ def directions_run(args: argparse.Namespace) -> int:
     studio, name = open_studio(args)
     try:
         G = studio.generator(name)
-        g_hash = studio.generator_hash(name)
-        labels = names = None
-        space = "w"
-        if args.method in ("pca", "sefa"):
-            codes = code_sources.sampled_ws(G, args.n, seed=args.seed, device=studio.device)
-        else:
-            E = studio.network(name, "E")
-            if E is None:
-                raise CliError(f"{args.method} needs the model's encoder (role E); '{name}' has none")
-            if not args.data:
-                raise CliError(f"{args.method} needs labelled images: --data SPEC")
-            from .data import open_dataset
-
-            dataset = open_dataset(args.data, resolution=G.resolution)
-            names = list(dataset.label_names)
-            space = "z" if getattr(E, "space", "w") == "z" else "w"
-            with tqdm(total=min(args.n, len(dataset)), desc="encode", unit="img") as bar:
-                codes, labels = code_sources.encode_dataset(E, dataset, args.n, device=studio.device,
-                                                            progress=bar.update)
-            if args.attributes:
-                wanted = comma_list(args.attributes)
-                missing = [a for a in wanted if a not in names]
-                if missing:
-                    raise CliError(f"--attributes: unknown {', '.join(missing)}; the data has {', '.join(names)}")
-                labels = labels[:, [names.index(a) for a in wanted]]
-                names = wanted
-        result = compute(args.method, codes, labels, names, space, g_hash, G=G, n_components=args.components)
+        codes, labels, names, space, source = _direction_inputs(args, studio, name, G)
+        if args.attributes:
+            wanted = comma_list(args.attributes)
+            missing = [a for a in wanted if a not in names]
+            if missing:
+                raise CliError(f"--attributes: unknown {', '.join(missing)}; the labels are {', '.join(names)}")
+            labels = labels[:, [names.index(a) for a in wanted]]
+            names = wanted
+        result = compute(args.method, codes, labels, names, space, studio.generator_hash(name), G=G,
+                         n_components=args.components)
     except (StudioError, DirectionError, RegistryError) as exc:
         raise CliError(str(exc)) from None
+    set_name = args.name or (f"{args.method}_samples" if args.labeller else args.method)
+    result = replace(result, method=set_name, source=source)
     entry = studio.entry(name)
-    out = Path(args.out) if args.out else entry.path.parent / f"{entry.path.stem}.{args.method}{DIRECTIONS_SUFFIX}"
+    out = Path(args.out) if args.out else entry.path.parent / f"{entry.path.stem}.{set_name}{DIRECTIONS_SUFFIX}"
     result.save(out)
-    print(f"{len(result.names)} {args.method} directions ({space} space) -> {out}")
+    print(f"{len(result.names)} {set_name} directions ({space} space) -> {out}")
     return 0
+
+
+def _direction_inputs(args: argparse.Namespace, studio, name: str, G):
+    """(codes, labels, label names, space, source) for the method: sampled w for pca / sefa; for the
+    supervised methods encoded labelled images (--data) or labelled samples (--labeller)."""
+    from tqdm import tqdm
+
+    from .editing import codes as code_sources
+
+    if args.method not in SUPERVISED:
+        if args.data or args.labeller:
+            raise CliError(f"{args.method} is unsupervised; --data and --labeller are for {', '.join(SUPERVISED)}")
+        seed = 0 if args.seed is None else args.seed
+        return (code_sources.sampled_ws(G, args.n, seed=seed, device=studio.device), None, None, "w",
+                f"{args.n} sampled w (seed {seed})")
+    if args.labeller:
+        from .metrics.features import build_extractor
+
+        labeller = build_extractor("judge", args.labeller, studio.device)
+        if labeller.label_kind != "attributes":
+            raise CliError(f"--labeller {args.labeller}: it decides {labeller.label_kind} labels; directions need "
+                           "attributes (a judge trained on attribute-labelled images)")
+        first = SAMPLES_FIRST_SEED if args.seed is None else args.seed
+        with tqdm(total=args.n, desc="label samples", unit="img") as bar:
+            codes, labels = code_sources.labelled_samples(G, lambda images: labeller(images)[1], args.n, first,
+                                                          device=studio.device, progress=bar.update)
+        return (codes, labels, list(labeller.label_names), "w",
+                f"{args.n} samples (seeds {first}-{first + args.n - 1}) labelled by {Path(args.labeller).name}")
+    E = studio.network(name, "E")
+    if E is None:
+        raise CliError(f"{args.method} needs the model's encoder (role E) and --data, or --labeller; "
+                       f"'{name}' has no encoder")
+    if not args.data:
+        raise CliError(f"{args.method} needs labelled images (--data SPEC) or a classifier to label samples "
+                       "(--labeller JUDGE)")
+    from .data import open_dataset
+
+    dataset = open_dataset(args.data, resolution=G.resolution)
+    with tqdm(total=min(args.n, len(dataset)), desc="encode", unit="img") as bar:
+        codes, labels = code_sources.encode_dataset(E, dataset, args.n, device=studio.device, progress=bar.update)
+    space = "z" if getattr(E, "space", "w") == "z" else "w"
+    return codes, labels, list(dataset.label_names), space, f"{len(codes)} images of {args.data}, encoded"

@@ -17,7 +17,7 @@ from PIL import Image
 from ganstudio import checkpoint
 from ganstudio.cli import main
 from ganstudio.data.wrappers import attribute_split
-from ganstudio.editing.directions import DirectionSet
+from ganstudio.editing.directions import DirectionError, DirectionSet
 from ganstudio.metrics.edits import Referee, evaluate_edits, evaluate_translation, render_section
 from ganstudio.metrics.features import JudgeExtractor
 from ganstudio.models.base import ConfigModule
@@ -159,6 +159,27 @@ def test_switching_hair_colour_is_not_counted_against_preservation(judges):
     assert result["methods"]["hair"]["Blond_Hair"]["all"] == {"n": 64, "success": 1.0, "preserved": 1.0}
     referee = Referee.build(JudgeExtractor(judges["hair"]))
     assert referee.others("Blond_Hair") == [0] and referee.others("Smiling") == [1, 2]
+
+
+
+def test_directions_from_labelled_samples_point_where_the_generator_draws_each_attribute(judges):
+    from ganstudio.editing.codes import labelled_samples
+    from ganstudio.editing.directions import compute
+
+    G, labeller = OracleGenerator(OracleConfig()), JudgeExtractor(judges["attrs"])
+    ws, labels = labelled_samples(G, lambda images: labeller(images)[1], 1000, first_seed=1_000_000)
+    assert ws.shape == (1000, 8) and torch.equal(labels.bool(), ws[:, :3] > 0)  # the oracle draws bit k iff w[k] > 0
+    again, _ = labelled_samples(G, lambda images: labeller(images)[1], 10, first_seed=1_000_000)
+    assert torch.equal(again, ws[:10])  # seeds, as the studio draws them: reproducible
+    found = compute("mean_diff", ws, labels, ATTRIBUTES, "w", "test")
+    assert found.vectors.abs().argmax(1).tolist() == [0, 1, 2]
+    result = evaluate_edits(G, {"samples": found}, labeller, n=64, alpha=3.0, batch_size=64)
+    for name in ATTRIBUTES:
+        numbers = result["methods"]["samples"][name]["all"]
+        assert numbers["success"] == 1.0 and numbers["preserved"] >= 0.85
+    G.c_dim = 10  # a conditional generator: which condition would the samples have?
+    with pytest.raises(DirectionError, match="unconditional generator"):
+        labelled_samples(G, lambda images: labeller(images)[1], 10, first_seed=0)
 
 
 # ----- translation --------------------------------------------------------------------------------
@@ -329,3 +350,33 @@ def test_eval_measures_translation_models(models, judges, tmp_path, capsys):
     assert cycle["data"] == "split:faces16?attr=Eyeglasses&seed=1000"
     assert cycle["translation"]["requests"] == {"Eyeglasses add": "Eyeglasses", "Eyeglasses remove": "no Eyeglasses"}
     assert "add = no Eyeglasses → Eyeglasses" in (out / "report.md").read_text()
+
+
+def test_directions_compute_can_label_the_generators_own_samples(models, judges, tmp_path, capsys):
+    from ganstudio.studio import Studio
+
+    common = ["directions", "compute", "--checkpoints", str(models), "--model", "oracle", "--n", "300"]
+    assert main([*common, "--method", "mean_diff", "--labeller", judges["attrs"]]) == 0  # no encoder needed
+    saved = DirectionSet.load(models / "oracle.mean_diff_samples.directions.safetensors")
+    assert saved.method == "mean_diff_samples" and saved.names == ATTRIBUTES
+    assert saved.source == "300 samples (seeds 1000000-1000299) labelled by attrs.safetensors"
+    assert saved.vectors.abs().argmax(1).tolist() == [0, 1, 2]
+    assert main([*common, "--method", "svm", "--labeller", judges["attrs"], "--attributes", "reddish",
+                 "--name", "red"]) == 0
+    assert "mean_diff_samples" in Studio(models).directions("oracle")
+    assert Studio(models).directions("oracle")["red"].names == ["reddish"]
+    capsys.readouterr()
+
+    classes = tmp_path / "classes.safetensors"
+    checkpoint.save(classes, {"judge": PixelJudge(PixelJudgeConfig(label_kind="class"))}, labels=["a", "b", "c"])
+    for argv, message in [
+        (["--method", "mean_diff", "--labeller", str(classes)], "decides class labels; directions need attributes"),
+        (["--method", "pca", "--labeller", judges["attrs"]], "pca is unsupervised"),
+        (["--method", "svm"], "'oracle' has no encoder"),
+        (["--method", "svm", "--labeller", judges["attrs"], "--attributes", "Bald"], "--attributes: unknown Bald"),
+    ]:
+        assert main([*common, *argv]) == 2
+        assert message in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main([*common, "--method", "svm", "--labeller", judges["attrs"], "--data", "attrs"])
+    assert "not allowed with argument" in capsys.readouterr().err

@@ -1,9 +1,15 @@
-"""Latent codes to compute directions from: encoded real images, or sampled w."""
+"""Latent codes to compute directions from: encoded real images, sampled w, or sampled w
+labelled by a classifier that reads the generator's own images."""
 
 from __future__ import annotations
 
+from typing import Callable
+
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
+
+from ..latents import seed_batches, z_from_seeds
+from .directions import DirectionError
 
 
 @torch.inference_mode()
@@ -33,3 +39,25 @@ def sampled_ws(G, n: int, seed: int = 0, batch_size: int = 256, device: str | to
         c = None if conditions is None else conditions[start:start + len(z)].to(device)
         out.append(G.mapping(z, c=c)[:, 0].float().cpu())
     return torch.cat(out)
+
+
+@torch.inference_mode()
+def labelled_samples(G, classify: Callable[[torch.Tensor], torch.Tensor], n: int, first_seed: int,
+                     batch_size: int = 100, device: str | torch.device = "cpu",
+                     progress=None) -> tuple[torch.Tensor, torch.Tensor]:
+    """w of the samples with seeds first_seed.. (as the studio draws them) and 0/1 labels from
+    `classify` (images in [-1, 1] -> [B, K] probabilities) on their images, [N, w_dim] and [N, K].
+
+    Why: an encoder of real images can miss what the generator varies (here: mouths), so
+    mean_diff / svm on its codes find no direction for it; the generator's own samples,
+    labelled by a classifier that looks at them, do."""
+    if getattr(G, "c_dim", 0):
+        raise DirectionError("labelled samples need an unconditional generator; this one takes a condition")
+    ws, labels = [], []
+    for seeds in seed_batches(first_seed, n, batch_size):
+        w = G.mapping(z_from_seeds(seeds, G.z_dim).to(device))
+        labels.append((classify(G.synthesis(w, noise_mode="const").clamp(-1, 1)).float().cpu() > 0.5).float())
+        ws.append(w[:, 0].float().cpu())
+        if progress is not None:
+            progress(len(seeds))
+    return torch.cat(ws), torch.cat(labels)

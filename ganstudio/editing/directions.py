@@ -47,6 +47,7 @@ class DirectionSet:
     names: list[str]
     vectors: torch.Tensor  # [K, dim]
     generator_hash: str
+    source: str = ""  # what the directions were computed from, for the file's header
 
     def __post_init__(self):
         if self.vectors.dim() != 2 or self.vectors.shape[0] != len(self.names):
@@ -82,6 +83,7 @@ class DirectionSet:
             "space": self.space,
             "names": json.dumps(self.names),
             "generator_hash": self.generator_hash,
+            **({"source": self.source} if self.source else {}),
             "ganstudio_version": __version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
@@ -106,7 +108,7 @@ class DirectionSet:
                 raise DirectionError(f"{path}: not a ganstudio direction file")
             tensors = load_file(str(path))
             result = cls(meta["method"], meta["space"], json.loads(meta["names"]), tensors["vectors"],
-                         meta["generator_hash"])
+                         meta["generator_hash"], meta.get("source", ""))
         except DirectionError:
             raise
         except CheckpointError as exc:
