@@ -196,7 +196,7 @@ def traverse_run(args: argparse.Namespace) -> int:
 
 # ----- directions ---------------------------------------------------------------------------
 SUPERVISED = ("mean_diff", "svm", "logreg")
-SAMPLES_FIRST_SEED = 1_000_000  # apart from the seeds 0.. that `ganstudio eval` and the app start from
+SAMPLES_FIRST_SEED = 2_000_000  # apart from the seeds people browse (0..) and those `ganstudio eval` draws (1,000,000..)
 
 
 def directions_args(p: argparse.ArgumentParser) -> None:
@@ -214,8 +214,8 @@ def directions_args(p: argparse.ArgumentParser) -> None:
     c.add_argument("--n", type=int, default=5000, help="images, or samples for pca and --labeller")
     c.add_argument("--components", type=int, default=10, help="pca/sefa components")
     c.add_argument("--seed", type=int, help=f"pca: sampling seed (default 0); --labeller: the first sample's seed "
-                                            f"(default {SAMPLES_FIRST_SEED:,}, apart from the seeds 0.. that eval "
-                                            "and the app start from)")
+                                            f"(default {SAMPLES_FIRST_SEED:,}, apart from the seeds people browse and "
+                                            "those `ganstudio eval` draws)")
     c.add_argument("--name", help="the set's name in the studio (default: METHOD, or METHOD_samples with --labeller)")
     c.add_argument("--out", help="output file (default: beside the model as NAME.SET.directions.safetensors)")
 

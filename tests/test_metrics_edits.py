@@ -167,9 +167,9 @@ def test_directions_from_labelled_samples_point_where_the_generator_draws_each_a
     from ganstudio.editing.directions import compute
 
     G, labeller = OracleGenerator(OracleConfig()), JudgeExtractor(judges["attrs"])
-    ws, labels = labelled_samples(G, lambda images: labeller(images)[1], 1000, first_seed=1_000_000)
+    ws, labels = labelled_samples(G, lambda images: labeller(images)[1], 1000, first_seed=2_000_000)
     assert ws.shape == (1000, 8) and torch.equal(labels.bool(), ws[:, :3] > 0)  # the oracle draws bit k iff w[k] > 0
-    again, _ = labelled_samples(G, lambda images: labeller(images)[1], 10, first_seed=1_000_000)
+    again, _ = labelled_samples(G, lambda images: labeller(images)[1], 10, first_seed=2_000_000)
     assert torch.equal(again, ws[:10])  # seeds, as the studio draws them: reproducible
     found = compute("mean_diff", ws, labels, ATTRIBUTES, "w", "test")
     assert found.vectors.abs().argmax(1).tolist() == [0, 1, 2]
@@ -359,7 +359,7 @@ def test_directions_compute_can_label_the_generators_own_samples(models, judges,
     assert main([*common, "--method", "mean_diff", "--labeller", judges["attrs"]]) == 0  # no encoder needed
     saved = DirectionSet.load(models / "oracle.mean_diff_samples.directions.safetensors")
     assert saved.method == "mean_diff_samples" and saved.names == ATTRIBUTES
-    assert saved.source == "300 samples (seeds 1000000-1000299) labelled by attrs.safetensors"
+    assert saved.source == "300 samples (seeds 2000000-2000299) labelled by attrs.safetensors"
     assert saved.vectors.abs().argmax(1).tolist() == [0, 1, 2]
     assert main([*common, "--method", "svm", "--labeller", judges["attrs"], "--attributes", "reddish",
                  "--name", "red"]) == 0
