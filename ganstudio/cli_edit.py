@@ -258,9 +258,12 @@ def _direction_inputs(args: argparse.Namespace, studio, name: str, G):
 
     from .editing import codes as code_sources
 
+    if args.n < 1:
+        raise CliError(f"--n must be at least 1, got {args.n}")
     if args.method not in SUPERVISED:
-        if args.data or args.labeller:
-            raise CliError(f"{args.method} is unsupervised; --data and --labeller are for {', '.join(SUPERVISED)}")
+        if args.data or args.labeller or args.attributes:
+            raise CliError(f"{args.method} is unsupervised; --data, --labeller and --attributes are for "
+                           f"{', '.join(SUPERVISED)}")
         seed = 0 if args.seed is None else args.seed
         return (code_sources.sampled_ws(G, args.n, seed=seed, device=studio.device), None, None, "w",
                 f"{args.n} sampled w (seed {seed})")

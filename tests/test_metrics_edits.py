@@ -172,11 +172,10 @@ def test_directions_from_labelled_samples_point_where_the_generator_draws_each_a
     again, _ = labelled_samples(G, lambda images: labeller(images)[1], 10, first_seed=2_000_000)
     assert torch.equal(again, ws[:10])  # seeds, as the studio draws them: reproducible
     found = compute("mean_diff", ws, labels, ATTRIBUTES, "w", "test")
-    assert found.vectors.abs().argmax(1).tolist() == [0, 1, 2]
+    cosines = torch.nn.functional.cosine_similarity(found.vectors, torch.eye(3, 8), dim=1)
+    assert (cosines > 0.95).all(), cosines  # along w[k], up to the sampling noise of the class means
     result = evaluate_edits(G, {"samples": found}, labeller, n=64, alpha=3.0, batch_size=64)
-    for name in ATTRIBUTES:
-        numbers = result["methods"]["samples"][name]["all"]
-        assert numbers["success"] == 1.0 and numbers["preserved"] >= 0.85
+    assert all(result["methods"]["samples"][name]["all"]["success"] == 1.0 for name in ATTRIBUTES)
     G.c_dim = 10  # a conditional generator: which condition would the samples have?
     with pytest.raises(DirectionError, match="unconditional generator"):
         labelled_samples(G, lambda images: labeller(images)[1], 10, first_seed=0)
@@ -356,6 +355,8 @@ def test_directions_compute_can_label_the_generators_own_samples(models, judges,
     from ganstudio.studio import Studio
 
     common = ["directions", "compute", "--checkpoints", str(models), "--model", "oracle", "--n", "300"]
+    assert main([*common[:-2], "--n", "0", "--method", "svm", "--labeller", judges["attrs"]]) == 2
+    assert "--n must be at least 1" in capsys.readouterr().err
     assert main([*common, "--method", "mean_diff", "--labeller", judges["attrs"]]) == 0  # no encoder needed
     saved = DirectionSet.load(models / "oracle.mean_diff_samples.directions.safetensors")
     assert saved.method == "mean_diff_samples" and saved.names == ATTRIBUTES
@@ -372,6 +373,8 @@ def test_directions_compute_can_label_the_generators_own_samples(models, judges,
     for argv, message in [
         (["--method", "mean_diff", "--labeller", str(classes)], "decides class labels; directions need attributes"),
         (["--method", "pca", "--labeller", judges["attrs"]], "pca is unsupervised"),
+        (["--method", "sefa", "--attributes", "reddish"], "sefa is unsupervised"),
+        (["--method", "mean_diff", "--labeller", str(tmp_path / "missing.safetensors")], "missing.safetensors"),
         (["--method", "svm"], "'oracle' has no encoder"),
         (["--method", "svm", "--labeller", judges["attrs"], "--attributes", "Bald"], "--attributes: unknown Bald"),
     ]:
