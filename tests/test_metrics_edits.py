@@ -161,7 +161,6 @@ def test_switching_hair_colour_is_not_counted_against_preservation(judges):
     assert referee.others("Blond_Hair") == [0] and referee.others("Smiling") == [1, 2]
 
 
-
 def test_directions_from_labelled_samples_point_where_the_generator_draws_each_attribute(judges):
     from ganstudio.editing.codes import labelled_samples
     from ganstudio.editing.directions import compute
