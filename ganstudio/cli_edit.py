@@ -231,13 +231,6 @@ def directions_run(args: argparse.Namespace) -> int:
     try:
         G = studio.generator(name)
         codes, labels, names, space, source = _direction_inputs(args, studio, name, G)
-        if args.attributes:
-            wanted = comma_list(args.attributes)
-            missing = [a for a in wanted if a not in names]
-            if missing:
-                raise CliError(f"--attributes: unknown {', '.join(missing)}; the labels are {', '.join(names)}")
-            labels = labels[:, [names.index(a) for a in wanted]]
-            names = wanted
         result = compute(args.method, codes, labels, names, space, studio.generator_hash(name), G=G,
                          n_components=args.components)
     except (StudioError, DirectionError, RegistryError) as exc:
@@ -251,9 +244,22 @@ def directions_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def _chosen_labels(names: list[str], attributes: str | None) -> tuple[list[int], list[str]]:
+    """Columns and names of the --attributes among the labels (all without it), checked before
+    any image is encoded or labelled."""
+    if not attributes:
+        return list(range(len(names))), names
+    wanted = comma_list(attributes)
+    missing = [a for a in wanted if a not in names]
+    if missing:
+        raise CliError(f"--attributes: unknown {', '.join(missing)}; the labels are {', '.join(names)}")
+    return [names.index(a) for a in wanted], wanted
+
+
 def _direction_inputs(args: argparse.Namespace, studio, name: str, G):
     """(codes, labels, label names, space, source) for the method: sampled w for pca / sefa; for the
-    supervised methods encoded labelled images (--data) or labelled samples (--labeller)."""
+    supervised methods encoded labelled images (--data) or labelled samples (--labeller), the
+    labels limited to --attributes."""
     from tqdm import tqdm
 
     from .editing import codes as code_sources
@@ -274,11 +280,12 @@ def _direction_inputs(args: argparse.Namespace, studio, name: str, G):
         if labeller.label_kind != "attributes":
             raise CliError(f"--labeller {args.labeller}: it decides {labeller.label_kind} labels; directions need "
                            "attributes (a judge trained on attribute-labelled images)")
+        columns, names = _chosen_labels(list(labeller.label_names), args.attributes)
         first = SAMPLES_FIRST_SEED if args.seed is None else args.seed
         with tqdm(total=args.n, desc="label samples", unit="img") as bar:
             codes, labels = code_sources.labelled_samples(G, lambda images: labeller(images)[1], args.n, first,
                                                           device=studio.device, progress=bar.update)
-        return (codes, labels, list(labeller.label_names), "w",
+        return (codes, labels[:, columns], names, "w",
                 f"{args.n} samples (seeds {first}-{first + args.n - 1}) labelled by {Path(args.labeller).name}")
     E = studio.network(name, "E")
     if E is None:
@@ -290,7 +297,8 @@ def _direction_inputs(args: argparse.Namespace, studio, name: str, G):
     from .data import open_dataset
 
     dataset = open_dataset(args.data, resolution=G.resolution)
+    columns, names = _chosen_labels(list(dataset.label_names), args.attributes)
     with tqdm(total=min(args.n, len(dataset)), desc="encode", unit="img") as bar:
         codes, labels = code_sources.encode_dataset(E, dataset, args.n, device=studio.device, progress=bar.update)
     space = "z" if getattr(E, "space", "w") == "z" else "w"
-    return codes, labels, list(dataset.label_names), space, f"{len(codes)} images of {args.data}, encoded"
+    return codes, labels[:, columns], names, space, f"{len(codes)} images of {args.data}, encoded"

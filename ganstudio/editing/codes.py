@@ -3,7 +3,7 @@ labelled by a classifier that reads the generator's own images."""
 
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Iterator
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
@@ -41,6 +41,16 @@ def sampled_ws(G, n: int, seed: int = 0, batch_size: int = 256, device: str | to
     return torch.cat(out)
 
 
+def seed_samples(G, first_seed: int, n: int, batch_size: int = 64, psi: float = 1.0,
+                 device: str | torch.device = "cpu") -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
+    """(z, w+, images) of the seeds first_seed..first_seed+n-1 in batches, drawn as the studio
+    draws a seed (no condition, const noise)."""
+    for seeds in seed_batches(first_seed, n, batch_size):
+        z = z_from_seeds(seeds, G.z_dim).to(device)
+        ws = G.mapping(z, psi=psi)
+        yield z, ws, G.synthesis(ws, noise_mode="const")
+
+
 @torch.inference_mode()
 def labelled_samples(G, classify: Callable[[torch.Tensor], torch.Tensor], n: int, first_seed: int,
                      batch_size: int = 100, device: str | torch.device = "cpu",
@@ -54,10 +64,9 @@ def labelled_samples(G, classify: Callable[[torch.Tensor], torch.Tensor], n: int
     if getattr(G, "c_dim", 0):
         raise DirectionError("labelled samples need an unconditional generator; this one takes a condition")
     ws, labels = [], []
-    for seeds in seed_batches(first_seed, n, batch_size):
-        w = G.mapping(z_from_seeds(seeds, G.z_dim).to(device))
-        labels.append((classify(G.synthesis(w, noise_mode="const").clamp(-1, 1)).float().cpu() > 0.5).float())
+    for _, w, images in seed_samples(G, first_seed, n, batch_size, device=device):
+        labels.append((classify(images.clamp(-1, 1)).float().cpu() > 0.5).float())
         ws.append(w[:, 0].float().cpu())
         if progress is not None:
-            progress(len(seeds))
+            progress(len(w))
     return torch.cat(ws), torch.cat(labels)

@@ -39,12 +39,12 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..domains import hair_colour_groups
+from ..editing.codes import seed_samples
 from ..editing.directions import DirectionError, DirectionSet
 from ..editing.edit import ResolvedEdit, apply_edits
 from ..editing.layers import check_rows, preset_rows
 from ..errors import UserError
 from ..imaging import make_grid
-from ..latents import seed_batches, z_from_seeds
 from ..editing.fidelity import psnr
 from ..translate import Translator, translate_all_domains, translate_cycle
 from .critic import CriticTally
@@ -234,10 +234,8 @@ class _Codes:
 def _sample_batches(G: nn.Module, referee: Referee, n: int, batch_size: int, psi: float, seed_base: int,
                     device) -> Iterator[_Codes]:
     """Seeds seed_base.. as the studio makes them (no condition, const noise), judged unedited."""
-    for seeds in seed_batches(seed_base, n, batch_size):
-        z = z_from_seeds(seeds, G.z_dim).to(device)
-        ws = G.mapping(z, psi=psi)
-        yield _Codes(z, ws, referee.decide(G.synthesis(ws, noise_mode="const")))
+    for z, ws, images in seed_samples(G, seed_base, n, batch_size, psi, device):
+        yield _Codes(z, ws, referee.decide(images))
 
 
 def _edit_both_ways(G: nn.Module, codes: _Codes, ds: DirectionSet, rows: slice, name: str, alpha: float,
