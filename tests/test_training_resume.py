@@ -80,6 +80,17 @@ def test_resume_refuses_changes_that_would_break_it(tmp_path):
         find_resume(result.run_dir)
 
 
+def test_resume_with_new_loss_weights_fine_tunes_the_run_and_records_it(tmp_path):
+    result = Trainer(tiny_config(kimg=0.016, loss="wgan-gp"), ToyImages(), out=tmp_path, progress=False).run()
+    changes = {"kimg": 0.1, "loss_args": {"gp_lambda": 2.0}}
+    tuned = Trainer.resume(result.snapshot, ToyImages(), changes, progress=False)
+    assert tuned.recipe.objective.gp_lambda == 2.0
+    assert tuned.run().step > result.step
+    record = read_config(result.run_dir)
+    assert record["config"]["loss_args"] == {"gp_lambda": 2.0}
+    assert record["resumes"] == [{"snapshot": result.snapshot.name, "kimg": result.kimg, "changes": changes}]
+
+
 def _fail_phase(trainer, phase_name, when):
     """Make a phase's loss NaN whenever when(trainer) is true (a diverging run, on demand)."""
     phase = next(p for p in trainer.phases if p.name == phase_name)
