@@ -123,12 +123,19 @@ def test_trained_models_are_served_by_the_translate_endpoints(trained, tmp_path)
         photo = tmp_path / "face.png"
         Image.new("RGB", (48, 48), (200, 150, 120)).save(photo)
         source = client.predict(handle_file(str(photo)), api_name="/translate_upload")
+        # The tab opens on the CycleGAN; a StarGAN's targets are taken without /translate_model.
+        star = client.predict("star", handle_file(source), "A", ["Blond_Hair", "Smiling"], api_name="/translate")
+        assert Image.open(star).size == (16, 16)
         client.predict("glasses", api_name="/translate_model")
         glasses = client.predict("glasses", handle_file(source), "B", [], api_name="/translate")
         assert Image.open(glasses).size == (16, 16)
+        star = client.predict("star", handle_file(source), "A", ["Blond_Hair"], api_name="/translate")
+        assert Image.open(star).size == (16, 16)
         client.predict("star", api_name="/translate_model")
         star = client.predict("star", handle_file(source), "A", ["Blond_Hair", "Smiling"], api_name="/translate")
         assert Image.open(star).size == (16, 16)
+        with pytest.raises(Exception, match="Purple_Hair"):
+            client.predict("star", handle_file(source), "A", ["Purple_Hair"], api_name="/translate")
         assert Image.open(client.predict("star", handle_file(source), api_name="/translate_all")).size[0] > 4 * 16
     finally:
         app.close()

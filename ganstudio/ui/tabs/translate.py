@@ -24,18 +24,27 @@ def _domains(studio: Studio, name: str | None) -> tuple[str, list[str]]:
     return kind, domains
 
 
-def _direction_widgets(kind: str, domains: list[str]) -> tuple[gr.Radio, gr.CheckboxGroup]:
+def _direction_widgets(kind: str, domains: list[str], hidden_targets: list[str] | None = None
+                       ) -> tuple[gr.Radio, gr.CheckboxGroup]:
     """The direction radio (CycleGAN) and target checkboxes (StarGAN), shown for the model's kind.
 
-    The radio's values never depend on the model (B/A). The checkboxes offer the model's
-    domains; API callers pick a model with /translate_model first (as the page does), and the
-    studio checks the names it is given against the model either way.
+    The radio's values never depend on the model (B/A). The checkboxes offer a StarGAN's
+    domains; for any other model they are hidden and hold `hidden_targets`. The studio checks
+    the names it is given against the model either way.
     """
     a, b = domains if kind == "cyclegan" else ("A", "B")
+    targets = domains if kind == "stargan" else list(hidden_targets or [])
     return (gr.Radio([(f"{a} → {b}", "B"), (f"{b} → {a}", "A")], value="B", label="CycleGAN direction",
                      visible=kind == "cyclegan"),
-            gr.CheckboxGroup(domains if kind == "stargan" else [], value=[], label="StarGAN target attributes",
-                             visible=kind == "stargan"))
+            gr.CheckboxGroup(targets, value=[], label="StarGAN target attributes", visible=kind == "stargan"))
+
+
+def _every_stargan_domain(studio: Studio) -> list[str]:
+    """What the hidden checkboxes hold when the tab opens on another kind of model. Gradio
+    accepts only values among a checkbox's choices, and an API client that never calls
+    /translate_model keeps the opening ones; so /translate takes any StarGAN's targets."""
+    layouts = [_domains(studio, name) for name in studio.model_names("translation")]
+    return list(dict.fromkeys(d for kind, domains in layouts if kind == "stargan" for d in domains))
 
 
 def build(studio: Studio, session: SessionHistory):
@@ -56,7 +65,8 @@ def build(studio: Studio, session: SessionHistory):
                                         min_width=120)
                 seed = gr.Number(0, label="seed", precision=0, minimum=0, scale=1, min_width=70)
             use_sample = gr.Button("Use this sample")
-            direction, targets = _direction_widgets(*_domains(studio, studio.default_model("translation")))
+            direction, targets = _direction_widgets(*_domains(studio, studio.default_model("translation")),
+                                                    _every_stargan_domain(studio))
             with gr.Row():
                 go = gr.Button("Translate", variant="primary")
                 sweep = gr.Button("All domains")
@@ -72,7 +82,7 @@ def build(studio: Studio, session: SessionHistory):
 
     @user_errors
     def on_model(name):
-        return _direction_widgets(*_domains(studio, name))
+        return _direction_widgets(*_domains(studio, name), _every_stargan_domain(studio))
 
     @user_errors
     def on_upload(path):
