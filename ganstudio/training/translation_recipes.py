@@ -10,7 +10,7 @@ the header fields `ganstudio.translate` reads.
 Recipe weights go in loss_args: cyclegan `lambda_cyc` (10), `lambda_idt` (0.5, a fraction of
 lambda_cyc), `pool_size` (50), `decay_start` (0.5: the learning rate is constant for that
 fraction of the run, then falls linearly to 0); stargan `lambda_cls` (1), `lambda_rec` (10),
-`lambda_gp` (10), `lambda_cls_jac` (0: the penalty on D's classifier Jacobian at real images).
+`lambda_gp` (10).
 """
 
 from __future__ import annotations
@@ -177,8 +177,7 @@ class StarGanRecipe(Recipe):
                               f"{data.label_kind} labels")
         if config.loss != "wgan-gp":
             raise ConfigError(f"stargan trains with wgan-gp, as in the paper (got --loss {config.loss})")
-        self.weights = _weights(config, {"lambda_cls": 1.0, "lambda_rec": 10.0, "lambda_gp": 10.0,
-                                           "lambda_cls_jac": 0.0}, self.name)
+        self.weights = _weights(config, {"lambda_cls": 1.0, "lambda_rec": 10.0, "lambda_gp": 10.0}, self.name)
         names = data.label_names
         if config.exclusive_groups is None:  # StarGAN's convention: the hair colours are one-of
             group_names = hair_colour_groups(names)
@@ -219,8 +218,7 @@ class StarGanRecipe(Recipe):
         w = self.weights
         terms = stargan_discriminator_terms(nets["G"], nets["D"], real, labels,
                                             sample_target_labels(labels, self.groups), self.groups,
-                                            lambda_cls=w["lambda_cls"], lambda_gp=w["lambda_gp"],
-                                            lambda_cls_jac=w["lambda_cls_jac"], augment=self.augment)
+                                            lambda_cls=w["lambda_cls"], lambda_gp=w["lambda_gp"], augment=self.augment)
         return {k: v if k == "loss" else v.detach() for k, v in terms.items()}
 
     def g_step(self, nets: dict[str, nn.Module], batch: Any, ctx: StepContext) -> dict[str, torch.Tensor]:

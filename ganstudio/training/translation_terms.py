@@ -235,17 +235,6 @@ def identity(images: torch.Tensor) -> torch.Tensor:
     return images
 
 
-def classifier_jacobian_penalty(class_logits: torch.Tensor, images: torch.Tensor) -> torch.Tensor:
-    """E||J||_F^2, J = d(class logits)/d(image), estimated with one random projection per
-    image (Hoffman et al. 2019, "Robust learning with Jacobian regularization"). A classifier
-    whose logits cannot swing on a faint change cannot be talked into a verdict by faint
-    texture: the generator has to draw the attribute. `images` must be what produced the
-    logits, with requires_grad set."""
-    v = torch.randn_like(class_logits)
-    (grad,) = torch.autograd.grad((class_logits.float() * v).sum(), images, create_graph=True)
-    return grad.float().square().flatten(1).sum(1).mean()
-
-
 def stargan_discriminator_terms(
     G: nn.Module,
     D: nn.Module,
@@ -255,16 +244,12 @@ def stargan_discriminator_terms(
     groups: Groups = (),
     lambda_cls: float = 1.0,
     lambda_gp: float = 10.0,
-    lambda_cls_jac: float = 0.0,
     augment: Callable[[torch.Tensor], torch.Tensor] = identity,
 ) -> dict[str, torch.Tensor]:
     """The critic's step (run n_critic = 5 times per generator step): Wasserstein terms,
-    gradient penalty, and domain classification of the real images by their true labels,
-    optionally with the classifier's Jacobian penalised there (`lambda_cls_jac`).
+    gradient penalty, and domain classification of the real images by their true labels.
     `augment` is what D sees of every image (DiffAugment), real and translated alike."""
     seen = augment(real)
-    if lambda_cls_jac:
-        seen = seen.detach().requires_grad_(True)
     out = D.heads(seen)
     with torch.no_grad():
         fake = augment(G(real, target))
@@ -274,8 +259,6 @@ def stargan_discriminator_terms(
         "cls": lambda_cls * domain_classification_loss(out["class_logits"], labels, groups),
         "gp": lambda_gp * gradient_penalty(D, seen, fake)["loss"],
     }
-    if lambda_cls_jac:
-        terms["cls_jac"] = lambda_cls_jac * classifier_jacobian_penalty(out["class_logits"], seen)
     terms["loss"] = sum(terms.values())
     return terms
 
