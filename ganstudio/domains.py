@@ -76,7 +76,10 @@ def parse_request(to: str | Sequence[str], names: Sequence[str]) -> dict[str, fl
             raise DomainError(f"unknown attribute '{name}'; known: {', '.join(names)}")
         if sep and value not in ("0", "1"):
             raise DomainError(f"'{item}': the value after '=' must be 0 or 1")
-        request[name] = float(value) if sep else 1.0
+        wanted = float(value) if sep else 1.0
+        if request.get(name, wanted) != wanted:
+            raise DomainError(f"{name} is asked to be both set and cleared; pick one")
+        request[name] = wanted
     if not request:
         raise DomainError(f"name at least one target attribute; known: {', '.join(names)}")
     return request

@@ -132,9 +132,15 @@ def test_trained_models_are_served_by_the_translate_endpoints(trained, tmp_path)
         assert Image.open(glasses).size == (16, 16)
         star = client.predict("star", handle_file(source), "A", ["Blond_Hair"], api_name="/translate")
         assert Image.open(star).size == (16, 16)
-        client.predict("star", api_name="/translate_model")
+        offered = client.predict("star", api_name="/translate_model")[1]
+        labels = [choice[0] for choice in offered["choices"]]  # an independent attribute can be cleared too
+        assert labels == ["Black_Hair", "Blond_Hair", "Smiling", "no Smiling"]
         star = client.predict("star", handle_file(source), "A", ["Blond_Hair", "Smiling"], api_name="/translate")
         assert Image.open(star).size == (16, 16)
+        no_smile = client.predict("star", handle_file(source), "A", ["Smiling=0"], api_name="/translate")
+        assert Image.open(no_smile).size == (16, 16)
+        with pytest.raises(AppError, match="both set and cleared"):
+            client.predict("star", handle_file(source), "A", ["Smiling", "Smiling=0"], api_name="/translate")
         with pytest.raises(AppError, match="Purple_Hair"):  # a name no StarGAN has is refused by name
             client.predict("star", handle_file(source), "A", ["Purple_Hair"], api_name="/translate")
         assert Image.open(client.predict("star", handle_file(source), api_name="/translate_all")).size[0] > 4 * 16

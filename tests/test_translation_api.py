@@ -117,6 +117,7 @@ def test_the_cycle_goes_there_and_back(cyclegan_file, stargan_file):
     ("Blond_Hair=0", "exactly one member set"),
     ("Blond_Hair,Brown_Hair", "both in the exclusive group"),
     ("Smiling=2", "must be 0 or 1"),
+    ("Smiling,Smiling=0", "Smiling is asked to be both set and cleared"),
     ("", "name at least one target attribute"),
 ])
 def test_stargan_bad_requests_are_clear(stargan_file, photo, to, message):

@@ -13,38 +13,48 @@ from ..session_history import SessionHistory
 IMAGE_HEIGHT = 300
 
 
-def _domains(studio: Studio, name: str | None) -> tuple[str, list[str]]:
-    """Kind and domain names from the header only (no weights are loaded to lay out the tab)."""
+def _domains(studio: Studio, name: str | None) -> tuple[str, list[str], list[tuple[str, str]]]:
+    """Kind, domain names and StarGAN target choices from the header only (no weights are
+    loaded to lay out the tab). Each attribute can be set; one outside the exclusive groups
+    (Smiling, Eyeglasses) can also be cleared, as "no Smiling" (sent as "Smiling=0")."""
     if not name:
-        return "", []
+        return "", [], []
     info = studio.entry(name).info
     spec = info.meta.get("translation") or {}
     kind = spec.get("kind", "")
     domains = list(info.labels) or (["A", "B"] if kind == "cyclegan" else [])
-    return kind, domains
+    if kind != "stargan":
+        return kind, domains, []
+    grouped = {member for group in spec.get("exclusive_groups") or [] for member in group}
+    choices = []
+    for domain in domains:
+        choices.append((domain, domain))
+        if domain not in grouped:
+            choices.append((f"no {domain}", f"{domain}=0"))
+    return kind, domains, choices
 
 
-def _direction_widgets(kind: str, domains: list[str], hidden_targets: list[str] | None = None
-                       ) -> tuple[gr.Radio, gr.CheckboxGroup]:
+def _direction_widgets(kind: str, domains: list[str], choices: list[tuple[str, str]],
+                       hidden_targets: list[tuple[str, str]] | None = None) -> tuple[gr.Radio, gr.CheckboxGroup]:
     """The direction radio (CycleGAN) and target checkboxes (StarGAN), shown for the model's kind.
 
     The radio's values never depend on the model (B/A). The checkboxes offer a StarGAN's
-    domains; for any other model they are hidden and hold `hidden_targets`. The studio checks
+    targets; for any other model they are hidden and hold `hidden_targets`. The studio checks
     the names it is given against the model either way.
     """
     a, b = domains if kind == "cyclegan" else ("A", "B")
-    targets = domains if kind == "stargan" else list(hidden_targets or [])
+    targets = choices if kind == "stargan" else list(hidden_targets or [])
     return (gr.Radio([(f"{a} → {b}", "B"), (f"{b} → {a}", "A")], value="B", label="CycleGAN direction",
                      visible=kind == "cyclegan"),
             gr.CheckboxGroup(targets, value=[], label="StarGAN target attributes", visible=kind == "stargan"))
 
 
-def _every_stargan_domain(studio: Studio) -> list[str]:
+def _every_stargan_target(studio: Studio) -> list[tuple[str, str]]:
     """What the hidden checkboxes hold when the tab opens on another kind of model. Gradio
     accepts only values among a checkbox's choices, and an API client that never calls
     /translate_model keeps the opening ones; so /translate takes any StarGAN's targets."""
-    layouts = [_domains(studio, name) for name in studio.model_names("translation")]
-    return list(dict.fromkeys(d for kind, domains in layouts if kind == "stargan" for d in domains))
+    every = [c for name in studio.model_names("translation") for c in _domains(studio, name)[2]]
+    return list(dict((value, (label, value)) for label, value in every).values())
 
 
 def build(studio: Studio, session: SessionHistory):
@@ -66,7 +76,7 @@ def build(studio: Studio, session: SessionHistory):
                 seed = gr.Number(0, label="seed", precision=0, minimum=0, scale=1, min_width=70)
             use_sample = gr.Button("Use this sample")
             direction, targets = _direction_widgets(*_domains(studio, studio.default_model("translation")),
-                                                    _every_stargan_domain(studio))
+                                                    _every_stargan_target(studio))
             with gr.Row():
                 go = gr.Button("Translate", variant="primary")
                 sweep = gr.Button("All domains")
@@ -82,7 +92,7 @@ def build(studio: Studio, session: SessionHistory):
 
     @user_errors
     def on_model(name):
-        return _direction_widgets(*_domains(studio, name), _every_stargan_domain(studio))
+        return _direction_widgets(*_domains(studio, name), _every_stargan_target(studio))
 
     @user_errors
     def on_upload(path):
@@ -105,7 +115,7 @@ def build(studio: Studio, session: SessionHistory):
     @user_errors
     def run(name, image, to_domain, target_names, request: gr.Request):
         _require(image, name)
-        kind, _ = _domains(studio, name)
+        kind = _domains(studio, name)[0]
         if kind == "stargan" and not target_names:
             raise StudioError("tick at least one target attribute")
         to = to_domain if kind == "cyclegan" else list(target_names)
