@@ -85,6 +85,18 @@ def parse_request(to: str | Sequence[str], names: Sequence[str]) -> dict[str, fl
     return request
 
 
+def request_choices(names: Sequence[str], groups: Groups) -> list[tuple[str, str]]:
+    """(label, request item) for every target a StarGAN offers: each attribute can be set,
+    and one outside the exclusive groups can be cleared ("no Smiling" -> "Smiling=0")."""
+    grouped = {i for group in groups for i in group}
+    choices = []
+    for i, name in enumerate(names):
+        choices.append((name, name))
+        if i not in grouped:
+            choices.append((f"no {name}", f"{name}=0"))
+    return choices
+
+
 def apply_request(
     labels: torch.Tensor, names: Sequence[str], groups: Groups, request: dict[str, float]
 ) -> torch.Tensor:

@@ -70,7 +70,8 @@ class DomainGrid:
 ModelLike = str | os.PathLike | Checkpoint | Translator
 
 
-def _translation_spec(info: CheckpointInfo) -> tuple[str, tuple[str, ...], Groups]:
+def translation_spec(info: CheckpointInfo) -> tuple[str, tuple[str, ...], Groups]:
+    """Kind, domain names and exclusive groups from a header alone (no weights loaded)."""
     spec = info.meta.get(TRANSLATION_KEY)
     if not isinstance(spec, dict) or spec.get("kind") not in KINDS:
         raise TranslateError(
@@ -114,7 +115,7 @@ def load_translator(model: ModelLike, device: str | torch.device = "cpu") -> Tra
     if isinstance(model, Translator):
         return model
     info = model.info if isinstance(model, Checkpoint) else checkpoint.read_info(model)
-    kind, domains, groups = _translation_spec(info)
+    kind, domains, groups = translation_spec(info)
     if isinstance(model, Checkpoint):
         roles = _check_roles(kind, info, model.networks)
         networks = model.networks

@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import gradio as gr
 
+from ...domains import request_choices
 from ...imaging import load_image, png_bytes
 from ...studio import Studio, StudioError
+from ...translate import TranslateError, translation_spec
 from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, handoff_file, user_errors
 from ..session_history import SessionHistory
 
@@ -15,23 +17,14 @@ IMAGE_HEIGHT = 300
 
 def _domains(studio: Studio, name: str | None) -> tuple[str, list[str], list[tuple[str, str]]]:
     """Kind, domain names and StarGAN target choices from the header only (no weights are
-    loaded to lay out the tab). Each attribute can be set; one outside the exclusive groups
-    (Smiling, Eyeglasses) can also be cleared, as "no Smiling" (sent as "Smiling=0")."""
+    loaded to lay out the tab); a header that is not a valid translation model lays out none."""
     if not name:
         return "", [], []
-    info = studio.entry(name).info
-    spec = info.meta.get("translation") or {}
-    kind = spec.get("kind", "")
-    domains = list(info.labels) or (["A", "B"] if kind == "cyclegan" else [])
-    if kind != "stargan":
-        return kind, domains, []
-    grouped = {member for group in spec.get("exclusive_groups") or [] for member in group}
-    choices = []
-    for domain in domains:
-        choices.append((domain, domain))
-        if domain not in grouped:
-            choices.append((f"no {domain}", f"{domain}=0"))
-    return kind, domains, choices
+    try:
+        kind, domains, groups = translation_spec(studio.entry(name).info)
+    except TranslateError:
+        return "", [], []
+    return kind, list(domains), request_choices(domains, groups) if kind == "stargan" else []
 
 
 def _direction_widgets(kind: str, domains: list[str], choices: list[tuple[str, str]],
