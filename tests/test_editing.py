@@ -57,8 +57,10 @@ def test_mean_diff_equals_hand_computation():
 
 
 def test_mean_diff_needs_both_classes():
-    with pytest.raises(DirectionError, match="'A' has no positive"):
+    with pytest.raises(DirectionError, match="'A' has no positive examples among 4;"):
         dirs.mean_diff(np.zeros((4, 3)), np.zeros((4, 1)), ["A"])
+    with pytest.raises(DirectionError, match="'A' has only positive examples among 4;"):
+        dirs.mean_diff(np.zeros((4, 3)), np.ones((4, 1)), ["A"])
 
 
 @pytest.mark.parametrize("method", ["svm", "logreg"])

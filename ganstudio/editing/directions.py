@@ -138,7 +138,8 @@ def _binary_labels(labels: np.ndarray, names: list[str]) -> None:
 def _both_classes(y: np.ndarray, name: str) -> None:
     pos = int(y.sum())
     if pos == 0 or pos == len(y):
-        raise DirectionError(f"attribute '{name}' has {'no' if pos == 0 else 'only'} positive examples; need both")
+        raise DirectionError(f"attribute '{name}' has {'no' if pos == 0 else 'only'} positive examples among "
+                             f"{len(y)}; a direction needs both, so leave it out or label more (or better) images")
 
 
 @DIRECTIONS.register("mean_diff")
