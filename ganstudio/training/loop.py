@@ -296,6 +296,7 @@ class Trainer:
             while self.nimg < total:
                 before = self.nimg
                 self.step()
+                bar.total = max(bar.total, self.nimg / 1000)  # the last batch may run past kimg; say so
                 bar.update((self.nimg - before) / 1000)
                 if self.bad_in_a_row >= c.max_nonfinite:
                     self._log(bar)
