@@ -44,6 +44,14 @@ def test_dry_run_prints_the_resolved_config(toy_data, tmp_path, capsys):
     assert list(tmp_path.iterdir()) == []  # nothing written
 
 
+def test_progress_ends_at_the_images_trained_when_the_last_batch_runs_past_kimg(toy_data, tmp_path, capsys):
+    fast = [a for a in FAST if a != "--no-progress"]
+    fast[fast.index("--kimg") + 1] = "0.02"  # 3 batches of 8: 24 images
+    assert main(["train", "gan", "--data", "toy:16", "--out", str(tmp_path), *fast]) == 0
+    last = capsys.readouterr().err.replace("\r", "\n").strip().splitlines()[-1]
+    assert "100%" in last and "0.02/0.02 kimg" in last, last
+
+
 def test_train_export_and_resume_from_the_command_line(toy_data, tmp_path, capsys):
     runs_dir = tmp_path / "runs"
     assert main(["train", "acgan", "--data", "toy:16", "--out", str(runs_dir), *FAST]) == 0
