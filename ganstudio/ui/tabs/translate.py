@@ -46,8 +46,7 @@ def _every_stargan_target(studio: Studio) -> list[tuple[str, str]]:
     """What the hidden checkboxes hold when the tab opens on another kind of model. Gradio
     accepts only values among a checkbox's choices, and an API client that never calls
     /translate_model keeps the opening ones; so /translate takes any StarGAN's targets."""
-    every = [c for name in studio.model_names("translation") for c in _domains(studio, name)[2]]
-    return list(dict((value, (label, value)) for label, value in every).values())
+    return list(dict.fromkeys(c for name in studio.model_names("translation") for c in _domains(studio, name)[2]))
 
 
 def build(studio: Studio, session: SessionHistory):
