@@ -6,11 +6,13 @@ from typing import Iterator
 
 import torch
 
+MAX_SEED = 2**32 - 1  # the seeds the studio offers, from the seed boxes, the CLI and recipe files alike
+
 
 def z_from_seed(seed: int, z_dim: int) -> torch.Tensor:
     """The latent z for a seed: the same on every machine and run (CPU generator)."""
-    if not 0 <= int(seed) < 2**63:
-        raise ValueError(f"seed must be between 0 and 2**63-1, got {seed}")
+    if not 0 <= int(seed) <= MAX_SEED:
+        raise ValueError(f"seed must be between 0 and {MAX_SEED}, got {seed}")
     gen = torch.Generator().manual_seed(int(seed))
     return torch.randn(z_dim, generator=gen)
 

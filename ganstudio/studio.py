@@ -31,7 +31,7 @@ from .editing.recipe import Edit, Recipe
 from .editing import sampling
 from .errors import UserError
 from .imaging import from_pil, to_pil, to_pils
-from .latents import z_from_seed, z_from_seeds
+from .latents import MAX_SEED, z_from_seed, z_from_seeds
 
 GENERATOR_ROLES = ("G_ema", "G")
 # The shipped models: `checkpoints/` beside the package in a source checkout.
@@ -106,8 +106,8 @@ def parse_seeds(text: str | int | Iterable[int]) -> list[int]:
     if len(seeds) > MAX_SEEDS_PER_CALL:
         raise StudioError(f"seeds: at most {MAX_SEEDS_PER_CALL} at a time, got {len(seeds)}")
     for s in seeds:
-        if not 0 <= s < 2**32:
-            raise StudioError(f"seeds: {s} is out of range (0 to {2**32 - 1})")
+        if not 0 <= s <= MAX_SEED:
+            raise StudioError(f"seeds: {s} is out of range (0 to {MAX_SEED})")
     return seeds
 
 

@@ -38,6 +38,7 @@ def test_edit_then_replay_from_the_png(unit, tmp_path, capsys):
     (["--seed", "1", "--set", "Bald=1"], "no mean_diff direction 'Bald'"),
     (["--seed", "1", "--set", "Smiling"], "ATTR=ALPHA"),
     (["--seed", "1", "--set", "Smiling=1", "--layers", "9:12"], "outside the model's 4 style rows"),
+    (["--seed", "-1"], "'seed' must be a whole number from 0 to 4294967295, got -1"),
 ])
 def test_edit_errors_are_one_line(unit, tmp_path, capsys, argv, message):
     assert main(["edit", "--model", str(unit), *argv, "--out", str(tmp_path / "x.png")]) == 2

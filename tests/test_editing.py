@@ -186,6 +186,8 @@ def test_render_refuses_a_recipe_for_another_generator_and_unknown_directions(tm
     ('{"model": "m", "model_hash": "h"}', "exactly one of 'seed' or 'code'"),
     ('{"model": "m", "model_hash": "h", "seed": 1, "colour": 2}', "unknown recipe fields: colour"),
     ('{"model": "m", "model_hash": "h", "seed": 1, "edits": [{"direction": "x"}]}', "'direction' and 'alpha'"),
+    ('{"model": "m", "model_hash": "h", "seed": -1}', "'seed' must be a whole number from 0 to 4294967295, got -1"),
+    ('{"model": "m", "model_hash": "h", "seed": 4294967296}', "'seed' must be .* got 4294967296"),
 ])
 def test_malformed_recipes_name_the_problem(bad, message):
     with pytest.raises(RecipeError, match=message):

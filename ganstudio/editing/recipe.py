@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from ..errors import UserError
+from ..latents import MAX_SEED
 
 RECIPE_VERSION = 1
 SPACES = ("z", "w", "w+")
@@ -66,6 +67,8 @@ class Recipe:
     def __post_init__(self):
         if (self.seed is None) == (self.code is None):
             raise RecipeError("recipe needs exactly one of 'seed' or 'code'")
+        if self.seed is not None and not 0 <= self.seed <= MAX_SEED:
+            raise RecipeError(f"recipe field 'seed' must be a whole number from 0 to {MAX_SEED}, got {self.seed}")
         if self.space not in SPACES:
             raise RecipeError(f"recipe field 'space' must be one of {', '.join(SPACES)}, got '{self.space}'")
         if self.seed is not None and self.space != "z":

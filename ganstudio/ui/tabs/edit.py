@@ -114,8 +114,8 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
 
     @user_errors
     def from_seed(model_name, seed_value, psi_value, request: gr.Request):
-        if seed_value is None or seed_value < 0:
-            raise StudioError("seed must be a whole number >= 0")
+        if seed_value is None:
+            raise StudioError("seed: enter a whole number")
         return recorded(request, load(model_name, studio.seed_recipe(model_name, int(seed_value), psi=psi_value)))
 
     @user_errors
