@@ -206,14 +206,14 @@ def judge_accuracy(model: Judge, dataset: Dataset, label_names: Sequence[str], b
         truths.append(labels)
     p, y = torch.cat(preds), torch.cat(truths)
     if kind == "attributes":
-        correct = ((p > 0.5) == (y > 0.5)).float()
+        correct = ((p > 0.5) == (y > 0.5)).double()  # float64: 191 of 200 reads 0.955, not 0.9549999833
         accuracy = {name: float(correct[:, i].mean()) for i, name in enumerate(label_names)}
         overall = float(correct.mean())
     else:
         pred, true = p.argmax(1), y.argmax(1)
-        accuracy = {name: float((pred[true == i] == i).float().mean()) for i, name in enumerate(label_names)
+        accuracy = {name: float((pred[true == i] == i).double().mean()) for i, name in enumerate(label_names)
                     if (true == i).any()}
-        overall = float((pred == true).float().mean())
+        overall = float((pred == true).double().mean())
     return JudgeReport(kind, list(label_names), accuracy, overall, n_train=0, n_heldout=len(y), blur=blur)
 
 
