@@ -27,6 +27,9 @@ CSS = """
 # The truncation ψ a tab starts from: typical faces rather than the model's rarer corners.
 DEFAULT_PSI = 0.7
 
+# Tall enough (px) for an upload box to show "Drop File Here - or - Click to Upload" in full.
+UPLOAD_HEIGHT = 120
+
 # All model work runs in one concurrency group, so the device is never oversubscribed.
 MODEL_GROUP = "model"
 

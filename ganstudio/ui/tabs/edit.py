@@ -12,7 +12,7 @@ from ...editing.layers import PRESETS, preset_rows
 from ...editing.recipe import Recipe
 from ...imaging import png_bytes
 from ...studio import Studio, StudioError
-from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, handoff_file, recipe_from_upload, user_errors
+from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, UPLOAD_HEIGHT, handoff_file, recipe_from_upload, user_errors
 from ..session_history import SessionHistory
 
 MAX_SLIDERS = 16
@@ -40,7 +40,7 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
                 psi = gr.Slider(0.0, 1.0, value=DEFAULT_PSI, step=0.05, label="Truncation ψ")
             start = gr.Button("Start from this seed")
             recipe_file = gr.File(label="…or load a recipe (JSON, or a PNG exported by ganstudio)",
-                                  file_types=[".json", ".png"], type="filepath", height=90)
+                                  file_types=[".json", ".png"], type="filepath", height=UPLOAD_HEIGHT)
             method = gr.Dropdown([], label="Direction method", allow_custom_value=True)
             keep = gr.CheckboxGroup([], label="Keep fixed (conditional edit)")
             layers = gr.Dropdown(list(PRESETS), value="all", label="Layers (w+ rows)")

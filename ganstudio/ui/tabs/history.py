@@ -8,7 +8,7 @@ import gradio as gr
 
 from ...imaging import png_bytes
 from ...studio import Studio, StudioError
-from ..common import MODEL_GROUP, PIXEL_ART, handoff_file, recipe_from_upload, user_errors
+from ..common import MODEL_GROUP, PIXEL_ART, UPLOAD_HEIGHT, handoff_file, recipe_from_upload, user_errors
 from ..session_history import SessionHistory
 from .edit import EditTab
 
@@ -30,7 +30,7 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
                 download = gr.Button("Download PNG + recipe")
             exported = gr.File(label="Download", interactive=False, visible=False)
             recipe_file = gr.File(label="Reproduce from a recipe (JSON, or a PNG exported by ganstudio)",
-                                  file_types=[".json", ".png"], type="filepath", height=90)
+                                  file_types=[".json", ".png"], type="filepath", height=UPLOAD_HEIGHT)
     # The selected entry's index: a hidden field rather than a gr.State, so API callers can pass it too.
     chosen = gr.Number(None, precision=0, visible=False)
 

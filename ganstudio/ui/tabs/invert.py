@@ -8,7 +8,7 @@ import pandas as pd
 from ...editing.inversion import METHODS, InversionError, InversionSettings
 from ...imaging import load_image, to_pil
 from ...studio import Studio, StudioError
-from ..common import MODEL_GROUP, PIXEL_ART, user_errors
+from ..common import MODEL_GROUP, PIXEL_ART, UPLOAD_HEIGHT, user_errors
 from ..session_history import SessionHistory
 from .edit import IMAGE_HEIGHT, EditTab
 
@@ -23,7 +23,7 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             model = gr.Dropdown(names, value=studio.default_model("generator"), label="Model", allow_custom_value=True)
-            upload = gr.File(elem_id="invert-upload", label="Photo (PNG, JPEG, WebP, BMP, GIF, TIFF)", type="filepath", height=120,
+            upload = gr.File(elem_id="invert-upload", label="Photo (PNG, JPEG, WebP, BMP, GIF, TIFF)", type="filepath", height=UPLOAD_HEIGHT,
                              file_types=[".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"])
             method = gr.Radio([(f"{k}: {v}", k) for k, v in METHODS.items()], value=3, label="Method")
             space = gr.Radio(["z", "w", "w+"], value="w+", label="Latent space")

@@ -20,7 +20,7 @@ from ...lab.toy import POINTS, PRESETS, TARGETS, LabError, ToySettings, ToyTrain
 from ...registry import LOSSES
 from ...studio import Studio
 from ...training.config import OPTIMIZERS
-from ..common import MODEL_GROUP, handoff_file, user_errors
+from ..common import MODEL_GROUP, UPLOAD_HEIGHT, handoff_file, user_errors
 
 MAX_SESSIONS = 8
 MAX_RUN_STEPS = 10_000  # per Start: a stream holds the model queue while it runs
@@ -103,7 +103,7 @@ def build(studio: Studio) -> tuple[Sessions, gr.Dropdown]:
             target = gr.Radio(list(TARGETS), value=s0.target, label="Target")
             with gr.Accordion("Your points (target 'points')", open=False):
                 points = gr.Textbox(SAMPLE_POINTS, lines=6, max_lines=12, label="CSV: x,y per line")
-                upload = gr.File(label="…or a .csv file", file_types=[".csv", ".txt"], type="filepath", height=90)
+                upload = gr.File(label="…or a .csv file", file_types=[".csv", ".txt"], type="filepath", height=UPLOAD_HEIGHT)
             loss = gr.Dropdown(LOSSES.names(), value=s0.loss, label="Objective")
             loss_args = gr.Textbox("", label="Objective options (JSON)", placeholder='e.g. {"gp_lambda": 10}')
             with gr.Row():
