@@ -24,6 +24,13 @@ def test_build_app_constructs_with_and_without_models(checkpoint_dir, tmp_path):
     assert "No models yet" in text and "ganstudio train" in text
 
 
+def test_models_tab_opens_with_the_first_models_header_and_card(checkpoint_dir):
+    app = build_app(Studio(checkpoint_dir))  # one model, "tiny", with a card
+    values = [getattr(b, "value", None) for b in app.blocks.values()]
+    assert any(isinstance(v, dict) and v.get("arch") and "tiny.safetensors" in str(v.get("path")) for v in values)
+    assert any(isinstance(v, str) and "A test model." in v for v in values)
+
+
 def test_every_event_has_an_api_name(checkpoint_dir):
     app = build_app(Studio(checkpoint_dir))
     names = [dep.api_name for dep in app.fns.values()]

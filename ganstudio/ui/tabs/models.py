@@ -51,13 +51,17 @@ def build(studio: Studio, model_pickers: list[tuple[gr.Dropdown, str | None]]) -
     with gr.Row():
         refresh = gr.Button("Refresh", scale=0)
     table = gr.Dataframe(
-        headers=["model", "arch", "networks", "resolution", "labels", "dataset / error"],
+        headers=["model", "arch", "networks", "px", "labels", "dataset / error"],
         value=models_table(studio), interactive=False, wrap=True,
+        column_widths=["16%", "13%", "13%", "5%", "31%", "22%"],
     )
-    chosen = gr.Dropdown(names, value=names[0] if names else None, label="Details for", allow_custom_value=True)
+    first = names[0] if names else None
+    chosen = gr.Dropdown(names, value=first, label="Details for", allow_custom_value=True)
+    first_header, first_card = model_details(studio, first)  # shown on opening, not only after a change
     with gr.Row():
-        header = gr.JSON(label="Header")
-        card = gr.Markdown()
+        header = gr.JSON(first_header, label="Header")
+        with gr.Column(scale=2):  # the card's tables need the width more than the header does
+            card = gr.Markdown(first_card)
 
     def on_refresh(current):
         names_now = studio.model_names()
