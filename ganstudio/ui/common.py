@@ -34,6 +34,12 @@ UPLOAD_HEIGHT = 120
 MODEL_GROUP = "model"
 
 
+def term_plot(value=None, *, y: str, label: str) -> gr.LinePlot:
+    """Lines over `step`, one per `term`, with their legend. No fixed height: with one, Gradio
+    6.31 clips the legend below the plot and the curves cannot be told apart."""
+    return gr.LinePlot(value, x="step", y=y, color="term", label=label)
+
+
 def user_errors(fn: Callable) -> Callable:
     """Turn the studio's user-facing exceptions into short gr.Error messages (no stack traces)."""
     if inspect.isgeneratorfunction(fn):

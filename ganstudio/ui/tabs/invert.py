@@ -8,7 +8,7 @@ import pandas as pd
 from ...editing.inversion import METHODS, InversionError, InversionSettings
 from ...imaging import load_image, to_pil
 from ...studio import Studio, StudioError
-from ..common import MODEL_GROUP, PIXEL_ART, UPLOAD_HEIGHT, user_errors
+from ..common import MODEL_GROUP, PIXEL_ART, UPLOAD_HEIGHT, term_plot, user_errors
 from ..session_history import SessionHistory
 from .edit import IMAGE_HEIGHT, EditTab
 
@@ -41,7 +41,7 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
                 result = gr.Image(label="Reconstruction", type="pil", format="png", interactive=False,
                                   height=IMAGE_HEIGHT, elem_classes=PIXEL_ART)
             status = gr.Markdown(elem_id="invert-status")
-            curve = gr.LinePlot(x="step", y="loss", color="term", label="Loss", height=220)
+            curve = term_plot(y="loss", label="Loss")
             with gr.Row():
                 send = gr.Button("Send to Edit")
                 send_to_translate = gr.Button("Send to Translate")

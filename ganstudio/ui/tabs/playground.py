@@ -20,7 +20,7 @@ from ...lab.toy import POINTS, PRESETS, TARGETS, LabError, ToySettings, ToyTrain
 from ...registry import LOSSES
 from ...studio import Studio
 from ...training.config import OPTIMIZERS
-from ..common import MODEL_GROUP, UPLOAD_HEIGHT, handoff_file, user_errors
+from ..common import MODEL_GROUP, UPLOAD_HEIGHT, handoff_file, term_plot, user_errors
 
 MAX_SESSIONS = 8
 MAX_RUN_STEPS = 10_000  # per Start: a stream holds the model queue while it runs
@@ -138,9 +138,8 @@ def build(studio: Studio) -> tuple[Sessions, gr.Dropdown]:
                             type="pil", format="png", interactive=False, height=512)
             status = gr.Markdown(elem_id="playground-status")
             with gr.Row():
-                losses = gr.LinePlot(x="step", y="value", color="term", label="Losses", height=200)
-                coverage = gr.LinePlot(x="step", y="value", color="term", height=200,
-                                       label="Share of modes covered / reached, HQ rate")
+                losses = term_plot(y="value", label="Losses")
+                coverage = term_plot(y="value", label="Share of modes covered / reached, HQ rate")
             with gr.Row():
                 export = gr.Button("Export GIF")
                 gif = gr.File(label="Animation", interactive=False)

@@ -12,7 +12,7 @@ import pandas as pd
 from ...imaging import ImageLoadError, load_image
 from ...studio import Studio, StudioError
 from ...training.run_reader import RunSummary, export_for_studio, latest_samples, list_runs, loss_rows
-from ..common import MODEL_GROUP, user_errors
+from ..common import MODEL_GROUP, term_plot, user_errors
 
 
 class OpenedRuns:
@@ -71,8 +71,7 @@ def build(studio: Studio, runs_dir: str | Path, model_pickers: list[tuple[gr.Dro
             open_btn = gr.Button("Open latest snapshot in the studio", variant="primary")
             status = gr.Markdown()
         with gr.Column(scale=2):
-            curve = gr.LinePlot(first[1], x="step", y="value", color="term", label="Losses (stats.jsonl)",
-                                height=260)
+            curve = term_plot(first[1], y="value", label="Losses (stats.jsonl)")
             samples = gr.Image(first[2], label="Newest samples", type="pil", format="png", interactive=False,
                                height=420)
 
