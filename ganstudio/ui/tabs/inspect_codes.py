@@ -19,8 +19,9 @@ def build(studio: Studio, page: gr.Tab) -> gr.Dropdown:
     inspector = Inspector(studio)
     names = studio.model_names("generator")
     judges = inspector.judges()
+    first_model = studio.default_model("generator")
     with gr.Row():
-        model = gr.Dropdown(names, value=studio.default_model("generator"), label="Model", allow_custom_value=True, scale=2)
+        model = gr.Dropdown(names, value=first_model, label="Model", allow_custom_value=True, scale=2)
         about = gr.Markdown(elem_id="inspect-about")
 
     with gr.Accordion("Traversal grid", open=True):
@@ -51,7 +52,9 @@ def build(studio: Studio, page: gr.Tab) -> gr.Dropdown:
                     "The intended attribute should be red, the rest white.")
         with gr.Row():
             method = gr.Dropdown([], label="Direction method", allow_custom_value=True)
-            judge = gr.Dropdown(judges, value=judges[0] if judges else None, label="Judge", allow_custom_value=True)
+            # the judge for the model shown first, so an API call that leaves it out gets a fitting one
+            judge = gr.Dropdown(judges, value=inspector.judge_for(first_model) if first_model else None, label="Judge",
+                                allow_custom_value=True)
             samples = gr.Slider(8, 256, value=64, step=8, label="Samples")
             alpha = gr.Slider(0.5, 5.0, value=3.0, step=0.5, label="α")
         leak_btn = gr.Button("Measure leakage")
