@@ -23,7 +23,8 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
             model = gr.Dropdown(names, value=studio.default_model("generator"), label="Model", allow_custom_value=True)
-            upload = gr.File(elem_id="invert-upload", label="Photo (PNG, JPEG, WebP, BMP, GIF, TIFF)", type="filepath", height=UPLOAD_HEIGHT,
+            upload = gr.File(elem_id="invert-upload", label="Photo (PNG, JPEG, WebP, BMP, GIF, TIFF)", type="filepath",
+                             height=UPLOAD_HEIGHT,
                              file_types=[".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"])
             method = gr.Radio([(f"{k}: {v}", k) for k, v in METHODS.items()], value=3, label="Method")
             space = gr.Radio(["z", "w", "w+"], value="w+", label="Latent space")

@@ -103,7 +103,8 @@ def build(studio: Studio) -> tuple[Sessions, gr.Dropdown]:
             target = gr.Radio(list(TARGETS), value=s0.target, label="Target")
             with gr.Accordion("Your points (target 'points')", open=False):
                 points = gr.Textbox(SAMPLE_POINTS, lines=6, max_lines=12, label="CSV: x,y per line")
-                upload = gr.File(label="…or a .csv file", file_types=[".csv", ".txt"], type="filepath", height=UPLOAD_HEIGHT)
+                upload = gr.File(label="…or a .csv file", file_types=[".csv", ".txt"], type="filepath",
+                                 height=UPLOAD_HEIGHT)
             loss = gr.Dropdown(LOSSES.names(), value=s0.loss, label="Objective")
             loss_args = gr.Textbox("", label="Objective options (JSON)", placeholder='e.g. {"gp_lambda": 10}')
             with gr.Row():
