@@ -204,6 +204,9 @@ def test_info_loss_is_code_cross_entropy_plus_gaussian_nll():
     assert out["loss"].item() == pytest.approx(ce.item() + nll)
     (grad,) = torch.autograd.grad(out["loss"], mean)
     assert grad[0].item() < 0 < grad[1].item()  # Q's mean moves towards the code
+    weighted = info_loss(outputs, cat, cont, (3, 2), learn_std=True, cont_weight=0.1)
+    assert weighted["cont"].item() == pytest.approx(nll)  # logged unweighted
+    assert weighted["loss"].item() == pytest.approx(ce.item() + 0.1 * nll)
 
 
 def test_info_loss_keeps_unit_variance_unless_learned():

@@ -79,6 +79,8 @@ def test_train_export_and_resume_from_the_command_line(toy_data, tmp_path, capsy
     (["train", "gan", "--data", "toy:16", "--set", "lrr=1"], "unknown TrainConfig keys: lrr"),
     (["train", "gan", "--data", "toy:16", "--arch", "tiny", "--loss", "wgann", "--dry-run"], "unknown loss 'wgann'"),
     (["train", "gan", "--data", "toy:16", "--arch", "nope", "--dry-run"], "unknown arch 'nope'"),
+    (["train", "infogan", "--data", "toy:16", "--arch", "tiny", "--set", "info_cont_weight=-1", "--dry-run"],
+     "info_cont_weight must not be negative, got -1"),
     (["train", "gan"], "--data is required"),
     (["export", "no/such/run", "--out", "x.safetensors"], "no such run folder or snapshot"),
 ])

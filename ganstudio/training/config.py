@@ -47,6 +47,7 @@ class TrainConfig:
     info_cont: int = 2  # infogan: continuous codes, uniform in [-1, 1]
     info_lambda: float = 1.0  # infogan: weight of the mutual-information term
     info_learn_std: bool = False  # infogan: Q predicts the continuous codes' variance too (else fixed at 1)
+    info_cont_weight: float = 1.0  # infogan: the continuous codes' share of the term (the paper uses less than 1)
     ac_weight: float = 1.0  # acgan: weight of the class terms
     amp: str = "auto"  # bf16 | none | auto (bf16 on GPUs that support it)
     channels_last: bool | None = None  # None: on GPUs and AVX-512 CPUs (see _channels_last_pays)
@@ -185,8 +186,9 @@ def _check(cfg: TrainConfig) -> None:
     for name, value in positive.items():
         if not value > 0:
             raise ConfigError(f"{name} must be positive, got {value}")
-    if cfg.r1_gamma < 0:
-        raise ConfigError(f"r1_gamma must not be negative, got {cfg.r1_gamma}")
+    for name in ("r1_gamma", "info_lambda", "info_cont_weight"):
+        if getattr(cfg, name) < 0:
+            raise ConfigError(f"{name} must not be negative, got {getattr(cfg, name)}")
     if not 0.0 <= cfg.style_mixing <= 1.0:
         raise ConfigError(f"style_mixing is a probability, got {cfg.style_mixing}")
     for name in ("G", "D", "loss_args"):

@@ -265,13 +265,16 @@ def info_loss(
     cont_codes: torch.Tensor | None,
     cat_sizes: tuple[int, ...] = (),
     learn_std: bool = False,
+    cont_weight: float = 1.0,
 ) -> Losses:
     """InfoGAN's variational lower bound on I(c; G(z, c)), as a loss to minimise:
     cross-entropy of each categorical code (indices [B, n_cat]) under the Q head's logits,
     plus the Gaussian negative log-likelihood of the continuous codes [B, n_cont] under
     Q's predicted mean and, with `learn_std`, its log-variance. The default keeps the
     variance at 1, as the original InfoGAN code does: a learned variance lets D shrink it
-    until G's term (scaled by 1/variance) drowns the adversarial one, and G stops learning."""
+    until G's term (scaled by 1/variance) drowns the adversarial one, and G stops learning.
+    `cont_weight` scales the continuous part: at 1 on a small data set the continuous codes
+    learn to pick the class, and the categorical code shares it with them."""
     total = torch.zeros((), device=next(iter(outputs.values())).device)
     out: Losses = {}
     if cat_sizes:
@@ -287,6 +290,6 @@ def info_loss(
         nll = 0.5 * ((cont_codes - mean).square() * torch.exp(-logvar) + logvar + math.log(2 * math.pi))
         nll = nll.sum(1).mean()
         out["cont"] = nll.detach()
-        total = total + nll
+        total = total + cont_weight * nll
     out["loss"] = total
     return out

@@ -424,7 +424,8 @@ class InfoGanRecipe(GanRecipe):
 
     def _info(self, batch: GanBatch, inputs: Inputs) -> Losses:
         cat, cont = inputs.target
-        return info_loss(batch.d_fake(), cat, cont, tuple(self.config.info_cat), self.config.info_learn_std)
+        return info_loss(batch.d_fake(), cat, cont, tuple(self.config.info_cat), self.config.info_learn_std,
+                         self.config.info_cont_weight)
 
     def d_terms(self, batch: GanBatch, labels: torch.Tensor | None, inputs: Inputs, losses: Losses) -> None:
         add_term(losses, "info", self._info(batch, inputs), self.config.info_lambda)
