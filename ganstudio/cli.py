@@ -133,6 +133,9 @@ def _train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--arch", help="generator architecture: stylegan (default), dcgan, tiny, mlp2d; recipes such "
                                   "as encoder and toy pick their own")
     p.add_argument("--generator", help="encoder recipe: the trained model (.safetensors) to learn to invert")
+    p.add_argument("--init", metavar="CHECKPOINT",
+                   help="start from an exported model's weights (fine-tuning, transfer) instead of random ones; "
+                        "optimizers and counts start fresh")
     p.add_argument("--resolution", type=int, help="image size (default: the data set's)")
     p.add_argument("--loss", help="objective: nonsaturating (default), minimax, wgan, wgan-gp, lsgan, hinge, ...")
     p.add_argument("--kimg", type=float, help="training length in thousands of real images")

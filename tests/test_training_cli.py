@@ -73,6 +73,12 @@ def test_train_export_and_resume_from_the_command_line(toy_data, tmp_path, capsy
     assert info["labels"] == ["A", "B", "C"] and info["networks"]["G_ema"]["config"]["c_dim"] == 3
     assert len(Studio(ckpt.parent, device="cpu").sample("toy", "0-3")) == 4
 
+    assert main(["train", "acgan", "--data", "toy:16", "--out", str(runs_dir), "--init", str(ckpt), *FAST]) == 0
+    summary = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert summary["run"].endswith("00001-toy16-tiny") and summary["step"] == 4
+    record = json.loads((runs_dir / "00001-toy16-tiny" / "config.json").read_text())
+    assert record["init"]["roles"] == {"D": "D", "G": "G", "G_ema": "G_ema"}  # the export has G: no stand-in
+
 
 @pytest.mark.parametrize("argv,message", [
     (["train", "ganz", "--data", "toy:16"], "unknown recipe 'ganz'; known: acgan, cgan, "),
@@ -82,6 +88,8 @@ def test_train_export_and_resume_from_the_command_line(toy_data, tmp_path, capsy
     (["train", "infogan", "--data", "toy:16", "--arch", "tiny", "--set", "info_cont_weight=-1", "--dry-run"],
      "info_cont_weight must not be negative, got -1"),
     (["train", "gan"], "--data is required"),
+    (["train", "gan", "--data", "toy:16", "--arch", "tiny", "--init", "no/such.safetensors", "--out", "/nonexistent"],
+     "--init: no/such.safetensors"),
     (["export", "no/such/run", "--out", "x.safetensors"], "no such run folder or snapshot"),
 ])
 def test_user_errors_are_one_line(toy_data, argv, message, capsys):

@@ -16,8 +16,9 @@ from .config import TrainConfig, merge, parse_set, resolve
 from .runs import RunError
 
 # Command-line flags and the config fields they set.
-FLAGS = {"recipe": "recipe", "data": "data", "arch": "arch", "generator": "generator", "resolution": "resolution", "loss": "loss",
-         "kimg": "kimg", "batch": "batch", "seed": "seed", "snapshot_kimg": "snapshot_kimg"}
+FLAGS = {"recipe": "recipe", "data": "data", "arch": "arch", "generator": "generator", "init": "init",
+         "resolution": "resolution", "loss": "loss", "kimg": "kimg", "batch": "batch", "seed": "seed",
+         "snapshot_kimg": "snapshot_kimg"}
 
 
 def open_training_data(spec: str, resolution: int | None = None) -> Any:

@@ -61,6 +61,7 @@ class TrainConfig:
     max_nonfinite: int = 8  # stop after this many steps in a row with non-finite losses
     device: str = "auto"
     generator: str = ""  # encoder recipe: the checkpoint whose latent space the encoder learns
+    init: str = ""  # a checkpoint whose weights the trained networks start from (warm_start.py); "": random
     exclusive_groups: list | None = None  # stargan: attribute groups with exactly one member set; None: hair colours
 
     def to_json(self) -> dict[str, Any]:

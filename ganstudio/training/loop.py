@@ -42,6 +42,7 @@ from . import runs
 from .config import RESUMABLE, TrainConfig, merge, resolve
 from .recipes import RECIPES, Phase, Recipe, StepContext, describe_dataset
 from .state import load_optimizer_state, optimizer_state, rng_state, seed_everything, set_rng_state
+from .warm_start import init_from_checkpoint
 
 SIGNAL_EXIT = {signal.SIGINT: 130, signal.SIGTERM: 143}
 
@@ -135,6 +136,13 @@ class Trainer:
         self._signal: int | None = None
         self._interval = _Interval()
 
+        self.init_record: dict | None = None
+        if snapshot is None and config.init:
+            trained = [role for phase in self.phases for role in phase.roles]
+            self.init_record = init_from_checkpoint(config.init, self.nets, self.recipe.ema, trained, self.ema)
+            fresh = f"; random: {', '.join(self.init_record['fresh'])}" if self.init_record["fresh"] else ""
+            _note(self.dist.main, f"init from {config.init}: " + ", ".join(
+                f"{role} <- {src}" for role, src in self.init_record["roles"].items()) + fresh)
         if snapshot is not None:
             self.run_dir = runs.run_dir_of(Path(snapshot)) if out is not None else None
             self._load(Path(snapshot))
@@ -193,6 +201,7 @@ class Trainer:
                 "networks": {role: runs.describe_network(net) for role, net in self.nets.items()},
                 "world": self.dist.world,
                 "ganstudio_version": __version__,
+                **({"init": self.init_record} if self.init_record else {}),
             })
             path = str(run_dir)
         return Path(dist.broadcast_str(path, self.device))
@@ -408,11 +417,7 @@ class Trainer:
             weights = {k[len(prefix):]: v for k, v in tensors.items() if k.startswith(prefix)}
             if not weights:
                 raise runs.RunError(f"{path}: has no '{role}' network, which recipe '{self.recipe.name}' trains")
-            try:
-                net.load_state_dict(weights, strict=True)
-            except RuntimeError as exc:
-                raise runs.RunError(f"{path}: '{role}' does not fit this run's config: {str(exc).splitlines()[0]}") \
-                    from None
+            runs.load_weights(net, weights, f"{path}: '{role}' does not fit this run's config")
         extra = {k[len("extra."):]: v for k, v in tensors.items() if k.startswith("extra.")}
         for name, opt in self.optimizers.items():
             load_optimizer_state(opt, f"opt.{name}", extra, state["optimizers"][name])

@@ -81,6 +81,16 @@ def describe_network(net: nn.Module) -> dict[str, Any]:
             "parameters": sum(p.numel() for p in net.parameters())}
 
 
+def load_weights(net: nn.Module, weights: Mapping[str, torch.Tensor], what: str) -> None:
+    """`net.load_state_dict(weights, strict=True)`, or a RunError that starts with `what` and
+    names the first mismatch (torch's own first line only names the class)."""
+    try:
+        net.load_state_dict(weights, strict=True)
+    except RuntimeError as exc:
+        lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+        raise RunError(f"{what}: {lines[1] if len(lines) > 1 else lines[0]}") from None
+
+
 def snapshot_path(run_dir: Path, step: int) -> Path:
     return run_dir / "snapshots" / f"snapshot-{step:06d}.safetensors"
 
