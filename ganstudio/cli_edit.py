@@ -190,7 +190,9 @@ def traverse_run(args: argparse.Namespace) -> int:
     result = Inspector(studio).traverse(name, args.axis, args.seeds, args.range[0], args.range[1], args.steps,
                                         layers=layers, psi=args.psi, condition=args.condition)
     atomic_write_bytes(Path(args.out), png_bytes(result.grid()))
-    print(f"wrote {args.out}: {len(result.seeds)} seeds x {result.axis} at " + ", ".join(f"{v:g}" for v in result.values))
+    moved = f" on {result.rows_text()}" if result.rows else ""
+    print(f"wrote {args.out}: {len(result.seeds)} seeds x {result.axis} at " + ", ".join(f"{v:g}" for v in result.values)
+          + moved)
     return 0
 
 

@@ -47,6 +47,14 @@ class Traversal:
     seeds: list[int]
     values: list[float]
     images: list[list[Image.Image]]  # [seed][value]
+    rows: tuple[int, int] | None = None  # the w+ rows [start, stop) the axis moved; None: every row
+
+    def rows_text(self) -> str:
+        """'rows 0–3' or 'row 4' for an edit limited to some w+ rows, '' when every row moved."""
+        if self.rows is None:
+            return ""
+        start, stop = self.rows
+        return f"row {start}" if stop - start == 1 else f"rows {start}–{stop - 1}"
 
     def grid(self, padding: int = 2) -> Image.Image:
         """One row per seed, one column per value."""
@@ -163,8 +171,10 @@ class Inspector:
         values = np.linspace(lo, hi, int(steps)).tolist()
         axis = axis.strip()
         spec = studio.condition_spec(model)
+        moved_rows = None if (rows.start, rows.stop) == (0, G.num_ws) else (rows.start, rows.stop)
         if spec is not None and spec.kind == "codes" and axis in spec.code_names:
             values, columns = self._code_columns(model, G, z, conditions, axis, values, psi)
+            moved_rows = None  # a code feeds the mapping network, so every row moves
         else:
             columns = [self._moved(model, G, base, z, conditions, axis, v, rows, psi) for v in values]
         if len(seed_list) * len(values) > MAX_CELLS:
@@ -172,7 +182,8 @@ class Inspector:
         ws = torch.stack(columns, 1)  # [seeds, values, num_ws, w_dim]
         images = to_pils(G.synthesis(ws.flatten(0, 1), noise_mode="const"))
         per_row = len(values)
-        return Traversal(axis, seed_list, values, [images[i * per_row:(i + 1) * per_row] for i in range(len(seed_list))])
+        return Traversal(axis, seed_list, values, [images[i * per_row:(i + 1) * per_row] for i in range(len(seed_list))],
+                         moved_rows)
 
     def _moved(self, model, G, base, z, conditions, axis: str, value: float, rows: slice, psi: float) -> torch.Tensor:
         """base ws with `axis` set to / moved by `value` in `rows`."""

@@ -61,6 +61,14 @@ def test_layers_limit_the_traversal_to_their_rows(inspector):
     assert G.num_ws == 4
 
 
+def test_a_traversal_says_which_rows_it_moved_only_when_not_all(inspector):
+    assert inspector.traverse("tiny", "w[0]", "1", steps=2, layers=(2, 4)).rows_text() == "rows 2–3"
+    assert inspector.traverse("tiny", "w[0]", "1", steps=2, layers=(3, 4)).rows_text() == "row 3"
+    assert inspector.traverse("tiny", "w[0]", "1", steps=2, layers=(0, 4)).rows_text() == ""
+    assert inspector.traverse("tiny", "w[0]", "1", steps=2).rows_text() == ""
+    assert inspector.traverse("info", "c1", "1", steps=2, layers=(0, 1)).rows is None  # codes feed the mapping
+
+
 def test_infogan_codes_sweep_every_category_or_the_range(inspector):
     categorical = inspector.traverse("info", "c1", "0, 1", steps=4)
     assert categorical.values == [0.0, 1.0, 2.0] and len(categorical.images[0]) == 3

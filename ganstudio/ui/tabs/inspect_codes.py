@@ -104,9 +104,9 @@ def build(studio: Studio, page: gr.Tab) -> gr.Dropdown:
         rows = rows_of(model_name, preset, start_row, stop_row)
         result = inspector.traverse(model_name, axis_name, seed_text, float(lo_v), float(hi_v), int(n_steps),
                                     layers=rows, psi=float(psi_v), condition=cond)
-        caption = f"**{result.axis}** at " + ", ".join(f"{v:g}" for v in result.values) + \
-                  f" · seeds {', '.join(map(str, result.seeds))} · rows {rows[0]}–{rows[1] - 1}"
-        return result.grid(), caption
+        parts = [f"**{result.axis}** at " + ", ".join(f"{v:g}" for v in result.values),
+                 f"seeds {', '.join(map(str, result.seeds))}", result.rows_text()]
+        return result.grid(), " · ".join(p for p in parts if p)
 
     @user_errors
     def leakage(model_name, method_name, judge_name, n, alpha_v, progress=gr.Progress()):
