@@ -44,11 +44,15 @@ def test_a_new_run_starts_from_the_checkpoint_and_records_it(tmp_path, exported)
     result = trainer.run()
     assert result.reason == "finished"
     assert not _same(_weights(trainer.nets["G"]), _weights(source["G_ema"]))  # and it trains on from there
+    exported_again = checkpoint.read_info(export_run(result.run_dir, tmp_path / "tuned.safetensors"))
+    assert exported_again.meta["init"] == {"path": str(exported), "sha256": record["init"]["sha256"]}
 
 
-def test_a_random_start_differs_from_the_checkpoint(tmp_path, exported):
-    trainer = Trainer(tiny_config(seed=1), ToyImages(), out=None, progress=False)
+def test_a_random_start_differs_from_the_checkpoint_and_its_export_names_no_init(tmp_path, exported):
+    trainer = Trainer(tiny_config(seed=1), ToyImages(), out=tmp_path / "runs", progress=False)
     assert not _same(_weights(trainer.nets["D"]), _weights(checkpoint.load(exported)["D"]))
+    result = trainer.run()
+    assert "init" not in checkpoint.read_info(export_run(result.run_dir, tmp_path / "m.safetensors")).meta
 
 
 def test_resume_keeps_the_run_and_does_not_reload_the_checkpoint(tmp_path, exported):
@@ -57,6 +61,9 @@ def test_resume_keeps_the_run_and_does_not_reload_the_checkpoint(tmp_path, expor
     assert trainer.step_count > 0
     snapshot = checkpoint.load(first.snapshot, roles=["D"])
     assert _same(_weights(trainer.nets["D"]), _weights(snapshot["D"]))
+    result = trainer.run()
+    assert checkpoint.read_info(export_run(result.run_dir, tmp_path / "m.safetensors")).meta["init"]["path"] == \
+        str(exported)  # the export after a resume still says where the run started
 
 
 def test_a_checkpoint_of_another_shape_is_refused_with_the_role(tmp_path, exported):

@@ -144,6 +144,7 @@ class Trainer:
             _note(self.dist.main, f"init from {config.init}: " + ", ".join(
                 f"{role} <- {src}" for role, src in self.init_record["roles"].items()) + fresh)
         if snapshot is not None:
+            self.init_record = runs.read_config(runs.run_dir_of(Path(snapshot))).get("init")
             self.run_dir = runs.run_dir_of(Path(snapshot)) if out is not None else None
             self._load(Path(snapshot))
             if self.run_dir is not None and self.dist.main:
@@ -396,7 +397,7 @@ class Trainer:
                 "phase_steps": self.phase_steps, "optimizers": optimizers,
                 "rng": [json.loads(r) for r in rngs], "world": self.dist.world,
                 "export": {"roles": list(self.recipe.export_roles), "labels": list(self.recipe.labels()),
-                           "meta": self.recipe.meta()},
+                           "meta": {**self.recipe.meta(), **self._init_meta()}},
             }
             path = runs.snapshot_path(self.run_dir, self.step_count)
             runs.save_snapshot(path, {**self.ema, **self.nets}, tensors, state, dataset=self.config.data or None,
@@ -409,6 +410,12 @@ class Trainer:
         dist.barrier()
         self._interval.snapshot_s += time.perf_counter() - start
         return path
+
+    def _init_meta(self) -> dict:
+        """For the export's header: which checkpoint the run started from, if any (provenance)."""
+        if not self.init_record:
+            return {}
+        return {"init": {key: self.init_record[key] for key in ("path", "sha256")}}
 
     def _load(self, path: Path) -> None:
         _, tensors, state = runs.load_snapshot(path)
