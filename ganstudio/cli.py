@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from typing import Callable
 
@@ -264,6 +265,9 @@ def main(argv: list[str] | None = None) -> int:
     except (CliError, UserError) as exc:
         print(f"ganstudio {args.command}: error: {exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:  # `ganstudio info X | head`: the reader stopped early, which is no error of ours
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())  # so the exit-time flush stays quiet
+        return 141  # what a shell reports for a process killed by SIGPIPE
 
 
 if __name__ == "__main__":

@@ -21,6 +21,15 @@ def test_info_prints_header_json(checkpoint_dir, capsys):
     assert data["labels"] == ["A", "B"] and data["step"] == 3
 
 
+def test_a_reader_that_stops_early_gets_no_traceback(checkpoint_dir):
+    """`ganstudio info X | head -1`: the pipe closes before ganstudio has written (it is still importing)."""
+    proc = subprocess.Popen([sys.executable, "-m", "ganstudio", "info", str(checkpoint_dir / "tiny.safetensors")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    proc.stdout.close()
+    err = proc.stderr.read().decode()
+    assert proc.wait(timeout=60) == 141 and err == ""
+
+
 def test_info_on_bad_file_is_one_line_and_nonzero(tmp_path, capsys):
     bad = tmp_path / "bad.safetensors"
     bad.write_bytes(b"not a checkpoint at all")
