@@ -171,12 +171,12 @@ class Inspector:
         values = np.linspace(lo, hi, int(steps)).tolist()
         axis = axis.strip()
         spec = studio.condition_spec(model)
-        moved_rows = None if (rows.start, rows.stop) == (0, G.num_ws) else (rows.start, rows.stop)
         if spec is not None and spec.kind == "codes" and axis in spec.code_names:
             values, columns = self._code_columns(model, G, z, conditions, axis, values, psi)
             moved_rows = None  # a code feeds the mapping network, so every row moves
         else:
             columns = [self._moved(model, G, base, z, conditions, axis, v, rows, psi) for v in values]
+            moved_rows = None if (rows.start, rows.stop) == (0, G.num_ws) else (rows.start, rows.stop)
         if len(seed_list) * len(values) > MAX_CELLS:
             raise StudioError(f"a grid of at most {MAX_CELLS} images, got {len(seed_list)} seeds x {len(values)} values")
         ws = torch.stack(columns, 1)  # [seeds, values, num_ws, w_dim]

@@ -9,6 +9,7 @@ from ganstudio import checkpoint
 from ganstudio.models.discriminator import ResNetDConfig, ResNetDiscriminator
 from ganstudio.models.stylegan import StyleGANConfig, StyleGANGenerator
 from ganstudio.training import Trainer
+from ganstudio.training.config import TrainConfig
 from ganstudio.training.export import export_run
 from ganstudio.training.runs import RunError, read_config
 from tests.training_kit import ToyImages, tiny_config
@@ -92,8 +93,6 @@ def test_the_encoder_recipe_takes_only_E_and_keeps_its_generator_frozen(tmp_path
     generator = checkpoint.save(tmp_path / "new.safetensors", {"G_ema": G_new, "D": D}, dataset="test")
     base = dict(recipe="encoder", arch="encoder", data="test", generator=str(generator), batch=8, kimg=0.016,
                 snapshot_kimg=0.016, workers=0, G={"channel_base": 64, "channel_max": 16})
-    from ganstudio.training.config import TrainConfig
-
     earlier = Trainer(TrainConfig(**base), ToyImages(resolution=16, labels=()), out=None, progress=False)
     old_unit = checkpoint.save(tmp_path / "old.safetensors", {"G_ema": G_old, "D": D, "E": earlier.nets["E"]})
     config = dataclasses.replace(TrainConfig(**base), init=str(old_unit))

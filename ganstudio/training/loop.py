@@ -144,8 +144,9 @@ class Trainer:
             _note(self.dist.main, f"init from {config.init}: " + ", ".join(
                 f"{role} <- {src}" for role, src in self.init_record["roles"].items()) + fresh)
         if snapshot is not None:
-            self.init_record = runs.read_config(runs.run_dir_of(Path(snapshot))).get("init")
-            self.run_dir = runs.run_dir_of(Path(snapshot)) if out is not None else None
+            snapshot_run = runs.run_dir_of(Path(snapshot))
+            self.init_record = runs.read_config(snapshot_run).get("init")
+            self.run_dir = snapshot_run if out is not None else None
             self._load(Path(snapshot))
             if self.run_dir is not None and self.dist.main:
                 runs.recover_run(self.run_dir, self.step_count)  # after a kill -9: partial files, stats past it
