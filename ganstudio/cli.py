@@ -22,17 +22,21 @@ def comma_list(text: str | None) -> list[str]:
 
 
 def _info_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("path", help="a .safetensors checkpoint")
+    p.add_argument("path", help="a .safetensors checkpoint or direction file")
 
 
 def _info_run(args: argparse.Namespace) -> int:
     from .checkpoint import CheckpointError, read_info
+    from .editing.directions import DirectionError, describe_file
 
     try:
-        info = read_info(args.path)
+        info = read_info(args.path).to_json()
     except CheckpointError as exc:
-        raise CliError(str(exc)) from None
-    print(json.dumps(info.to_json(), indent=2))
+        try:
+            info = describe_file(args.path)
+        except DirectionError:
+            raise CliError(str(exc)) from None
+    print(json.dumps(info, indent=2))
     return 0
 
 
@@ -224,7 +228,7 @@ def _import_run(args: argparse.Namespace) -> int:
 
 
 COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callable[[argparse.Namespace], int]]] = {
-    "info": ("print a checkpoint's header as JSON", _info_args, _info_run),
+    "info": ("print a checkpoint's or direction file's header as JSON", _info_args, _info_run),
     "translate": ("translate an image with a CycleGAN or StarGAN model", _translate_args, _translate_run),
     "serve": ("start the studio (same as `python launch.py`)", _serve_args, _serve_run),
     "edit": ("render a seed or recipe with attribute edits to a PNG", *_lazy("cli_edit", "edit")),

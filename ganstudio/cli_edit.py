@@ -64,7 +64,8 @@ def edit_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--condition", default="",
                    help="conditional models: a class ('7'), attributes ('Smiling,Eyeglasses') or codes ('c1=3, c2=0.5')")
     p.add_argument("--set", action="append", default=[], metavar="ATTR=ALPHA", help="an edit (repeatable)")
-    p.add_argument("--method", default="mean_diff", help="direction method for --set (mean_diff, svm, pca, sefa, ...)")
+    p.add_argument("--method", help="direction set for --set (mean_diff, svm, pca, sefa, ...; default: the set the "
+                                    "Edit tab opens on, `best` where `ganstudio directions pick` made one)")
     p.add_argument("--layers", help="coarse, middle, fine, all or START:STOP (w+ rows)")
     p.add_argument("--keep", default="", help="attributes to keep fixed, comma separated (conditional editing)")
     p.add_argument("--out", required=True, help="output PNG (the recipe is embedded)")
@@ -86,11 +87,15 @@ def edit_run(args: argparse.Namespace) -> int:
             num_ws = studio.generator(recipe.model).num_ws
             layers = parse_layers(args.layers, num_ws)
             keep = tuple(comma_list(args.keep))
+            method = args.method or next(iter(studio.directions(recipe.model)), None)
+            if method is None:
+                raise CliError(f"--set: model '{recipe.model}' has no direction sets; make one with "
+                               "`ganstudio directions compute`")
             edits = list(recipe.edits)
             for item in args.set:
                 attr, _, alpha = item.partition("=")
                 try:
-                    edits.append(Edit(f"{args.method}/{attr.strip()}", float(alpha), layers, keep))
+                    edits.append(Edit(f"{method}/{attr.strip()}", float(alpha), layers, keep))
                 except ValueError:
                     raise CliError(f"--set must look like ATTR=ALPHA (e.g. Smiling=2), got '{item}'") from None
             recipe = recipe.with_edits(edits)
@@ -220,30 +225,90 @@ def directions_args(p: argparse.ArgumentParser) -> None:
                                             "those `ganstudio eval` draws)")
     c.add_argument("--name", help="the set's name in the studio (default: METHOD, or METHOD_samples with --labeller)")
     c.add_argument("--out", help="output file (default: beside the model as NAME.SET.directions.safetensors)")
+    k = sub.add_parser("pick", help="gather per attribute the direction and strength an evaluation measured best")
+    add_model_arguments(k)
+    k.add_argument("--eval", required=True, metavar="METRICS_JSON",
+                   help="metrics.json of `ganstudio eval` on this model (--edit-alphas gives it strengths to pick from)")
+    k.add_argument("--judge", help="the judge that refereed the edits (default: the one the evaluation names)")
+    k.add_argument("--name", default="best", help="the set's name in the studio (default: best)")
+    k.add_argument("--out", help="output file (default: beside the model as NAME.SET.directions.safetensors)")
 
 
 def directions_run(args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
-    from .editing.directions import DIRECTIONS_SUFFIX, DirectionError, compute
+    from .editing.directions import DirectionError
     from .registry import RegistryError
     from .studio import StudioError
 
     studio, name = open_studio(args)
     try:
-        G = studio.generator(name)
-        codes, labels, names, space, source = _direction_inputs(args, studio, name, G)
-        result = compute(args.method, codes, labels, names, space, studio.generator_hash(name), G=G,
-                         n_components=args.components)
+        result = _pick(args, studio, name) if args.action == "pick" else _compute(args, studio, name)
     except (StudioError, DirectionError, RegistryError) as exc:
         raise CliError(str(exc)) from None
-    set_name = args.name or (f"{args.method}_samples" if args.labeller else args.method)
-    result = replace(result, method=set_name, source=source)
-    entry = studio.entry(name)
-    out = Path(args.out) if args.out else entry.path.parent / f"{entry.path.stem}.{set_name}{DIRECTIONS_SUFFIX}"
+    out = _directions_path(args, studio, name, result.method)
     result.save(out)
-    print(f"{len(result.names)} {set_name} directions ({space} space) -> {out}")
+    print(f"{len(result.names)} {result.method} directions ({result.space} space) -> {out}")
     return 0
+
+
+def _directions_path(args: argparse.Namespace, studio, name: str, set_name: str) -> Path:
+    from .editing.directions import DIRECTIONS_SUFFIX
+
+    entry = studio.entry(name)
+    return Path(args.out) if args.out else entry.path.parent / f"{entry.path.stem}.{set_name}{DIRECTIONS_SUFFIX}"
+
+
+def _pick(args: argparse.Namespace, studio, name: str):
+    """The picked set (`metrics.edits.picked_set`) from an evaluation of this very generator."""
+    from .metrics.edits import picked_set
+    from .metrics.features import build_extractor
+
+    metrics = _read_eval(args.eval)
+    g_hash = studio.generator_hash(name)
+    if metrics.get("generator_hash") != g_hash:
+        raise CliError(f"--eval {args.eval}: it measured generator {metrics.get('generator_hash', '(unrecorded)')}, "
+                       f"not '{name}' ({g_hash}); run `ganstudio eval --model {args.model} --edit-alphas ...` first")
+    judge_path = args.judge or (metrics.get("features") or {}).get("path")
+    if not args.judge and (metrics.get("features") or {}).get("name") != "judge":
+        raise CliError(f"--eval {args.eval}: it names no judge (features: {metrics.get('features')}); pass --judge")
+    judge = build_extractor("judge", judge_path, studio.device)
+    section = metrics["edits"]
+    try:
+        source = f"picked from {args.eval} ({section['n']} samples, seeds {section['seeds'][0]}-{section['seeds'][1]})"
+        result, left_out = picked_set(studio.directions(name), section, judge, args.name, source)
+    except (KeyError, IndexError, TypeError) as exc:
+        raise CliError(f"--eval {args.eval}: malformed edits section (at {exc})") from None
+    for attribute, origin in result.origins.items():
+        print(f"{attribute}: {origin['method']} x {origin['alpha']:g} "
+              f"(success {origin['success']:.2f}, preserved {origin['preserved']:.2f})")
+    for attribute, why in left_out.items():
+        print(f"{attribute}: left out, {why}")
+    return result
+
+
+def _read_eval(path: str) -> dict:
+    try:
+        metrics = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise CliError(f"--eval {path}: cannot read file ({exc.strerror})") from None
+    except ValueError as exc:
+        raise CliError(f"--eval {path}: not JSON ({exc})") from None
+    if not isinstance(metrics, dict) or not isinstance(metrics.get("edits"), dict):
+        raise CliError(f"--eval {path}: no edits section; it must be the metrics.json of `ganstudio eval` on a "
+                       "generator with direction sets")
+    return metrics
+
+
+def _compute(args: argparse.Namespace, studio, name: str):
+    from dataclasses import replace
+
+    from .editing.directions import compute
+
+    G = studio.generator(name)
+    codes, labels, names, space, source = _direction_inputs(args, studio, name, G)
+    result = compute(args.method, codes, labels, names, space, studio.generator_hash(name), G=G,
+                     n_components=args.components)
+    set_name = args.name or (f"{args.method}_samples" if args.labeller else args.method)
+    return replace(result, method=set_name, source=source)
 
 
 def _chosen_labels(names: list[str], attributes: str | None) -> tuple[list[int], list[str]]:

@@ -39,6 +39,10 @@ def eval_args(p: argparse.ArgumentParser) -> None:
                        "(default: ganstudio.metrics.edits.DEFAULT_ALPHA, 1.5)")
     edits.add_argument("--edit-alphas", metavar="A,B,...",
                        help="also try these alphas and report the smallest that meets the goal (costs one pass each)")
+    edits.add_argument("--edit-seed", type=int, metavar="SEED",
+                       help="the first edited sample's seed (default 1,000,000): measure a set picked on one seed "
+                       "range (`ganstudio directions pick`) on another")
+    edits.add_argument("--edit-sets", metavar="NAME,...", help="measure only these direction sets (default: all)")
     edits.add_argument("--edit-layers", metavar="PRESET,...",
                        help="also referee every set with its edits limited to these w+ rows (coarse, middle, fine), "
                        "as <method>@<preset> (costs one pass each)")
@@ -54,7 +58,7 @@ def eval_run(args: argparse.Namespace) -> int:
             k=args.k, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size, device=args.device,
             checkpoint_dirs=args.checkpoints, command=_command_line(args, "eval"), edits=not args.skip_edits,
             edit_n=args.edit_n, edit_alpha=args.edit_alpha, edit_alphas=_floats(args.edit_alphas or ""),
-            edit_layers=comma_list(args.edit_layers),
+            edit_layers=comma_list(args.edit_layers), edit_seed=args.edit_seed, edit_sets=comma_list(args.edit_sets),
         )
     parts = []
     if "fd" in result:

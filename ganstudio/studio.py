@@ -318,6 +318,7 @@ class Studio:
     # ----- directions -----------------------------------------------------------------------
     def directions(self, name: str) -> dict[str, DirectionSet]:
         """Direction sets for a model: those inside its unit, then `<name>.*.directions.safetensors` beside it.
+        Sets picked by measurement (`ganstudio directions pick`) come first, so the Edit tab opens on them.
 
         Cached until the model or a direction file changes, since slider events call this per frame.
         """
@@ -343,6 +344,7 @@ class Studio:
             except DirectionError:
                 continue  # for another generator, or unreadable: never applied to this one
             found[ds.method] = ds
+        found = dict(sorted(found.items(), key=lambda item: not item[1].origins))
         with self._lock:
             self._directions = {k: v for k, v in self._directions.items() if k[0] != name}
             self._directions[key] = found

@@ -25,6 +25,7 @@ def studio_url(tmp_path_factory):
     import torch
 
     from ganstudio import checkpoint
+    from ganstudio.editing.directions import assemble
     from ganstudio.studio import Studio
     from ganstudio.ui.app import build_app
     from ganstudio.ui.common import CSS
@@ -37,6 +38,9 @@ def studio_url(tmp_path_factory):
                     extra={"directions.mean_diff": torch.randn(2, G.w_dim, generator=torch.Generator().manual_seed(1)) * 3},
                     meta={"directions": {"mean_diff": {"space": "w", "names": ["Smiling", "Eyeglasses"]}}})
     save_cyclegan(folder / "glasses.safetensors", labels=("no_glasses", "glasses"))
+    plain = Studio(folder).directions("faces")["mean_diff"]  # a picked set, as `ganstudio directions pick` writes
+    assemble("best", {"Smiling": (plain, 2.0, {"success": 0.8, "preserved": 0.9, "n": 300})}).save(
+        folder / "faces.best.directions.safetensors")
     app = build_app(Studio(folder))
     launch_local(app, css=CSS)
     yield app.local_url
@@ -94,6 +98,8 @@ def test_attribute_slider_edits_the_face(page):
     page.get_by_role("button", name="Start from this seed").click()
     after = page.locator("#edit-after img")
     before = _wait_change(lambda: _src(after), "")
+    # it opens on the picked set, each slider saying where its direction came from
+    page.locator("#edit-slider-0", has_text="mean_diff × 2 · measured: 80% changed, 90% of the rest kept").wait_for()
     number = page.locator("#edit-slider-0 input[type=number]")
     number.fill("2.5")
     number.press("Enter")

@@ -34,6 +34,30 @@ def test_edit_then_replay_from_the_png(unit, tmp_path, capsys):
     assert Image.open(plain).tobytes() != Image.open(out).tobytes()
 
 
+def test_edit_uses_the_set_the_edit_tab_opens_on_unless_told(unit, tmp_path, capsys):
+    from ganstudio.editing.directions import assemble
+    from ganstudio.studio import Studio
+
+    out = tmp_path / "out.png"
+    assert main(["edit", "--model", str(unit), "--seed", "4", "--set", "Smiling=1", "--out", str(out)]) == 0
+    assert read_png_recipe(out)["edits"][0]["direction"] == "mean_diff/Smiling"  # the only set
+    plain = Studio(tmp_path).directions("faces")["mean_diff"]
+    assemble("best", {"Smiling": (plain, 2.0, {})}).save(tmp_path / "faces.best.directions.safetensors")
+    picked = tmp_path / "picked.png"
+    assert main(["edit", "--model", str(unit), "--seed", "4", "--set", "Smiling=1", "--out", str(picked)]) == 0
+    assert read_png_recipe(picked)["edits"][0]["direction"] == "best/Smiling"
+    doubled = tmp_path / "doubled.png"
+    assert main(["edit", "--model", str(unit), "--seed", "4", "--set", "Smiling=2", "--method", "mean_diff",
+                 "--out", str(doubled)]) == 0
+    assert Image.open(picked).tobytes() == Image.open(doubled).tobytes()  # best's 1 is mean_diff's 2
+
+    bare = tmp_path / "bare"
+    checkpoint.save(bare / "plain.safetensors", {"G_ema": make_tiny(num_ws=4)})
+    assert main(["edit", "--model", str(bare / "plain.safetensors"), "--seed", "1", "--set", "Smiling=1",
+                 "--out", str(tmp_path / "x.png")]) == 2
+    assert "--set: model 'plain' has no direction sets" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize("argv, message", [
     (["--seed", "1", "--set", "Bald=1"], "no mean_diff direction 'Bald'"),
     (["--seed", "1", "--set", "Smiling"], "ATTR=ALPHA"),

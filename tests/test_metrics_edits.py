@@ -18,7 +18,9 @@ from ganstudio import checkpoint
 from ganstudio.cli import main
 from ganstudio.data.wrappers import attribute_split
 from ganstudio.editing.directions import DirectionError, DirectionSet
-from ganstudio.metrics.edits import Referee, evaluate_edits, evaluate_translation, render_section
+from ganstudio.metrics.edits import (
+    Referee, best_strengths, evaluate_edits, evaluate_translation, picked_set, render_section,
+)
 from ganstudio.metrics.features import JudgeExtractor
 from ganstudio.models.base import ConfigModule
 from ganstudio.models.translation import translation_meta
@@ -134,6 +136,48 @@ def test_a_weak_edit_fails_the_goal_and_the_alpha_grid_finds_the_strength_that_w
     assert grid["alphas"] == [0.5, 8.0]
     assert grid["methods"]["short"]["left_brighter"]["smallest_alpha"] == 8.0
     assert grid["methods"]["short"]["left_brighter"]["success"] == [short["success"], 1.0]
+
+
+def test_a_picked_set_holds_each_attributes_best_direction_at_its_best_strength(judges):
+    G, judge = OracleGenerator(OracleConfig()), JudgeExtractor(judges["attrs"])
+    leaky = eye()
+    leaky[0, 1] = 10.0  # the first attribute's direction drags the second along; its +keep twin does not
+    sets = {"short": direction_set("short", eye(1.0)[1:], names=ATTRIBUTES[1:]), "leaky": direction_set("leaky", leaky),
+            "zero": direction_set("zero", torch.zeros(3, 8))}
+    section = evaluate_edits(G, sets, judge, n=64, alpha=0.5, grid=[0.5, 8.0], batch_size=64)
+    best = best_strengths(section)
+    assert best[ATTRIBUTES[0]] == {"method": "leaky+keep", "alpha": 0.5, "success": 1.0, "preserved": 1.0, "n": 64}
+    assert best[ATTRIBUTES[1]]["method"] == "short" and best[ATTRIBUTES[1]]["alpha"] == 8.0  # 0.5 is too weak
+
+    picked, left_out = picked_set(sets, section, judge, "best", source="test")
+    assert picked.names == ATTRIBUTES and not left_out
+    assert picked.origins[ATTRIBUTES[1]] == {"method": "short", "alpha": 8.0, "success": 1.0, "preserved": 1.0,
+                                             "n": 64}
+    assert torch.allclose(picked.vector(ATTRIBUTES[1]), 8.0 * sets["short"].vector(ATTRIBUTES[1]))
+    assert picked.vector(ATTRIBUTES[0])[1] == 0  # the kept attribute was projected out
+    # its slider at 1 is the best edit measured, here on other samples
+    again = evaluate_edits(G, {"best": picked}, judge, n=64, alpha=1.0, batch_size=64, seed_base=5000)
+    assert all(again["methods"]["best"][name]["all"]["success"] == 1.0 for name in ATTRIBUTES)
+    assert again["goal"]["met"] and again["seeds"] == [5000, 5063]
+
+    assert best_strengths(evaluate_edits(G, sets, judge, n=16, alpha=8.0, batch_size=16))[ATTRIBUTES[1]]["alpha"] == 8.0
+    only_layers = {"alpha": 1.0, "methods": {"short@fine": {"reddish": {"all": {"n": 4, "success": 1.0,
+                                                                                "preserved": 1.0}}}}}
+    assert best_strengths(only_layers) == {}  # a direction set cannot hold a layer preset's rows
+    perfect = {ATTRIBUTES[1]: {"success": [1.0, 1.0], "preserved": [1.0, 1.0]}}
+    section["methods"] = {"gone": section["methods"]["leaky"], **section["methods"]}  # first: wins the ties
+    section["alpha_grid"]["methods"] = {"gone": perfect, **section["alpha_grid"]["methods"]}
+    assert best_strengths(section)[ATTRIBUTES[1]]["method"] == "gone"
+    again_picked, _ = picked_set(sets, section, judge, "best")  # a set deleted since: the next best
+    assert again_picked.origins[ATTRIBUTES[1]]["method"] == "short"
+    smaller = {**sets, "short": direction_set("short", eye(1.0)[2:], names=ATTRIBUTES[2:])}
+    assert picked_set(smaller, section, judge, "best")[0].origins[ATTRIBUTES[1]]["method"] == "leaky"
+    _, left_out = picked_set({"leaky": sets["leaky"]}, section, judge, "best")
+    assert left_out == {}  # every attribute was measured along leaky too
+    _, left_out = picked_set({"short": sets["short"]}, section, judge, "best")
+    assert left_out == {ATTRIBUTES[0]: "measured only along leaky+keep and other sets the model no longer has"}
+    with pytest.raises(DirectionError, match="nothing picked"):  # an earlier pick is not picked from
+        picked_set({**sets, "best": picked}, again, judge, "again")
 
 
 def test_layer_presets_referee_edits_on_the_rows_the_generator_reads(judges):
@@ -324,6 +368,56 @@ def test_eval_adds_an_edits_section_for_a_generator_with_directions(models, judg
     assert by_path["edits"]["goal"]["met"] and by_path["edits"]["n"] == 8  # a file's directions are found too
     assert by_path["edits"]["alpha_grid"]["alphas"] == [0.01, 1.5, 3.0] and "--edit-alphas 0.01,3" in by_path["command"]
     assert by_path["edits"]["rows"]["exact@coarse"] == [0, 1]  # the oracle has one row: every preset is it
+
+
+def test_directions_pick_gathers_what_an_eval_measured_best_and_the_studio_opens_on_it(models, judges, tmp_path,
+                                                                                      capsys):
+    from ganstudio.studio import Studio
+
+    measured, out = _eval(models, judges["attrs"], tmp_path, "oracle", "--edit-n", "32", "--edit-alphas", "0.05",
+                          "--edit-sets", "exact")
+    assert set(measured["edits"]["methods"]) == {"exact", "exact+keep"}  # only the set asked for
+    assert measured["generator_hash"] == Studio(models).generator_hash("oracle")
+    common = ["directions", "pick", "--checkpoints", str(models), "--model", "oracle"]
+    assert main([*common, "--eval", str(out / "metrics.json")]) == 0
+    printed = capsys.readouterr().out
+    assert "reddish: exact x 1.5 (success 1.00, preserved 1.00)" in printed
+    assert "3 best directions (w space) -> " in printed
+    picked = DirectionSet.load(models / "oracle.best.directions.safetensors")
+    assert picked.origins["reddish"] == {"method": "exact", "alpha": 1.5, "success": 1.0, "preserved": 1.0, "n": 32}
+    assert picked.source == f"picked from {out / 'metrics.json'} (32 samples, seeds 1000000-1000031)"
+    assert torch.allclose(picked.vectors, 1.5 * eye())
+    assert list(Studio(models).directions("oracle")) == ["best", "exact", "zero"]  # the Edit tab opens on it
+    assert main(["info", str(models / "oracle.best.directions.safetensors")]) == 0
+    header = json.loads(capsys.readouterr().out)
+    assert header["origins"]["reddish"]["method"] == "exact" and header["names"] == ATTRIBUTES
+    assert header["shape"] == [3, 8] and header["format"] == "ganstudio-directions/1"
+
+    held_out, _ = _eval(models, judges["attrs"], tmp_path, "oracle", "--edit-n", "16", "--edit-alpha", "1",
+                        "--edit-sets", "best", "--edit-seed", "3000000")
+    assert held_out["edits"]["seeds"] == [3000000, 3000015] and held_out["edits"]["goal"]["met"]
+
+    other = tmp_path / "other.json"
+    other.write_text(json.dumps({**measured, "generator_hash": "0" * 16}))
+    no_edits = tmp_path / "no_edits.json"
+    no_edits.write_text(json.dumps({"fd": {}}))
+    broken = tmp_path / "broken.json"
+    broken.write_text(json.dumps({**measured, "edits": {"methods": {}}}))
+    for argv, message in [
+        (["--eval", str(other)], f"it measured generator {'0' * 16}, not 'oracle'"),
+        (["--eval", str(tmp_path / "nope.json")], "nope.json: cannot read file (No such file or directory)"),
+        (["--eval", str(models / "oracle.safetensors")], "oracle.safetensors: not JSON"),
+        (["--eval", str(no_edits)], "no_edits.json: no edits section"),
+        (["--eval", str(broken)], "broken.json: malformed edits section"),
+    ]:
+        assert main([*common, *argv]) == 2
+        assert message in capsys.readouterr().err, argv
+    base = ["eval", "--model", "oracle", "--checkpoints", str(models), "--judge", judges["attrs"],
+            "--out", str(tmp_path / "refused"), *FAST]
+    assert main([*base, "--edit-sets", "exact,nope"]) == 2
+    assert "edit sets: the model has no nope; it has best, exact, zero" in capsys.readouterr().err
+    assert main([*base, "--edit-seed", str(2**32 - 10), "--edit-n", "20"]) == 2
+    assert f"edit seed: {2**32 - 10} + 20 samples leaves the seeds 0-{2**32 - 1}" in capsys.readouterr().err
 
 
 def test_eval_measures_translation_models(models, judges, tmp_path, capsys):

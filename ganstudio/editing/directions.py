@@ -8,6 +8,10 @@ Methods (the DIRECTIONS registry), each `fn(codes, labels, label_names, G=None, 
 * `pca` — GANSpace: principal directions of w (unsupervised).
 * `sefa` — closed-form factorisation of the style-modulation weights (unsupervised).
 
+`assemble` builds a set from other sets' directions, one per name, each scaled by a strength:
+`ganstudio directions pick` uses it to gather, per attribute, the method and strength an
+evaluation measured best. Each direction's origin is kept in the file's header.
+
 Scale convention, so one slider range suits every method: a supervised direction moves
 by the distance between the class means along it when alpha = 1; an unsupervised one by one
 standard deviation of the codes along it.
@@ -18,9 +22,9 @@ from __future__ import annotations
 import datetime as _dt
 import json
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Iterable, Mapping
 
 import numpy as np
 import torch
@@ -48,6 +52,7 @@ class DirectionSet:
     vectors: torch.Tensor  # [K, dim]
     generator_hash: str
     source: str = ""  # what the directions were computed from, for the file's header
+    origins: dict[str, dict] = field(default_factory=dict)  # per name, where an assembled direction came from
 
     def __post_init__(self):
         if self.vectors.dim() != 2 or self.vectors.shape[0] != len(self.names):
@@ -60,6 +65,16 @@ class DirectionSet:
             raise DirectionError(
                 f"no {self.method} direction '{name}'; known: {', '.join(self.names)}"
             ) from None
+
+    def origin_note(self, name: str) -> str:
+        """Where an assembled direction came from and what it measured, in a few words ("" if computed)."""
+        origin = self.origins.get(name)
+        if not origin:
+            return ""
+        note = f"{origin['method']} × {origin['alpha']:g}"
+        if origin.get("success") is not None:
+            note += f" · measured: {origin['success']:.0%} changed, {origin['preserved']:.0%} of the rest kept"
+        return note
 
     def conditional(self, name: str, keep: Iterable[str]) -> torch.Tensor:
         """The direction for `name` with every `keep` attribute's direction projected out, scaled
@@ -84,6 +99,7 @@ class DirectionSet:
             "names": json.dumps(self.names),
             "generator_hash": self.generator_hash,
             **({"source": self.source} if self.source else {}),
+            **({"origins": json.dumps(self.origins)} if self.origins else {}),
             "ganstudio_version": __version__,
             "created": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds"),
         }
@@ -108,7 +124,7 @@ class DirectionSet:
                 raise DirectionError(f"{path}: not a ganstudio direction file")
             tensors = load_file(str(path))
             result = cls(meta["method"], meta["space"], json.loads(meta["names"]), tensors["vectors"],
-                         meta["generator_hash"], meta.get("source", ""))
+                         meta["generator_hash"], meta.get("source", ""), json.loads(meta.get("origins", "{}")))
         except DirectionError:
             raise
         except CheckpointError as exc:
@@ -121,6 +137,29 @@ class DirectionSet:
                 "recompute with `ganstudio directions compute`"
             )
         return result
+
+
+def describe_file(path: str | os.PathLike) -> dict:
+    """A direction file's header with its JSON fields decoded, and the vectors' shape (`ganstudio info`)."""
+    ds = DirectionSet.load(path)
+    meta = _read_header(Path(path)).get("__metadata__") or {}
+    return {**meta, "names": ds.names, **({"origins": ds.origins} if ds.origins else {}),
+            "shape": list(ds.vectors.shape)}
+
+
+def assemble(method: str, picks: Mapping[str, tuple[DirectionSet, float, dict]], source: str = "") -> DirectionSet:
+    """A set whose direction `name` is `alpha` times that name's direction in the picked set, so
+    its slider at 1 is the picked strength; `picks` maps name -> (set, alpha, origin notes)."""
+    if not picks:
+        raise DirectionError(f"{method}: nothing picked")
+    sets = [ds for ds, _, _ in picks.values()]
+    for attribute in ("space", "generator_hash"):
+        values = {getattr(ds, attribute) for ds in sets}
+        if len(values) > 1:
+            raise DirectionError(f"{method}: the picked sets differ in {attribute} ({', '.join(sorted(values))})")
+    vectors = torch.stack([ds.vector(name) * float(alpha) for name, (ds, alpha, _) in picks.items()])
+    origins = {name: {"method": ds.method, "alpha": float(alpha), **notes} for name, (ds, alpha, notes) in picks.items()}
+    return DirectionSet(method, sets[0].space, list(picks), vectors, sets[0].generator_hash, source, origins)
 
 
 def orthogonalize(direction: torch.Tensor, conditions: torch.Tensor) -> torch.Tensor:

@@ -30,7 +30,7 @@ from __future__ import annotations
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Iterator, Mapping, Sequence
+from typing import Container, Iterator, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -40,7 +40,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..domains import hair_colour_groups
 from ..editing.codes import seed_samples
-from ..editing.directions import DirectionError, DirectionSet
+from ..editing.directions import DirectionError, DirectionSet, assemble
 from ..editing.edit import ResolvedEdit, apply_edits
 from ..editing.layers import check_rows, preset_rows
 from ..errors import UserError
@@ -54,6 +54,8 @@ DEFAULT_ALPHA = 1.5  # slider units: 1 = the gap between the class means (see ed
 GOAL = {"success_min": 0.9, "preserved_min": 0.9}
 WAYS = {True: "add", False: "remove"}
 SHEET_ROWS = 8
+KEEP_SUFFIX = "+keep"  # a set refereed with its other attributes kept fixed
+LAYERS_SEPARATOR = "@"  # a set refereed on one layer preset's w+ rows
 
 
 class EditMetricsError(UserError):
@@ -131,6 +133,11 @@ def _met(numbers: dict) -> bool:
             and numbers["preserved"] >= GOAL["preserved_min"])
 
 
+def _merit(pooled: Mapping) -> tuple[float, float]:
+    """How good an edit is: min(success, preserved), then success."""
+    return min(pooled["success"], pooled["preserved"]), pooled["success"]
+
+
 def best_per_attribute(methods: Mapping[str, Mapping[str, dict]]) -> dict:
     """For every attribute the method with the highest min(success, preserved), pooled numbers."""
     candidates: dict[str, list] = defaultdict(list)
@@ -138,7 +145,7 @@ def best_per_attribute(methods: Mapping[str, Mapping[str, dict]]) -> dict:
         for name, numbers in attributes.items():
             pooled = numbers["all"]
             if pooled["n"]:
-                candidates[name].append((min(pooled["success"], pooled["preserved"]), pooled["success"], method))
+                candidates[name].append((*_merit(pooled), method))
     best = {}
     for name, options in candidates.items():
         _, _, method = max(options, key=lambda option: option[:2])  # ties: the method listed first
@@ -165,6 +172,30 @@ def _alpha_grid(tallies: Mapping[Key, Tally], plan: Mapping[str, Sequence[str]],
     return grid
 
 
+def best_strengths(section: Mapping, among: Mapping[str, Container[str]] | None = None) -> dict[str, dict]:
+    """For every attribute of an edits section (`evaluate_edits`), the method and alpha with the
+    highest min(success, preserved) over its alpha grid (or its one alpha), pooled numbers; only
+    the methods and names `among` holds, when given. Layer variants ("<method>@coarse") are left
+    out: a direction set cannot hold their rows."""
+    grid = section.get("alpha_grid") or {
+        "alphas": [section["alpha"]],
+        "methods": {m: {name: {k: [numbers["all"][k]] for k in ("success", "preserved")}
+                        for name, numbers in attributes.items()} for m, attributes in section["methods"].items()}}
+    best: dict[str, dict] = {}
+    for method, attributes in grid["methods"].items():
+        if LAYERS_SEPARATOR in method or (among is not None and method not in among):
+            continue
+        for name, curve in attributes.items():
+            if among is not None and name not in among[method]:
+                continue
+            n = section["methods"][method][name]["all"]["n"]
+            for alpha, success, preserved in zip(grid["alphas"], curve["success"], curve["preserved"]):
+                option = {"method": method, "alpha": alpha, "success": success, "preserved": preserved, "n": n}
+                if n and (name not in best or _merit(option) > _merit(best[name])):
+                    best[name] = option
+    return best
+
+
 def _section(tallies, plan, at_alpha: float, **fields) -> dict:
     methods = _methods(tallies, plan, at_alpha)
     best = best_per_attribute(methods)
@@ -172,8 +203,6 @@ def _section(tallies, plan, at_alpha: float, **fields) -> dict:
 
 
 # ----- edits along directions ---------------------------------------------------------------------
-KEEP_SUFFIX = "+keep"
-LAYERS_SEPARATOR = "@"
 
 
 def conditional_sets(sets: Mapping[str, DirectionSet], referee: Referee) -> dict[str, DirectionSet]:
@@ -220,6 +249,24 @@ def edit_plan(sets: Mapping[str, DirectionSet], judged: Sequence[str]) -> tuple[
         else:
             skipped[method] = f"its directions ({', '.join(ds.names[:3])}, ...) name no attribute the judge knows"
     return plan, skipped
+
+
+def picked_set(sets: Mapping[str, DirectionSet], section: Mapping, judge: Extractor, method: str,
+               source: str = "") -> tuple[DirectionSet, dict[str, str]]:
+    """The set `method` whose direction for each attribute is the one, at the strength, that an
+    edits section measured best (`best_strengths`): from `sets`, or from their "+keep" twins,
+    rebuilt as the evaluation built them; sets assembled this way are not picked from again, nor
+    sets the model no longer has. Also returns the attributes left out, with why."""
+    computed = {m: ds for m, ds in sets.items() if not ds.origins}
+    referee = Referee.build(judge)
+    available = {**computed, **conditional_sets(computed, referee)}
+    measured = best_strengths(section, among={m: ds.names for m, ds in available.items()})
+    left_out = {name: f"measured only along {best['method']} and other sets the model no longer has"
+                for name, best in best_strengths(section).items() if name not in measured}
+    order = sorted(measured, key=lambda n: referee.names.index(n) if n in referee.names else len(referee.names))
+    picks = {name: (available[measured[name]["method"]], measured[name]["alpha"],  # in the judge's order
+                    {k: measured[name][k] for k in ("success", "preserved", "n")}) for name in order}
+    return assemble(method, picks, source), left_out
 
 
 @dataclass

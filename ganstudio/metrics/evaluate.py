@@ -45,7 +45,7 @@ from ..data import DataSpecError, data_set_name, on_stream, parse_spec
 from ..editing.conditions import ConditionSpec
 from ..editing.layers import PRESETS
 from ..imaging import make_grid, png_bytes, to_pils
-from ..latents import seed_batches, z_from_seeds
+from ..latents import MAX_SEED, seed_batches, z_from_seeds
 from ..studio import DEFAULT_CHECKPOINTS, GENERATOR_ROLES, Studio, model_kind, resolve_device
 from .disentanglement import dci, mig
 from .edits import evaluate_edits, evaluate_translation, render_section
@@ -383,16 +383,21 @@ def evaluate(
     edit_alpha: float | None = None,
     edit_alphas: Sequence[float] = (),
     edit_layers: Sequence[str] = (),
+    edit_seed: int | None = None,
+    edit_sets: Sequence[str] = (),
 ) -> dict:
     """Evaluate `model` and write metrics.json, report.md and contact_sheet.png under `out`.
 
     A translation model (CycleGAN, StarGAN) is measured by what its translations do to `n` real
     images (`edits.evaluate_translation`); a generator with attribute directions also by what
-    its edits do to `edit_n` samples (`edits.evaluate_edits`), unless `edits` is False."""
+    its edits do to `edit_n` samples from seed `edit_seed` on (`edits.evaluate_edits`), all its
+    direction sets or those named in `edit_sets`, unless `edits` is False."""
     if n < 2:
         raise EvalError(f"n must be at least 2, got {n}")
     if edits and edit_n < 1:
         raise EvalError(f"edit n must be at least 1, got {edit_n}")
+    if edits and edit_seed is not None and not 0 <= edit_seed <= MAX_SEED - edit_n + 1:
+        raise EvalError(f"edit seed: {edit_seed} + {edit_n} samples leaves the seeds 0-{MAX_SEED}")
     unknown = [preset for preset in edit_layers if preset not in PRESETS]
     if unknown:
         raise EvalError(f"edit layers: unknown preset {', '.join(unknown)}; known: {', '.join(PRESETS)}")
@@ -419,16 +424,25 @@ def evaluate(
         extractor, header["features"] = _judge_extractor(features, judge, inception, spec, checkpoint_dirs, dev)
         result, sheet = evaluate_images(G, ckpt, dataset, extractor, n, seed, psi, batch_size, k,
                                          kid_subsets, kid_subset_size, dev)
-        sets = studio.directions(name) if edits else {}
+        header["generator_hash"] = studio.generator_hash(name)  # what `ganstudio directions pick` checks
+        sets = _chosen_sets(studio.directions(name), edit_sets) if edits else {}
         if sets:
             referee = extractor if features == "judge" else \
                 _judge_extractor("judge", judge, inception, spec, checkpoint_dirs, dev)[0]
             _add_edits(result, G, sets, referee, {"n": edit_n, "alpha": edit_alpha, "grid": edit_alphas,
                                                   "layers": edit_layers, "psi": psi, "batch_size": batch_size,
-                                                  "seed_base": SEED_BASE, "device": dev})
+                                                  "seed_base": SEED_BASE if edit_seed is None else edit_seed,
+                                                  "device": dev})
     result = {**header, **result, "total_seconds": round(time.perf_counter() - start, 1)}
     write_outputs(Path(out), result, sheet)
     return result
+
+
+def _chosen_sets(sets: dict, names: Sequence[str]) -> dict:
+    unknown = [n for n in names if n not in sets]
+    if unknown:
+        raise EvalError(f"edit sets: the model has no {', '.join(unknown)}; it has {', '.join(sets) or 'none'}")
+    return {n: ds for n, ds in sets.items() if n in names} if names else sets
 
 
 def _judge_extractor(features: str, judge, inception, spec: str, checkpoint_dirs, device) -> tuple[Extractor, dict]:

@@ -8,6 +8,7 @@ from typing import Callable
 import gradio as gr
 
 from ...editing import history as hist
+from ...editing.directions import DirectionSet
 from ...editing.layers import PRESETS, preset_rows
 from ...editing.recipe import Recipe
 from ...imaging import png_bytes
@@ -62,14 +63,19 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
     recipe = gr.State(None)  # the base recipe (no edits), as a dict
     history = gr.State(hist.new_history([0.0] * MAX_SLIDERS))
 
-    def direction_names(model_name, method_name) -> list[str]:
-        sets = studio.directions(model_name) if model_name else {}
-        return sets[method_name].names if method_name in sets else []
+    def direction_set(model_name, method_name) -> DirectionSet | None:
+        return (studio.directions(model_name) if model_name else {}).get(method_name)
 
-    def slider_updates(names_now, values=None):
-        values = values or [0.0] * MAX_SLIDERS
+    def direction_names(model_name, method_name) -> list[str]:
+        ds = direction_set(model_name, method_name)
+        return ds.names if ds else []
+
+    def slider_updates(ds: DirectionSet | None, values=None):
+        """One slider per direction, a picked set's sliders saying where each came from."""
+        names_now, values = (ds.names if ds else []), values or [0.0] * MAX_SLIDERS
         return [
-            gr.Slider(label=names_now[i] if i < len(names_now) else "", visible=i < len(names_now), value=values[i])
+            gr.Slider(label=names_now[i] if i < len(names_now) else "", visible=i < len(names_now), value=values[i],
+                      info=ds.origin_note(names_now[i]) if i < len(names_now) else "")
             for i in range(MAX_SLIDERS)
         ]
 
@@ -103,7 +109,7 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
                 gr.CheckboxGroup(choices=labels, value=list(edits[0].keep) if edits else []),
                 before_image, shown.image if shown else before_image,
                 (shown.recipe if shown else base).to_dict(), hist.new_history(values),
-                *slider_updates(names_now, values))
+                *slider_updates(sets.get(method_name), values))
 
     load_outputs = [model, recipe, method, keep, before, after, recipe_view, history, *sliders]
 
@@ -130,9 +136,9 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
 
     @user_errors
     def on_method(model_name, base, method_name, preset, keep_names):
-        names_now = direction_names(model_name, method_name)
         image, shown = render(model_name, base, method_name, preset, keep_names, *([0.0] * MAX_SLIDERS))
-        return (image, shown, hist.new_history([0.0] * MAX_SLIDERS), *slider_updates(names_now))
+        return (image, shown, hist.new_history([0.0] * MAX_SLIDERS),
+                *slider_updates(direction_set(model_name, method_name)))
 
     live_inputs = [model, recipe, method, layers, keep, *sliders]
     live = user_errors(render)
