@@ -56,6 +56,10 @@ directions() {  # the direction library, beside the model (labels from yet anoth
     ganstudio directions compute --model synthfaces64 --method "$method" --n 5000 \
       --labeller "$RUNS/labeller-synthfaces64.safetensors"
   done
+  # per attribute, the set (plain or +keep) and strength the judge measured best on seeds 1,000,000-1,000,299:
+  # the `best` set the Edit tab opens on (each slider's 1 is that strength)
+  ganstudio eval --model synthfaces64 --n 2000 --edit-n 300 --edit-alphas 1,2,2.5,3,4 --out "$RUNS/eval-pick"
+  ganstudio directions pick --model synthfaces64 --eval "$RUNS/eval-pick/metrics.json"
 }
 
 cyclegan() {  # faces without <-> with eyeglasses. Residual generators (x + a learned image, starting as the
@@ -125,6 +129,9 @@ judge() {  # the attribute classifier the metrics use as feature space (trained 
 
 evaluate() {  # the figures in the model cards and README
   ganstudio eval --model synthfaces64 --n 2000 --edit-n 300 --edit-alphas 1,2,3 --out "$RUNS/eval-synthfaces64"
+  # the `best` set again, on samples it was not picked on
+  ganstudio eval --model synthfaces64 --n 2000 --edit-n 300 --edit-alpha 1 --edit-alphas 0.5,1.5 --edit-sets best \
+    --edit-seed 3000000 --out "$RUNS/eval-best-heldout"
   # the translation models on held-out faces (SynthFaces stream 1000): the figures in their cards
   python benchmarks/translation_quality.py --n 500 --out "$RUNS/translation-eval"
   ganstudio eval --model digits32-cgan --judge checkpoints/judge-digits32.safetensors --n 1797 --out "$RUNS/eval-digits32-cgan"
