@@ -262,6 +262,10 @@ def _pick(args: argparse.Namespace, studio, name: str):
     from .metrics.edits import picked_set
     from .metrics.features import build_extractor
 
+    sets = studio.directions(name)
+    if args.name in sets and not sets[args.name].origins:
+        raise CliError(f"--name {args.name}: '{name}' has a computed set of that name, which this would overwrite; "
+                       "choose another name")
     metrics = _read_eval(args.eval)
     g_hash = studio.generator_hash(name)
     if metrics.get("generator_hash") != g_hash:
@@ -274,7 +278,7 @@ def _pick(args: argparse.Namespace, studio, name: str):
     section = metrics["edits"]
     try:
         source = f"picked from {args.eval} ({section['n']} samples, seeds {section['seeds'][0]}-{section['seeds'][1]})"
-        result, left_out = picked_set(studio.directions(name), section, judge, args.name, source)
+        result, left_out = picked_set(sets, section, judge, args.name, source)
     except (KeyError, IndexError, TypeError) as exc:
         raise CliError(f"--eval {args.eval}: malformed edits section (at {exc})") from None
     for attribute, origin in result.origins.items():

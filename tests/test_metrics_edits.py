@@ -409,6 +409,8 @@ def test_directions_pick_gathers_what_an_eval_measured_best_and_the_studio_opens
         (["--eval", str(models / "oracle.safetensors")], "oracle.safetensors: not JSON"),
         (["--eval", str(no_edits)], "no_edits.json: no edits section"),
         (["--eval", str(broken)], "broken.json: malformed edits section"),
+        (["--eval", str(out / "metrics.json"), "--name", "exact"],
+         "--name exact: 'oracle' has a computed set of that name, which this would overwrite"),
     ]:
         assert main([*common, *argv]) == 2
         assert message in capsys.readouterr().err, argv

@@ -422,10 +422,10 @@ def evaluate(
         header["features"] = "raw 2-D points"
     else:
         extractor, header["features"] = _judge_extractor(features, judge, inception, spec, checkpoint_dirs, dev)
+        sets = _chosen_sets(studio.directions(name), edit_sets) if edits else {}  # refused before any work
         result, sheet = evaluate_images(G, ckpt, dataset, extractor, n, seed, psi, batch_size, k,
                                          kid_subsets, kid_subset_size, dev)
         header["generator_hash"] = studio.generator_hash(name)  # what `ganstudio directions pick` checks
-        sets = _chosen_sets(studio.directions(name), edit_sets) if edits else {}
         if sets:
             referee = extractor if features == "judge" else \
                 _judge_extractor("judge", judge, inception, spec, checkpoint_dirs, dev)[0]
@@ -439,6 +439,7 @@ def evaluate(
 
 
 def _chosen_sets(sets: dict, names: Sequence[str]) -> dict:
+    """The direction sets named (all when none are), or a one-line error naming those the model lacks."""
     unknown = [n for n in names if n not in sets]
     if unknown:
         raise EvalError(f"edit sets: the model has no {', '.join(unknown)}; it has {', '.join(sets) or 'none'}")
