@@ -52,6 +52,15 @@ def test_progress_ends_at_the_images_trained_when_the_last_batch_runs_past_kimg(
     assert "100%" in last and "0.02/0.02 kimg" in last, last
 
 
+def test_progress_never_counts_past_its_total(toy_data, tmp_path, capsys, recwarn):
+    fast = [a for a in FAST if a != "--no-progress"]
+    fast[fast.index("--kimg") + 1], fast[fast.index("--batch") + 1] = "0.3", "16"  # 0.016 summed 19 times > 0.304
+    assert main(["train", "gan", "--data", "toy:16", "--out", str(tmp_path), *fast]) == 0
+    err = capsys.readouterr().err.replace("\r", "\n")
+    assert "0.30/0.30 kimg" in err.strip().splitlines()[-1] and "<-" not in err  # no negative time left
+    assert not [w for w in recwarn if "clamping frac" in str(w.message)]
+
+
 def test_train_export_and_resume_from_the_command_line(toy_data, tmp_path, capsys):
     runs_dir = tmp_path / "runs"
     assert main(["train", "acgan", "--data", "toy:16", "--out", str(runs_dir), *FAST]) == 0

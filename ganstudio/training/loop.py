@@ -298,7 +298,7 @@ class Trainer:
         total = int(c.kimg * 1000)
         snap_every = int(c.snapshot_kimg * 1000)
         last_snapshot: Path | None = runs.latest_snapshot(self.run_dir) if self.run_dir else None
-        bar = _progress(self.progress, c.kimg, self.nimg / 1000)
+        bar = _progress(self.progress, total, self.nimg)
         restore = self._install_signal_handlers()
         try:
             if self.step_count == 0 and self.run_dir is not None:
@@ -307,8 +307,8 @@ class Trainer:
             while self.nimg < total:
                 before = self.nimg
                 self.step()
-                bar.total = max(bar.total, self.nimg / 1000)  # the last batch may run past kimg; say so
-                bar.update((self.nimg - before) / 1000)
+                bar.total = max(bar.total, self.nimg)  # the last batch may run past kimg; say so
+                bar.update(self.nimg - before)
                 if self.bad_in_a_row >= c.max_nonfinite:
                     self._log(bar)
                     raise TrainingError(self._diverged_message(last_snapshot))
@@ -499,11 +499,14 @@ class _Interval:
             self._log = None
 
 
-def _progress(enabled: bool, total_kimg: float, initial: float):
+def _progress(enabled: bool, total_images: int, initial_images: int):
+    """A bar counting whole images, shown in kimg: counting in kimg summed float steps past the
+    total (tqdm then warned 'clamping frac to range [0, 1]' and showed '<-00:00')."""
     from tqdm.auto import tqdm
 
-    return tqdm(total=total_kimg, initial=initial, unit="kimg", disable=not enabled, dynamic_ncols=True,
-                file=sys.stderr, bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} kimg [{elapsed}<{remaining}{postfix}]")
+    return tqdm(total=total_images, initial=initial_images, unit="kimg", unit_scale=1e-3, disable=not enabled,
+                dynamic_ncols=True, file=sys.stderr,
+                bar_format="{l_bar}{bar}| {n:.2f}/{total:.2f} kimg [{elapsed}<{remaining}{postfix}]")
 
 
 def _note(main: bool, message: str) -> None:
