@@ -1,6 +1,7 @@
 import argparse
 
 import pytest
+import torch
 from PIL import Image
 
 from ganstudio.studio import Studio
@@ -86,8 +87,6 @@ def test_launched_app_answers_sample_through_gradio_client(checkpoint_dir):
 
 
 def _unit(tmp_path):
-    import torch
-
     from ganstudio import checkpoint
     from tests.conftest import make_tiny
 
@@ -245,6 +244,21 @@ def test_upload_limit_and_file_route_guards(launched, tmp_path):
         refused = httpx.get(f"{root}/gradio_api/file={path}")
         assert refused.status_code in (403, 404), (path, refused.status_code)
         assert b"root:" not in refused.content and refused.content != checkpoint.read_bytes()
+
+
+def test_keep_fixed_offers_the_directions_of_the_set_in_use(launched):
+    from ganstudio.editing.directions import DirectionSet
+
+    studio, client = launched
+    folder = studio.entry("faces").path.parent
+    DirectionSet("smile_only", "w", ["Smiling"], torch.ones(1, studio.generator("faces").w_dim),
+                 studio.generator_hash("faces")).save(folder / "faces.smile_only.directions.safetensors")
+    loaded = client.predict("faces", 5, 0.7, api_name="/edit_start")
+    method, keep = loaded[1], loaded[2]
+    assert method["value"] == "mean_diff" and [c[0] for c in keep["choices"]] == ["Smiling", "Eyeglasses"]
+    switched = client.predict("faces", "smile_only", "all", api_name="/edit_method")  # the recipe is session state
+    keep = switched[2]
+    assert [c[0] for c in keep["choices"]] == ["Smiling"] and keep["value"] == []
 
 
 def test_sample_edit_and_history_endpoints_answer_through_gradio_client(launched, tmp_path):

@@ -79,6 +79,11 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
             for i in range(MAX_SLIDERS)
         ]
 
+    def keep_update(names_now, kept=()):
+        """What "Keep fixed" offers: the directions of the set in use, the only ones an edit can be
+        made orthogonal to (the model's labels may name attributes the set has no direction for)."""
+        return gr.CheckboxGroup(choices=names_now, value=[k for k in kept if k in names_now])
+
     def render(model_name, base, method_name, preset, keep_names, *values):
         if base is None:
             return None, None
@@ -104,9 +109,8 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
                 values[names_now.index(e.name)] = e.alpha
         before_image = studio.render(base).image
         shown = studio.render(base.with_edits(edits)) if edits else None
-        labels = list(studio.entry(model_name).info.labels)
         return (gr.Dropdown(value=model_name), base.to_dict(), gr.Dropdown(choices=list(sets), value=method_name),
-                gr.CheckboxGroup(choices=labels, value=list(edits[0].keep) if edits else []),
+                keep_update(names_now, edits[0].keep if edits else ()),
                 before_image, shown.image if shown else before_image,
                 (shown.recipe if shown else base).to_dict(), hist.new_history(values),
                 *slider_updates(sets.get(method_name), values))
@@ -135,10 +139,11 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
         return load(loaded.model, loaded.with_edits(()), loaded.edits)
 
     @user_errors
-    def on_method(model_name, base, method_name, preset, keep_names):
-        image, shown = render(model_name, base, method_name, preset, keep_names, *([0.0] * MAX_SLIDERS))
-        return (image, shown, hist.new_history([0.0] * MAX_SLIDERS),
-                *slider_updates(direction_set(model_name, method_name)))
+    def on_method(model_name, base, method_name, preset):
+        image, shown = render(model_name, base, method_name, preset, (), *([0.0] * MAX_SLIDERS))
+        ds = direction_set(model_name, method_name)
+        return (image, shown, hist.new_history([0.0] * MAX_SLIDERS), keep_update(ds.names if ds else []),
+                *slider_updates(ds))
 
     live_inputs = [model, recipe, method, layers, keep, *sliders]
     live = user_errors(render)
@@ -156,7 +161,7 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
     start.click(from_seed, [model, seed, psi], load_outputs, api_name="edit_start", concurrency_id=MODEL_GROUP)
     recipe_file.upload(from_file, recipe_file, load_outputs, api_name="edit_load_recipe",
                        concurrency_id=MODEL_GROUP)
-    method.input(on_method, [model, recipe, method, layers, keep], [after, recipe_view, history, *sliders],
+    method.input(on_method, [model, recipe, method, layers], [after, recipe_view, history, keep, *sliders],
                  api_name="edit_method", concurrency_id=MODEL_GROUP)
     for i, slider in enumerate(sliders):
         slider.input(live, live_inputs, [after, recipe_view], api_name=f"edit_slider_{i}",
