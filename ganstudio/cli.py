@@ -233,7 +233,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "serve": ("start the studio (same as `python launch.py`)", _serve_args, _serve_run),
     "edit": ("render a seed or recipe with attribute edits to a PNG", *_lazy("cli_edit", "edit")),
     "invert": ("find the latent code of a photo (methods 1-3) and write result, code and recipe", *_lazy("cli_edit", "invert")),
-    "directions": ("compute attribute / unsupervised direction sets for a model", *_lazy("cli_edit", "directions")),
+    "directions": ("compute direction sets for a model, or pick the best per attribute", *_lazy("cli_edit", "directions")),
     "traverse": ("a traversal grid: seeds x values along one latent axis, as a PNG", *_lazy("cli_edit", "traverse")),
     "data": ("write a data set to disk: ganstudio data synthfaces --n N --out DIR", _data_args, _data_run),
     "train": ("train a model; writes a numbered run folder (see docs/training.md)", _train_args, _train_run),
