@@ -1,5 +1,7 @@
 """Editing core: directions, edits, recipes, inversion — on tiny models, exact where it can be."""
 
+import json
+
 import numpy as np
 import pytest
 import torch
@@ -203,6 +205,20 @@ def test_direction_files_refuse_another_generator(tmp_path):
     (tmp_path / "junk.directions.safetensors").write_bytes(b"junk")
     with pytest.raises(DirectionError, match="junk"):
         DirectionSet.load(tmp_path / "junk.directions.safetensors")
+
+
+def test_a_direction_files_origins_must_describe_its_directions(tmp_path):
+    from safetensors.torch import save_file
+
+    ds = DirectionSet("best", "w", ["PC0"], torch.randn(1, 8), "aaaa", origins={"PC0": {"method": "pca", "alpha": 2}})
+    assert DirectionSet.load(ds.save(tmp_path / "ok.directions.safetensors")).origin_note("PC0") == "pca × 2"
+    for origins in ({"PC9": {"method": "pca", "alpha": 2}}, {"PC0": {"alpha": 2}}, {"PC0": "pca"}):
+        with pytest.raises(DirectionError, match="origin of"):
+            DirectionSet("best", "w", ["PC0"], torch.randn(1, 8), "aaaa", origins=origins)
+        path = tmp_path / "hand-made.directions.safetensors"  # written by something other than ganstudio
+        save_file({"vectors": torch.randn(1, 8)}, str(path), metadata={**ds.header(), "origins": json.dumps(origins)})
+        with pytest.raises(DirectionError, match="origin of"):
+            DirectionSet.load(path)
 
 
 def test_studio_finds_direction_files_beside_the_model_only_for_its_generator(tmp_path):

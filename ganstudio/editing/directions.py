@@ -57,6 +57,11 @@ class DirectionSet:
     def __post_init__(self):
         if self.vectors.dim() != 2 or self.vectors.shape[0] != len(self.names):
             raise DirectionError(f"{self.method}: {len(self.names)} names but vectors of shape {tuple(self.vectors.shape)}")
+        for name, origin in self.origins.items():
+            if name not in self.names or not isinstance(origin, dict) or not isinstance(origin.get("method"), str) \
+                    or not isinstance(origin.get("alpha"), (int, float)):
+                raise DirectionError(f"{self.method}: origin of '{name}' must name a direction of the set, with a "
+                                     f"method and an alpha; got {origin!r}")
 
     def vector(self, name: str) -> torch.Tensor:
         try:
@@ -72,8 +77,9 @@ class DirectionSet:
         if not origin:
             return ""
         note = f"{origin['method']} × {origin['alpha']:g}"
-        if origin.get("success") is not None:
-            note += f" · measured: {origin['success']:.0%} changed, {origin['preserved']:.0%} of the rest kept"
+        success, preserved = origin.get("success"), origin.get("preserved")
+        if isinstance(success, (int, float)) and isinstance(preserved, (int, float)):
+            note += f" · measured: {success:.0%} changed, {preserved:.0%} of the rest kept"
         return note
 
     def conditional(self, name: str, keep: Iterable[str]) -> torch.Tensor:
