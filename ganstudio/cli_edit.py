@@ -87,7 +87,7 @@ def edit_run(args: argparse.Namespace) -> int:
             num_ws = studio.generator(recipe.model).num_ws
             layers = parse_layers(args.layers, num_ws)
             keep = tuple(comma_list(args.keep))
-            method = args.method or next(iter(studio.directions(recipe.model)), None)
+            method = args.method or studio.default_directions(recipe.model)
             if method is None:
                 raise CliError(f"--set: model '{recipe.model}' has no direction sets; make one with "
                                "`ganstudio directions compute`")
@@ -228,7 +228,8 @@ def directions_args(p: argparse.ArgumentParser) -> None:
     k = sub.add_parser("pick", help="gather per attribute the direction and strength an evaluation measured best")
     add_model_arguments(k)
     k.add_argument("--eval", required=True, metavar="METRICS_JSON",
-                   help="metrics.json of `ganstudio eval` on this model (--edit-alphas gives it strengths to pick from)")
+                   help="metrics.json of `ganstudio eval` on this model (--edit-alphas gives it strengths to "
+                        "pick from)")
     k.add_argument("--judge", help="the judge that refereed the edits (default: the one the evaluation names)")
     k.add_argument("--name", default="best", help="the set's name in the studio (default: best)")
     k.add_argument("--out", help="output file (default: beside the model as NAME.SET.directions.safetensors)")
@@ -271,10 +272,10 @@ def _pick(args: argparse.Namespace, studio, name: str):
     if metrics.get("generator_hash") != g_hash:
         raise CliError(f"--eval {args.eval}: it measured generator {metrics.get('generator_hash', '(unrecorded)')}, "
                        f"not '{name}' ({g_hash}); run `ganstudio eval --model {args.model} --edit-alphas ...` first")
-    judge_path = args.judge or (metrics.get("features") or {}).get("path")
-    if not args.judge and (metrics.get("features") or {}).get("name") != "judge":
-        raise CliError(f"--eval {args.eval}: it names no judge (features: {metrics.get('features')}); pass --judge")
-    judge = build_extractor("judge", judge_path, studio.device)
+    features = metrics.get("features") or {}
+    if not args.judge and features.get("name") != "judge":
+        raise CliError(f"--eval {args.eval}: it names no judge (features: {features}); pass --judge")
+    judge = build_extractor("judge", args.judge or features.get("path"), studio.device)
     section = metrics["edits"]
     try:
         source = f"picked from {args.eval} ({section['n']} samples, seeds {section['seeds'][0]}-{section['seeds'][1]})"

@@ -350,6 +350,11 @@ class Studio:
             self._directions[key] = found
         return found
 
+    def default_directions(self, name: str) -> str | None:
+        """The set the Edit tab and `ganstudio edit` use unless told: a picked one (listed first), else
+        the first found; None when the model has none."""
+        return next(iter(self.directions(name)), None)
+
     def _resolve(self, name: str, edits: Iterable[Edit], num_ws: int) -> list[ResolvedEdit]:
         sets = self.directions(name)
         resolved = []

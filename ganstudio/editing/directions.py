@@ -164,7 +164,8 @@ def assemble(method: str, picks: Mapping[str, tuple[DirectionSet, float, dict]],
         if len(values) > 1:
             raise DirectionError(f"{method}: the picked sets differ in {attribute} ({', '.join(sorted(values))})")
     vectors = torch.stack([ds.vector(name) * float(alpha) for name, (ds, alpha, _) in picks.items()])
-    origins = {name: {"method": ds.method, "alpha": float(alpha), **notes} for name, (ds, alpha, notes) in picks.items()}
+    origins = {name: {"method": ds.method, "alpha": float(alpha), **notes}
+               for name, (ds, alpha, notes) in picks.items()}
     return DirectionSet(method, sets[0].space, list(picks), vectors, sets[0].generator_hash, source, origins)
 
 

@@ -203,8 +203,6 @@ def _section(tallies, plan, at_alpha: float, **fields) -> dict:
 
 
 # ----- edits along directions ---------------------------------------------------------------------
-
-
 def conditional_sets(sets: Mapping[str, DirectionSet], referee: Referee) -> dict[str, DirectionSet]:
     """Every set's attribute directions made orthogonal to the set's other judged attributes
     (the Edit tab's "Keep fixed" with all of them ticked; the other hair colours stay free), as

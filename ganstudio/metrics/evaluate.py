@@ -390,13 +390,15 @@ def evaluate(
 
     A translation model (CycleGAN, StarGAN) is measured by what its translations do to `n` real
     images (`edits.evaluate_translation`); a generator with attribute directions also by what
-    its edits do to `edit_n` samples from seed `edit_seed` on (`edits.evaluate_edits`), all its
-    direction sets or those named in `edit_sets`, unless `edits` is False."""
+    its edits do to `edit_n` samples from seed `edit_seed` (default SEED_BASE) on
+    (`edits.evaluate_edits`), all its direction sets or those named in `edit_sets`, unless `edits`
+    is False."""
     if n < 2:
         raise EvalError(f"n must be at least 2, got {n}")
     if edits and edit_n < 1:
         raise EvalError(f"edit n must be at least 1, got {edit_n}")
-    if edits and edit_seed is not None and not 0 <= edit_seed <= MAX_SEED - edit_n + 1:
+    edit_seed = SEED_BASE if edit_seed is None else edit_seed
+    if edits and not 0 <= edit_seed <= MAX_SEED - edit_n + 1:
         raise EvalError(f"edit seed: {edit_seed} + {edit_n} samples leaves the seeds 0-{MAX_SEED}")
     unknown = [preset for preset in edit_layers if preset not in PRESETS]
     if unknown:
@@ -431,8 +433,7 @@ def evaluate(
                 _judge_extractor("judge", judge, inception, spec, checkpoint_dirs, dev)[0]
             _add_edits(result, G, sets, referee, {"n": edit_n, "alpha": edit_alpha, "grid": edit_alphas,
                                                   "layers": edit_layers, "psi": psi, "batch_size": batch_size,
-                                                  "seed_base": SEED_BASE if edit_seed is None else edit_seed,
-                                                  "device": dev})
+                                                  "seed_base": edit_seed, "device": dev})
     result = {**header, **result, "total_seconds": round(time.perf_counter() - start, 1)}
     write_outputs(Path(out), result, sheet)
     return result
