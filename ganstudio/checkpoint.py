@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import datetime as _dt
 import json
+import math
 import os
 import struct
 import tempfile
@@ -45,6 +46,7 @@ class NetworkInfo:
     role: str
     arch: str
     config: dict[str, Any]
+    values: int = 0  # numbers stored for it (parameters and buffers): its size at a glance
 
 
 @dataclass(frozen=True)
@@ -85,7 +87,9 @@ class CheckpointInfo:
             "arch": self.arch,
             "role": self.primary,
             "roles": list(self.roles),
-            "networks": {r: {"arch": n.arch, "config": n.config} for r, n in self.networks.items()},
+            "networks": {
+                r: {"arch": n.arch, "config": n.config, "values": n.values} for r, n in self.networks.items()
+            },
             "resolution": self.resolution,
             "labels": list(self.labels),
             "dataset": self.dataset,
@@ -261,10 +265,7 @@ def _read_header(path: Path) -> dict[str, Any]:
             continue
         try:
             start, end = entry["data_offsets"]
-            count = 1
-            for d in entry["shape"]:
-                count *= int(d)
-            expected = count * _DTYPE_BYTES.get(entry["dtype"], 0)
+            expected = _numel(entry) * _DTYPE_BYTES.get(entry["dtype"], 0)
         except (TypeError, KeyError, ValueError):
             raise CheckpointError(f"{path}: malformed tensor entry '{key}' in header") from None
         if end > data_len:
@@ -290,7 +291,8 @@ def read_info(path: str | os.PathLike) -> CheckpointInfo:
         else:  # a single network described by the flat fields only
             raw_nets = {meta["role"]: {"arch": meta["arch"], "config": json.loads(meta["config"])}}
         networks = {
-            role: NetworkInfo(role, str(n["arch"]), dict(n["config"])) for role, n in raw_nets.items()
+            role: NetworkInfo(role, str(n["arch"]), dict(n["config"]), _stored_values(header, role))
+            for role, n in raw_nets.items()
         }
         labels = tuple(json.loads(meta["labels"])) if "labels" in meta else ()
         step = int(meta["step"]) if "step" in meta else None
@@ -318,6 +320,16 @@ def read_info(path: str | os.PathLike) -> CheckpointInfo:
         extra_keys=extra_keys,
         meta=rest,
     )
+
+
+def _numel(entry: dict[str, Any]) -> int:
+    """Elements of one tensor entry of a safetensors header."""
+    return math.prod(int(d) for d in entry["shape"])
+
+
+def _stored_values(header: dict[str, Any], role: str) -> int:
+    """How many numbers the file holds under `role.` (entries were checked by _read_header)."""
+    return sum(_numel(entry) for key, entry in header.items() if key.startswith(f"{role}."))
 
 
 def _maybe_json(value: str) -> Any:

@@ -4,6 +4,7 @@ import sys
 
 from ganstudio import __version__
 from ganstudio.cli import main
+from tests.conftest import make_tiny
 
 
 def test_version(capsys):
@@ -19,6 +20,7 @@ def test_info_prints_header_json(checkpoint_dir, capsys):
     data = json.loads(capsys.readouterr().out)
     assert data["arch"] == "tiny" and data["role"] == "G_ema" and data["resolution"] == 16
     assert data["labels"] == ["A", "B"] and data["step"] == 3
+    assert data["networks"]["G_ema"]["values"] == sum(t.numel() for t in make_tiny().state_dict().values())
 
 
 def test_a_reader_that_stops_early_gets_no_traceback(checkpoint_dir):
