@@ -3,8 +3,9 @@
     python docs/take_screenshots.py            # writes docs/screenshots/*.png
     python docs/take_screenshots.py inspect    # only some: sample edit invert translate inspect
 
-Needs Debian's chromium and Playwright's Python package (pip install -e ".[test]"); the
-studio runs on 127.0.0.1 inside this process.
+Needs Debian's chromium and Playwright's Python package (pip install -e ".[test]"), and an
+emoji font (Debian's fonts-noto-color-emoji) or the Random button's dice shows as an empty box;
+the studio runs on 127.0.0.1 inside this process.
 """
 
 from __future__ import annotations
