@@ -55,6 +55,7 @@ def test_a_generator_that_samples_the_data_scores_like_real_data(models, judge_p
     report = (out / "report.md").read_text()
     assert "| Fréchet distance |" in report and "real vs real" in report and "| left_brighter |" in report
     assert "Disentanglement" in report and "Quality goals" in report
+    assert f"of {len(ATTRIBUTES)} within) | <= 0.05 |" in report
     sheet = Image.open(out / "contact_sheet.png")
     assert sheet.size == (8 * 32 + 9 * 2, 8 * 32 + 9 * 2)  # 32 samples over 32 real images
 
@@ -66,6 +67,9 @@ def test_mode_collapse_shows_in_every_number(models, judge_path, tmp_path):
     assert bad["kid"]["samples_vs_real"]["mean"] > 5 * good["kid"]["samples_vs_real"]["mean"]
     assert bad["prdc"]["samples_vs_real"]["recall"] < 0.3 < good["prdc"]["samples_vs_real"]["recall"]
     assert bad["labels"]["samples"] == [1.0, 1.0, 1.0] and not bad["goals"]["attribute_frequencies"]["met"]
+    assert (bad["goals"]["attribute_frequencies"]["within"], bad["goals"]["attribute_frequencies"]["of"]) == (0, 3)
+    within = sum(abs(d) <= 0.05 for d in good["labels"]["diff"])
+    assert good["goals"]["attribute_frequencies"]["within"] == within and within >= 1
     assert bad["fd"]["real_vs_real"] == good["fd"]["real_vs_real"]  # same seed, same real sets
 
 
