@@ -164,3 +164,17 @@ def test_style_affines_read_each_row_and_feed_sefa():
     assert names == ["SeFa0", "SeFa1", "SeFa2"] and vectors.shape == (3, G.w_dim)
     _, coarse = sefa(G=G, n_components=3, layers=(0, 2))
     assert not torch.allclose(torch.as_tensor(coarse), torch.as_tensor(vectors))
+
+
+def test_noise_max_res_leaves_the_finer_levels_without_noise_inputs():
+    G = make(noise_max_res=8)
+    noisy = {name.split(".noise")[0] for name in G.state_dict() if "noise" in name}
+    assert noisy == {"synthesis_net.blocks.0.conv1", "synthesis_net.blocks.1.conv0", "synthesis_net.blocks.1.conv1"}
+    # with no noise input anywhere, every noise mode renders the same image
+    quiet = make(noise_max_res=0)
+    ws = quiet.mapping(torch.randn(2, 8))
+    images = [quiet.synthesis(ws, noise_mode=m) for m in ("random", "const", "none")]
+    assert torch.equal(images[0], images[2]) and torch.equal(images[1], images[2])
+    assert not any("noise" in name for name in quiet.state_dict())
+    with pytest.raises(ValueError, match="noise_max_res"):
+        StyleGANConfig(**{**TINY, "noise_max_res": -1})

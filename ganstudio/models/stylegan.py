@@ -38,6 +38,10 @@ class StyleGANConfig:
     mapping_lr_mul: float = 0.01
     channel_base: int = 2048
     channel_max: int = 128
+    # Per-pixel noise inputs only at resolutions up to this (None: every level, as StyleGAN2;
+    # 0: none). Without noise at the finest levels a face's features must come from w, so
+    # inversion and sliders (which act on w) can reach them.
+    noise_max_res: int | None = None
 
     def __post_init__(self):
         r = self.resolution
@@ -50,6 +54,11 @@ class StyleGANConfig:
             raise ValueError(f"stylegan c_dim must be >= 0, got {self.c_dim}")
         if self.channel_base // r < 1:
             raise ValueError(f"stylegan channel_base {self.channel_base} gives no channels at {r} px")
+        if self.noise_max_res is not None and not (isinstance(self.noise_max_res, int) and self.noise_max_res >= 0):
+            raise ValueError(f"stylegan noise_max_res must be a resolution >= 0 or null, got {self.noise_max_res!r}")
+
+    def has_noise(self, res: int) -> bool:
+        return self.noise_max_res is None or res <= self.noise_max_res
 
     def channels(self, res: int) -> int:
         """Feature maps at resolution `res` (halving as resolution doubles, capped)."""
@@ -86,22 +95,25 @@ class MappingNetwork(nn.Module):
 
 
 class StyledConv(nn.Module):
-    """Modulated 3x3 convolution, per-pixel noise with a learned strength, bias, leaky ReLU."""
+    """Modulated 3x3 convolution, per-pixel noise with a learned strength (unless `noise` is
+    False: then the layer has no noise input at all), bias, leaky ReLU."""
 
-    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, up: bool = False):
+    def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, up: bool = False,
+                 noise: bool = True):
         super().__init__()
         self.conv = ModulatedConv2d(in_channels, out_channels, 3, w_dim, up=up)
-        self.noise_strength = nn.Parameter(torch.zeros([]))
         self.bias = nn.Parameter(torch.zeros(out_channels))
-        self.register_buffer("noise_const", torch.randn(resolution, resolution))
+        self.noise = noise
+        if noise:
+            self.noise_strength = nn.Parameter(torch.zeros([]))
+            self.register_buffer("noise_const", torch.randn(resolution, resolution))
         self.resolution = resolution
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str) -> torch.Tensor:
         x = self.conv(x, w)
-        if noise_mode == "const":
-            x = x + self.noise_const * self.noise_strength
-        elif noise_mode == "random":
-            noise = torch.randn(x.shape[0], 1, self.resolution, self.resolution, device=x.device, dtype=x.dtype)
+        if self.noise and noise_mode != "none":
+            noise = self.noise_const if noise_mode == "const" else \
+                torch.randn(x.shape[0], 1, self.resolution, self.resolution, device=x.device, dtype=x.dtype)
             x = x + noise * self.noise_strength
         return bias_lrelu(x, self.bias)
 
@@ -123,13 +135,13 @@ class SynthesisBlock(nn.Module):
 
     def __init__(self, config: StyleGANConfig, resolution: int):
         super().__init__()
-        ch, w_dim = config.channels(resolution), config.w_dim
+        ch, w_dim, noise = config.channels(resolution), config.w_dim, config.has_noise(resolution)
         if resolution == 4:
             self.const = nn.Parameter(torch.randn(ch, 4, 4))
-            self.conv1 = StyledConv(ch, ch, w_dim, 4)
+            self.conv1 = StyledConv(ch, ch, w_dim, 4, noise=noise)
         else:
-            self.conv0 = StyledConv(config.channels(resolution // 2), ch, w_dim, resolution, up=True)
-            self.conv1 = StyledConv(ch, ch, w_dim, resolution)
+            self.conv0 = StyledConv(config.channels(resolution // 2), ch, w_dim, resolution, up=True, noise=noise)
+            self.conv1 = StyledConv(ch, ch, w_dim, resolution, noise=noise)
         self.torgb = ToRGB(ch, w_dim)
 
 
