@@ -90,7 +90,7 @@ def test_train_export_and_resume_from_the_command_line(toy_data, tmp_path, capsy
 
 
 @pytest.mark.parametrize("argv,message", [
-    (["train", "ganz", "--data", "toy:16"], "unknown recipe 'ganz'; known: acgan, cgan, "),
+    (["train", "ganz", "--data", "toy:16"], "unknown recipe 'ganz'; known: acgan, aegan, cgan, "),
     (["train", "gan", "--data", "toy:16", "--set", "lrr=1"], "unknown TrainConfig keys: lrr"),
     (["train", "gan", "--data", "toy:16", "--arch", "tiny", "--loss", "wgann", "--dry-run"], "unknown loss 'wgann'"),
     (["train", "gan", "--data", "toy:16", "--arch", "nope", "--dry-run"], "unknown arch 'nope'"),

@@ -49,6 +49,12 @@ class TrainConfig:
     info_learn_std: bool = False  # infogan: Q predicts the continuous codes' variance too (else fixed at 1)
     info_cont_weight: float = 1.0  # infogan: the continuous codes' share of the term (the paper uses less than 1)
     ac_weight: float = 1.0  # acgan: weight of the class terms
+    E: dict = field(default_factory=dict)  # aegan: encoder config keys (`--set E.channel_base=1024`)
+    ae_pixel: float = 1.0  # aegan: weight of |G(E(x)) - x| (L1 over a 4-level image pyramid)
+    ae_latent: float = 1.0  # aegan: weight of |E(G(w)) - w|^2 on the generator's own samples
+    ae_labels: float = 0.0  # aegan: weight of the encoder's attribute head on labelled reals (0: no labels)
+    ae_interval: int = 4  # aegan: the autoencoding terms every N generator steps, scaled by N (lazy, as R1)
+    e_lr: float | None = None  # aegan: the encoder's learning rate (None: g_lr / 5; its layers are not equalized)
     amp: str = "auto"  # bf16 | none | auto (bf16 on GPUs that support it)
     channels_last: bool | None = None  # None: on GPUs and AVX-512 CPUs (see _channels_last_pays)
     compile: bool = False  # torch.compile the networks' forward passes
@@ -187,11 +193,13 @@ def _check(cfg: TrainConfig) -> None:
     for name, value in positive.items():
         if not value > 0:
             raise ConfigError(f"{name} must be positive, got {value}")
-    for name in ("r1_gamma", "info_lambda", "info_cont_weight"):
+    if cfg.ae_interval < 1:
+        raise ConfigError(f"ae_interval must be at least 1, got {cfg.ae_interval}")
+    for name in ("r1_gamma", "info_lambda", "info_cont_weight", "ae_pixel", "ae_latent", "ae_labels"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"{name} must not be negative, got {getattr(cfg, name)}")
     if not 0.0 <= cfg.style_mixing <= 1.0:
         raise ConfigError(f"style_mixing is a probability, got {cfg.style_mixing}")
-    for name in ("G", "D", "loss_args"):
+    for name in ("G", "D", "E", "loss_args"):
         if not isinstance(getattr(cfg, name), dict):
             raise ConfigError(f"{name} must be a JSON object of config keys")

@@ -185,12 +185,17 @@ class Trainer:
 
     # ----- set-up ----------------------------------------------------------------------------
     def _optimizer(self, phase: Phase) -> torch.optim.Optimizer:
-        params = [p for role in phase.roles for p in self.nets[role].parameters()]
+        """One parameter group at the phase's lr, plus one per role that `role_lr` gives another;
+        each group keeps its base lr so a schedule can scale them all."""
+        shared = [p for role in phase.roles if role not in phase.role_lr for p in self.nets[role].parameters()]
+        groups = [{"params": shared, "lr": phase.lr, "base_lr": phase.lr}] if shared else []
+        for role, lr in phase.role_lr.items():
+            groups.append({"params": list(self.nets[role].parameters()), "lr": lr, "base_lr": lr})
         if self.config.optimizer == "rmsprop":
-            return torch.optim.RMSprop(params, lr=phase.lr)
+            return torch.optim.RMSprop(groups, lr=phase.lr)
         if self.config.optimizer == "sgd":
-            return torch.optim.SGD(params, lr=phase.lr)
-        return torch.optim.Adam(params, lr=phase.lr, betas=tuple(self.config.betas))
+            return torch.optim.SGD(groups, lr=phase.lr)
+        return torch.optim.Adam(groups, lr=phase.lr, betas=tuple(self.config.betas))
 
     def _new_run(self, out: Path) -> Path:
         path = ""
@@ -237,7 +242,7 @@ class Trainer:
         factor = self.recipe.lr_factor(self.nimg)
         for phase in self.phases:
             for group in self.optimizers[phase.name].param_groups:
-                group["lr"] = phase.lr * factor
+                group["lr"] = group.get("base_lr", phase.lr) * factor  # snapshots before role_lr lack it
         for phase in self.phases:
             for _ in range(phase.repeat):
                 if phase.fresh_data or self._batch is None:

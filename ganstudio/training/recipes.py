@@ -115,6 +115,7 @@ class Phase:
     repeat: int = 1
     fresh_data: bool = True  # False: reuse the batch the previous phase drew
     after_update: Callable[[dict[str, nn.Module]], None] | None = None
+    role_lr: dict[str, float] = dataclasses.field(default_factory=dict)  # roles that learn at another lr
 
 
 def build_arch(name: str, user: dict, required: dict, optional: dict, recipe: str) -> nn.Module:
@@ -200,6 +201,8 @@ class Inputs:
     c: torch.Tensor | None = None  # generator condition
     d_c: torch.Tensor | None = None  # condition the discriminator sees with these fakes
     target: Any = None  # recipe-specific: class labels (ACGAN), codes (InfoGAN)
+    ws: torch.Tensor | None = None  # filled in the generator phase: the (style-mixed) ws ...
+    fake: torch.Tensor | None = None  # ... and the images made from them, before augmentation
 
 
 @RECIPES.register("gan")
@@ -268,8 +271,9 @@ class GanRecipe(Recipe):
             return batch[0], labels
         return batch, None
 
-    def generate(self, G: nn.Module, inputs: Inputs, ctx: StepContext | None = None) -> torch.Tensor:
-        """G(z, c) with style mixing; with `ctx` (the generator phase) also track w_avg."""
+    def mixed_ws(self, G: nn.Module, inputs: Inputs, ctx: StepContext | None = None) -> torch.Tensor:
+        """ws for G(z, c), style-mixed with probability `style_mixing`; with `ctx` (the generator
+        phase) also track w_avg."""
         cond = {} if inputs.c is None else {"c": inputs.c}
         ws = G.mapping(inputs.z, **cond)
         if ctx is not None and self.config.w_avg_beta < 1 and hasattr(G, "w_avg"):
@@ -281,7 +285,13 @@ class GanRecipe(Recipe):
             cutoff = int(torch.randint(1, ws.shape[1], ()))
             other = G.mapping(torch.randn_like(inputs.z), **cond)
             ws = torch.cat([ws[:, :cutoff], other[:, cutoff:]], dim=1)
-        return G.synthesis(ws)
+        return ws
+
+    def generate(self, G: nn.Module, inputs: Inputs, ctx: StepContext | None = None) -> torch.Tensor:
+        """G(z, c) with style mixing and random noise, as in `mixed_ws`."""
+        # Fresh noise every step, as StyleGAN trains: a fixed noise map would be one more learned
+        # template the generator could paint features from, and they would vanish without it.
+        return G.synthesis(self.mixed_ws(G, inputs, ctx), noise_mode="random")
 
     def d_step(self, nets: dict[str, nn.Module], batch: Any, ctx: StepContext) -> Losses:
         G, D = nets["G"], nets["D"]
@@ -299,15 +309,21 @@ class GanRecipe(Recipe):
         return losses
 
     def g_step(self, nets: dict[str, nn.Module], batch: Any, ctx: StepContext) -> Losses:
+        return self.g_adversarial(nets, batch, ctx)[0]
+
+    def g_adversarial(self, nets: dict[str, nn.Module], batch: Any, ctx: StepContext) -> tuple[Losses, Inputs]:
+        """The generator's adversarial loss and the recipe's `g_terms` on fresh fakes; the returned
+        inputs hold what was generated (`ws`, `fake`) for recipes that add terms of their own."""
         G, D = nets["G"], nets["D"]
         real, labels = self.unpack(batch)
         inputs = self.sample_inputs(G, labels, real.shape[0], real.device)
-        fake = self.generate(G, inputs, ctx)
-        gb = GanBatch(D, self.augment(fake), real=self.augment(real),
+        inputs.ws = self.mixed_ws(G, inputs, ctx)
+        inputs.fake = G.synthesis(inputs.ws, noise_mode="random")
+        gb = GanBatch(D, self.augment(inputs.fake), real=self.augment(real),
                       c_real=self.real_condition(labels), c_fake=inputs.d_c)
         losses = self.objective.g_loss(gb)
         self.g_terms(gb, inputs, losses)
-        return losses
+        return losses, inputs
 
     @torch.no_grad()
     def grid(self, nets: dict[str, nn.Module], seeds: list[int]) -> torch.Tensor:
@@ -449,4 +465,4 @@ class InfoGanRecipe(GanRecipe):
 
 
 # Recipes that live in their own modules register themselves on import.
-from . import encoder_recipe, toy_recipe, translation_recipes  # noqa: E402,F401
+from . import aegan_recipe, encoder_recipe, toy_recipe, translation_recipes  # noqa: E402,F401

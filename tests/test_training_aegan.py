@@ -1,0 +1,74 @@
+"""The aegan recipe: a GAN and an encoder trained together, exported as one model unit."""
+
+import pytest
+import torch
+
+from ganstudio import checkpoint
+from ganstudio.config import ConfigError
+from ganstudio.studio import Studio
+from ganstudio.training.aegan_recipe import pyramid_l1
+from ganstudio.training.export import export_run
+from ganstudio.training.loop import Trainer
+from ganstudio.training.runs import read_stats
+
+from .training_kit import ToyImages, tiny_config
+
+STYLE = {"channel_base": 64, "channel_max": 16, "z_dim": 8, "w_dim": 8, "mapping_layers": 2, "noise_max_res": 8}
+SMALL_D = {"channel_base": 64, "channel_max": 16}
+SMALL_E = {"channel_base": 64, "channel_max": 16}
+
+
+def aegan_config(**changes):
+    base = dict(recipe="aegan", arch="stylegan", G=STYLE, D=SMALL_D, E=SMALL_E, kimg=0.192, ae_interval=2,
+                snapshot_kimg=0.096)
+    base.update(changes)
+    return tiny_config(**base)
+
+
+def test_pyramid_l1_is_zero_for_equal_images_and_weighs_every_scale():
+    x = torch.rand(2, 3, 16, 16)
+    assert float(pyramid_l1(x, x)) == 0.0
+    shifted = x + 0.1  # a colour cast shows at every level of the pyramid
+    assert float(pyramid_l1(shifted, x)) == pytest.approx(0.4, rel=1e-5)
+    checker = torch.zeros(1, 3, 16, 16)
+    checker[..., ::2, ::2] = checker[..., 1::2, 1::2] = 1.0  # fine detail averages away below full size
+    assert float(pyramid_l1(checker, torch.full_like(checker, 0.5))) == pytest.approx(0.5, rel=1e-5)
+
+
+def test_aegan_trains_generator_and_encoder_and_exports_the_unit(tmp_path):
+    data = ToyImages(n=64, resolution=16, labels=("A", "B"), kind="attributes")
+    trainer = Trainer(aegan_config(ae_labels=1.0), data, out=tmp_path / "runs", progress=False)
+    E_before = {k: v.clone() for k, v in trainer.nets["E"].state_dict().items()}
+    result = trainer.run()
+    losses = read_stats(result.run_dir)[-1]["losses"]
+    # every term reached the log, and the encoder was updated in the generator phase at its own lr
+    assert {"G/ae_pixel", "G/ae_latent", "G/ae_labels", "G/fake", "D/real"} <= set(losses)
+    assert any(not torch.equal(E_before[k], v) for k, v in trainer.nets["E"].state_dict().items())
+    g_opt = trainer.optimizers["G"]
+    assert sorted(group["lr"] for group in g_opt.param_groups) == pytest.approx(sorted([0.0025, 0.0005]))
+    unit = export_run(result.run_dir, tmp_path / "ckpt" / "faces.safetensors")
+    info = checkpoint.read_info(unit)
+    assert info.roles == ("G_ema", "D", "E") and info.meta["recipe"] == "aegan"
+    E = Studio(tmp_path / "ckpt").network("faces", "E")
+    assert E.space == "w+" and E.attribute_logits(torch.zeros(1, 8)).shape == (1, 2)
+
+
+def test_aegan_lazy_terms_run_every_interval_only():
+    trainer = Trainer(aegan_config(ae_interval=3), ToyImages(n=32, resolution=16, labels=()), out=None,
+                      progress=False)
+    seen = []
+    for _ in range(4):
+        trainer.last_losses.clear()
+        trainer.step()
+        seen.append("G/ae_pixel" in trainer.last_losses and "G/ae_latent" in trainer.last_losses)
+    assert seen == [True, False, False, True]
+
+
+def test_aegan_refuses_labels_it_does_not_have_and_points():
+    with pytest.raises(ConfigError, match="ae_labels needs a data set with attribute labels"):
+        Trainer(aegan_config(ae_labels=1.0), ToyImages(labels=()), out=None, progress=False)
+    from ganstudio.data import open_dataset
+
+    with pytest.raises(ConfigError, match="trains on images"):
+        Trainer(aegan_config(arch="mlp2d", G={}, D={}, E={}), open_dataset("toy:ring?n=64"), out=None,
+                progress=False)
