@@ -26,6 +26,8 @@ def eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--k", type=int, default=5, help="neighbours for precision/recall/density/coverage")
     p.add_argument("--kid-subsets", type=int, default=100)
     p.add_argument("--kid-subset-size", type=int, default=1000)
+    p.add_argument("--swd-descriptors", type=int, default=32768,
+                   help="patches per pyramid level and set for the sliced Wasserstein distance (0: skip it)")
     p.add_argument("--checkpoints", action="append", default=[], metavar="DIR",
                    help="an extra folder to look up --model names in, besides the shipped checkpoints (repeatable)")
     p.add_argument("--device", default="auto")
@@ -56,6 +58,7 @@ def eval_run(args: argparse.Namespace) -> int:
             args.model, args.out, data=args.data, features=args.features, judge=args.judge,
             inception=args.inception, n=args.n, seed=args.seed, psi=args.psi, batch_size=args.batch_size,
             k=args.k, kid_subsets=args.kid_subsets, kid_subset_size=args.kid_subset_size, device=args.device,
+            swd_descriptors=args.swd_descriptors,
             checkpoint_dirs=args.checkpoints, command=_command_line(args, "eval"), edits=not args.skip_edits,
             edit_n=args.edit_n, edit_alpha=args.edit_alpha, edit_alphas=_floats(args.edit_alphas or ""),
             edit_layers=comma_list(args.edit_layers), edit_seed=args.edit_seed, edit_sets=comma_list(args.edit_sets),
@@ -77,6 +80,34 @@ def _floats(text: str) -> list[float]:
         return [float(v) for v in comma_list(text)]
     except ValueError:
         raise CliError(f"--edit-alphas: '{text}' is not a comma-separated list of numbers") from None
+
+
+def curve_args(p: argparse.ArgumentParser) -> None:
+    p.add_argument("runs", nargs="+", metavar="RUN", help="run folders from `ganstudio train` (their snapshots)")
+    p.add_argument("--names", metavar="NAME,...", help="a name per run for the tables and charts (default: folders)")
+    p.add_argument("--out", required=True, help="folder for curve.json, curve.md and curve.png")
+    p.add_argument("--data", help="real data spec (default: the data set named in the snapshots)")
+    p.add_argument("--judge", help="judge checkpoint (default: as for `ganstudio eval`)")
+    p.add_argument("--n", type=int, default=1000, help="samples per snapshot, and real images per real set")
+    p.add_argument("--every", type=int, default=1, help="measure every N-th snapshot (the newest always)")
+    p.add_argument("--swd-descriptors", type=int, default=32768,
+                   help="patches per pyramid level and set for the sliced Wasserstein distance")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--device", default="cpu")
+
+
+def curve_run(args: argparse.Namespace) -> int:
+    from .metrics.curve import curves
+    from .studio import resolve_device
+
+    if args.n < 10 or args.every < 1 or args.swd_descriptors < 1:
+        raise CliError("--n must be at least 10, --every and --swd-descriptors at least 1")
+    with _user_errors():
+        curves(args.runs, args.out, names=comma_list(args.names), data=args.data, judge=args.judge, n=args.n,
+               seed=args.seed, every=args.every, device=resolve_device(args.device),
+               swd_descriptors=args.swd_descriptors)
+    print(f"wrote {args.out}/curve.md and curve.png")
+    return 0
 
 
 def judge_args(p: argparse.ArgumentParser) -> None:

@@ -10,7 +10,8 @@ from tests._metrics_data import (  # noqa: F401  (one_thread is an autouse fixtu
     StructuredPoints, install_fake_data, one_thread, small_judge,
 )
 
-FAST = ["--n", "200", "--kid-subsets", "10", "--kid-subset-size", "100", "--batch-size", "50", "--device", "cpu"]
+FAST = ["--n", "200", "--kid-subsets", "10", "--kid-subset-size", "100", "--batch-size", "50", "--device", "cpu",
+        "--swd-descriptors", "2048"]
 
 
 @pytest.fixture(scope="module")
@@ -51,9 +52,14 @@ def test_a_generator_that_samples_the_data_scores_like_real_data(models, judge_p
     assert good["goals"]["fd_ratio"]["met"]
     # the probe encoder reads each attribute into its own code unit
     assert good["disentanglement"]["dci"]["disentanglement"] > 0.8
+    # the network-free distance at every pyramid level (32 and 16 px) agrees: samples like the data
+    swd = good["swd"]
+    assert list(swd["samples_vs_real"]["levels"]) == ["32", "16"]
+    assert swd["samples_vs_real"]["mean"] < 2 * swd["real_vs_real"]["mean"]
 
     report = (out / "report.md").read_text()
     assert "| Fréchet distance |" in report and "real vs real" in report and "| left_brighter |" in report
+    assert "| SWD ×1000, 32 px level |" in report and "| SWD ×1000, mean |" in report
     assert "Disentanglement" in report and "Quality goals" in report
     assert f"of {len(ATTRIBUTES)} within) | <= 0.05 |" in report
     sheet = Image.open(out / "contact_sheet.png")
@@ -65,6 +71,7 @@ def test_mode_collapse_shows_in_every_number(models, judge_path, tmp_path):
     bad, _ = _eval(models, judge_path, tmp_path, "collapsed")
     assert bad["fd"]["samples_vs_real"] > 5 * good["fd"]["samples_vs_real"]
     assert bad["kid"]["samples_vs_real"]["mean"] > 5 * good["kid"]["samples_vs_real"]["mean"]
+    assert bad["swd"]["samples_vs_real"]["mean"] > 2 * good["swd"]["samples_vs_real"]["mean"]
     assert bad["prdc"]["samples_vs_real"]["recall"] < 0.3 < good["prdc"]["samples_vs_real"]["recall"]
     assert bad["labels"]["samples"] == [1.0, 1.0, 1.0] and not bad["goals"]["attribute_frequencies"]["met"]
     assert (bad["goals"]["attribute_frequencies"]["within"], bad["goals"]["attribute_frequencies"]["of"]) == (0, 3)

@@ -58,6 +58,7 @@ from .kid import kid
 from .mmd import gaussian_mmd
 from .modes import mode_counts, mode_stats
 from .prdc import prdc
+from .swd import MIN_LEVEL_RESOLUTION, PATCHES_PER_IMAGE, SWD_DESCRIPTORS, PyramidDescriptors, swd
 
 DEFAULT_JUDGE = DEFAULT_CHECKPOINTS / "judge-synthfaces64.safetensors"
 SHEET_IMAGES = 32
@@ -151,8 +152,9 @@ class _Collect:
     """Passes the images of a batch stream on, keeping what the report needs on the way:
     labels and factors (from (image, labels[, factors]) items), encoder codes and the first images."""
 
-    def __init__(self, batches: Iterable, keep: int, encoder: nn.Module | None = None):
-        self.batches, self.keep, self.encoder = batches, keep, encoder
+    def __init__(self, batches: Iterable, keep: int, encoder: nn.Module | None = None,
+                 descriptors: PyramidDescriptors | None = None):
+        self.batches, self.keep, self.encoder, self.descriptors = batches, keep, encoder, descriptors
         self.labels: list[torch.Tensor] = []
         self.factors: list[torch.Tensor] = []
         self.codes: list[torch.Tensor] = []
@@ -168,6 +170,8 @@ class _Collect:
             images = images.float()
             if self.encoder is not None:
                 self.codes.append(_encode(self.encoder, images))
+            if self.descriptors is not None:
+                self.descriptors.add(images)
             if sum(len(s) for s in self.sheet) < self.keep:
                 self.sheet.append(images[: self.keep].cpu())
             yield images
@@ -209,21 +213,24 @@ def _label_section(extractor: Extractor, fake_p, real_p, real_labels, data_names
 
 
 def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor, n: int, seed: int, psi: float,
-                    batch_size: int, k: int, kid_subsets: int, kid_subset_size: int, device) -> tuple[dict, Image.Image]:
+                    batch_size: int, k: int, kid_subsets: int, kid_subset_size: int, device,
+                    swd_descriptors: int = SWD_DESCRIPTORS) -> tuple[dict, Image.Image]:
     timings: dict[str, float] = {}
     idx_a, idx_b, n = split_real(len(dataset), n, seed)
     encoder = ckpt.networks.get("E")
 
     t = time.perf_counter()
-    real_a = _Collect(_batches(dataset, idx_a, batch_size), SHEET_IMAGES, encoder)
+    pyramids = _pyramids(G, dataset, seed) if swd_descriptors > 0 else {}
+    real_a = _Collect(_batches(dataset, idx_a, batch_size), SHEET_IMAGES, encoder, pyramids.get("real_a"))
     feat_a, prob_a = extract(extractor, real_a)
-    feat_b, _ = extract(extractor, _Collect(_batches(dataset, idx_b, batch_size), keep=0))
+    feat_b, _ = extract(extractor, _Collect(_batches(dataset, idx_b, batch_size), 0, None, pyramids.get("real_b")))
     timings["real_features"] = time.perf_counter() - t
 
     t = time.perf_counter()
     spec = ConditionSpec.of(G, ckpt.info.meta, ckpt.info.labels)
     samples = generate(G, n, batch_size, psi, labels=real_a.cat("labels"), device=device, codes=spec)
-    fake = _Collect((images.clamp(-1, 1) for images in samples), SHEET_IMAGES)  # as a saved image would be
+    # clamped as a saved image would be
+    fake = _Collect((images.clamp(-1, 1) for images in samples), SHEET_IMAGES, None, pyramids.get("fake"))
     feat_f, prob_f = extract(extractor, fake)
     timings["sample_features"] = time.perf_counter() - t
 
@@ -238,6 +245,11 @@ def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor,
         "prdc": {"samples_vs_real": prdc(feat_a, feat_f, k=k).to_json(),
                  "real_vs_real": prdc(feat_a, feat_b, k=k).to_json()},
     }
+    if pyramids:
+        cap = {"seed": seed, "max_descriptors": swd_descriptors}
+        result["swd"] = {"samples_vs_real": swd(pyramids["real_a"], pyramids["fake"], **cap).to_json(),
+                         "real_vs_real": swd(pyramids["real_a"], pyramids["real_b"], **cap).to_json(),
+                         "descriptors_per_level": min(swd_descriptors, n * PATCHES_PER_IMAGE)}
     labels = _label_section(extractor, prob_f, prob_a, real_a.cat("labels"), getattr(dataset, "label_names", []))
     if labels:
         result["labels"] = labels
@@ -263,6 +275,16 @@ def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor,
     fakes = torch.cat(fake.sheet)[:SHEET_IMAGES]
     reals = torch.cat(real_a.sheet)[:SHEET_IMAGES]
     return result, contact_sheet(fakes, reals)
+
+
+def _pyramids(G, dataset: Dataset, seed: int) -> dict[str, PyramidDescriptors]:
+    """Patch collectors for the SWD of samples and both real sets, when the data set's images
+    are the generator's size (at least 16 px); none otherwise."""
+    resolution = getattr(G, "resolution", None)
+    if not resolution or resolution < MIN_LEVEL_RESOLUTION or getattr(dataset, "resolution", None) != resolution:
+        return {}
+    return {name: PyramidDescriptors(resolution, seed=seed * 3 + i)
+            for i, name in enumerate(("real_a", "real_b", "fake"))}
 
 
 def _goals(result: dict) -> dict:
@@ -377,6 +399,7 @@ def evaluate(
     k: int = 5,
     kid_subsets: int = 100,
     kid_subset_size: int = 1000,
+    swd_descriptors: int = SWD_DESCRIPTORS,
     device: str = "auto",
     checkpoint_dirs: Sequence[str | Path] = (),
     command: str | None = None,
@@ -397,6 +420,8 @@ def evaluate(
     is False."""
     if n < 2:
         raise EvalError(f"n must be at least 2, got {n}")
+    if swd_descriptors < 0:
+        raise EvalError(f"swd descriptors must be 0 (skip) or more, got {swd_descriptors}")
     if edits and edit_n < 1:
         raise EvalError(f"edit n must be at least 1, got {edit_n}")
     edit_seed = SEED_BASE if edit_seed is None else edit_seed
@@ -428,7 +453,7 @@ def evaluate(
         extractor, header["features"] = _judge_extractor(features, judge, inception, spec, checkpoint_dirs, dev)
         sets = _chosen_sets(studio.directions(name), edit_sets) if edits else {}  # refused before any work
         result, sheet = evaluate_images(G, ckpt, dataset, extractor, n, seed, psi, batch_size, k,
-                                         kid_subsets, kid_subset_size, dev)
+                                         kid_subsets, kid_subset_size, dev, swd_descriptors)
         header["generator_hash"] = studio.generator_hash(name)  # what `ganstudio directions pick` checks
         if sets:
             referee = extractor if features == "judge" else \
@@ -568,6 +593,11 @@ def _distance_table(r: dict) -> list[str]:
         a, b = r["prdc"]["samples_vs_real"], r["prdc"]["real_vs_real"]
         for key in ("precision", "recall", "density", "coverage"):
             lines.append(f"| {key} (k={a['k']}) | {a[key]:.3f} | {b[key]:.3f} |")
+    if "swd" in r:
+        a, b = r["swd"]["samples_vs_real"], r["swd"]["real_vs_real"]
+        for level in a["levels"]:
+            lines.append(f"| SWD ×1000, {level} px level | {a['levels'][level]:.1f} | {b['levels'][level]:.1f} |")
+        lines.append(f"| SWD ×1000, mean | {a['mean']:.1f} | {b['mean']:.1f} |")
     if "mmd" in r:
         lines.append(f"| Gaussian MMD² | {_f(r['mmd']['samples_vs_real']['mmd2'])} | {_f(r['mmd']['real_vs_real']['mmd2'])} |")
     if "inception_score" in r:
