@@ -241,6 +241,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
     "import": ("convert a community checkpoint into a ganstudio checkpoint", _import_args, _import_run),
     "eval": ("measure a generator against real data (FD, KID, precision/recall, attributes)",
              *_lazy("cli_metrics", "eval")),
+    "curve": ("learning curves: every snapshot of one or more runs measured alike (FD, precision/recall, SWD)",
+              *_lazy("cli_metrics", "curve")),
     "judge": ("train or check the judge, the attribute classifier used by eval", *_lazy("cli_metrics", "judge")),
 }
 

@@ -1,0 +1,194 @@
+"""`ganstudio curve`: learning curves, every snapshot of one or more runs measured alike.
+
+A single snapshot says little (GAN snapshots swing by a third from one to the next); a curve
+over training says whether a recipe still improves, and comparing recipes needs them on the
+same axes: training time (seconds of training steps, as the run recorded them) and kimg. Each
+snapshot's G_ema draws N samples (seeds SEED_BASE..) that are compared with the same two real
+sets by the same measures as `ganstudio eval`: judge-feature Fréchet distance as a multiple
+of the real-vs-real distance, precision / recall, how many attribute frequencies are within
+0.05 of the data's, and the sliced Wasserstein distance on Laplacian-pyramid patches (per
+level; network-free). The real sets are measured once for all snapshots.
+
+Writes `curve.json`, `curve.md` (one table per run) and `curve.png` (the charts) to --out.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Sequence
+
+import torch
+from torch.utils.data import Dataset
+
+from .. import checkpoint
+from ..errors import UserError
+from ..imaging import png_bytes
+from ..training import runs
+from .evaluate import GOALS, SEED_BASE, _batches, _frequencies, _judge_extractor, generate, open_data, split_real
+from .features import Extractor, extract
+from .frechet import frechet_distance
+from .plot import line_chart, stack
+from .prdc import prdc
+from .swd import SWD_DESCRIPTORS, PyramidDescriptors, swd
+
+
+class CurveError(UserError):
+    """A run that cannot be measured as asked."""
+
+
+@dataclass
+class RealSets:
+    """The two real sets every snapshot is compared with, measured once."""
+
+    feat_a: torch.Tensor
+    feat_b: torch.Tensor
+    freq: Any  # attribute frequencies of set A as the judge reads them, or None
+    pyramid_a: PyramidDescriptors
+    baseline_fd: float
+    baseline_swd: dict
+    swd_descriptors: int
+
+
+def measure_reals(dataset: Dataset, extractor: Extractor, n: int, seed: int, batch_size: int,
+                  resolution: int, swd_descriptors: int = SWD_DESCRIPTORS) -> RealSets:
+    idx_a, idx_b, n = split_real(len(dataset), n, seed)
+    pyramid_a, pyramid_b = PyramidDescriptors(resolution, seed=seed), PyramidDescriptors(resolution, seed=seed + 1)
+
+    def images(indices: list[int], pyramid: PyramidDescriptors):
+        for batch in _batches(dataset, indices, batch_size):
+            x = (batch[0] if isinstance(batch, (list, tuple)) else batch).float()
+            pyramid.add(x)
+            yield x
+
+    feat_a, prob_a = extract(extractor, images(idx_a, pyramid_a))
+    feat_b, _ = extract(extractor, images(idx_b, pyramid_b))
+    freq = _frequencies(prob_a, "attributes") if prob_a is not None and extractor.label_kind == "attributes" else None
+    return RealSets(feat_a, feat_b, freq, pyramid_a, frechet_distance(feat_b, feat_a),
+                    swd(pyramid_a, pyramid_b, seed=seed, max_descriptors=swd_descriptors).to_json(), swd_descriptors)
+
+
+def measure_generator(G, reals: RealSets, extractor: Extractor, n: int, seed: int, batch_size: int,
+                      device) -> dict[str, Any]:
+    """One point of a curve: the measures of G's samples against the real sets."""
+    pyramid = PyramidDescriptors(G.resolution, seed=seed + 2)
+
+    def samples():
+        for images in generate(G, n, batch_size, 1.0, seed_base=SEED_BASE, device=device):
+            images = images.clamp(-1, 1).cpu()
+            pyramid.add(images)
+            yield images
+
+    feats, probs = extract(extractor, samples())
+    fd = frechet_distance(feats, reals.feat_a)
+    pr = prdc(reals.feat_a, feats, k=5)
+    point = {"fd": round(fd, 3), "fd_ratio": round(fd / reals.baseline_fd, 2),
+             "precision": round(pr.precision, 3), "recall": round(pr.recall, 3),
+             "swd": swd(reals.pyramid_a, pyramid, seed=seed, max_descriptors=reals.swd_descriptors).to_json()}
+    if reals.freq is not None and probs is not None:
+        diff = abs(_frequencies(probs, "attributes") - reals.freq)
+        point["attributes_within"] = int((diff <= GOALS["attribute_diff_max"]).sum())
+        point["attributes_of"] = len(diff)
+    return point
+
+
+def snapshots_of(run_dir: Path, every: int = 1) -> list[Path]:
+    """Every `every`-th snapshot of a run folder, oldest first, always including the newest."""
+    found = sorted((run_dir / "snapshots").glob("snapshot-*.safetensors"))
+    if not found:
+        raise CurveError(f"{run_dir}: no snapshots (is it a run folder from `ganstudio train`?)")
+    chosen = found[::every]
+    return chosen if chosen[-1] == found[-1] else chosen + [found[-1]]
+
+
+def measure_run(run_dir: Path, reals: RealSets, extractor: Extractor, n: int, seed: int, batch_size: int,
+                device, every: int = 1, log=print) -> list[dict[str, Any]]:
+    points = []
+    for path in snapshots_of(run_dir, every):
+        info = checkpoint.read_info(path)
+        loaded = checkpoint.load(path, roles=["G_ema"], device=device).networks
+        state = info.meta.get(runs.STATE_KEY) or {}
+        point = {"snapshot": path.name, "step": info.step, "kimg": info.kimg,
+                 "train_minutes": round(state.get("train_seconds", 0.0) / 60, 2),
+                 **measure_generator(loaded["G_ema"].eval(), reals, extractor, n, seed, batch_size, device)}
+        points.append(point)
+        log(json.dumps(point))
+    return points
+
+
+def curves(run_dirs: Sequence[str | Path], out: str | Path, names: Sequence[str] = (), data: str | None = None,
+           judge: str | Path | None = None, n: int = 1000, seed: int = 0, every: int = 1, batch_size: int = 100,
+           device: str = "cpu", checkpoint_dirs: Sequence[str | Path] = (), swd_descriptors: int = SWD_DESCRIPTORS,
+           log=print) -> dict[str, Any]:
+    """Measure every run and write curve.json, curve.md and curve.png under `out`."""
+    run_dirs = [Path(r) for r in run_dirs]
+    names = list(names) or [r.name for r in run_dirs]
+    if len(names) != len(run_dirs):
+        raise CurveError(f"--names gives {len(names)} names for {len(run_dirs)} runs")
+    first = checkpoint.read_info(snapshots_of(run_dirs[0])[-1])
+    spec = data or first.dataset
+    if not spec:
+        raise CurveError(f"{run_dirs[0]}: the snapshots name no data set; pass --data SPEC")
+    start = time.perf_counter()
+    extractor, features = _judge_extractor("judge", judge, None, spec, checkpoint_dirs, device)
+    dataset = open_data(spec)
+    G0 = checkpoint.load(snapshots_of(run_dirs[0])[-1], roles=["G_ema"]).networks["G_ema"]
+    reals = measure_reals(dataset, extractor, n, seed, batch_size, G0.resolution, swd_descriptors)
+    result = {"data": spec, "n": n, "seed": seed, "features": features,
+              "real_vs_real": {"fd": round(reals.baseline_fd, 3), "swd": reals.baseline_swd}, "runs": {}}
+    for name, run_dir in zip(names, run_dirs):
+        result["runs"][name] = {"run": str(run_dir),
+                                "points": measure_run(run_dir, reals, extractor, n, seed, batch_size, device,
+                                                      every, log)}
+    result["seconds"] = round(time.perf_counter() - start, 1)
+    write_curves(Path(out), result)
+    return result
+
+
+def charts(result: dict[str, Any], x: str = "train_minutes"):
+    """The curve charts: FD ratio (log axis, goal line), precision, recall, SWD mean."""
+    x_label = {"train_minutes": "minutes of training", "kimg": "kimg"}[x]
+
+    def series(key, pick=lambda p, k: p.get(k)):
+        return {name: [(p[x], pick(p, key)) for p in run["points"]] for name, run in result["runs"].items()}
+
+    swd_base = result["real_vs_real"]["swd"]["mean"]
+    return [
+        line_chart(series("fd_ratio"), "FD / real-vs-real FD (judge features)", x_label, "ratio",
+                   log_y=True, reference=("goal 3x", GOALS["fd_ratio_max"])),
+        line_chart(series("precision"), "precision (k = 5)", x_label, "precision",
+                   reference=("goal 0.75", GOALS["precision_min"])),
+        line_chart(series("recall"), "recall (k = 5)", x_label, "recall", reference=("goal 0.6", GOALS["recall_min"])),
+        line_chart(series("swd", lambda p, k: p[k]["mean"]), "SWD x1000 (mean of pyramid levels)", x_label, "SWD",
+                   log_y=True, reference=("real vs real", swd_base)),
+    ]
+
+
+def write_curves(out: Path, result: dict[str, Any]) -> None:
+    out.mkdir(parents=True, exist_ok=True)
+    checkpoint.atomic_write_bytes(out / "curve.json", (json.dumps(result, indent=2) + "\n").encode())
+    checkpoint.atomic_write_bytes(out / "curve.md", render_curves(result).encode())
+    checkpoint.atomic_write_bytes(out / "curve.png", png_bytes(stack(charts(result))))
+
+
+def render_curves(result: dict[str, Any]) -> str:
+    base = result["real_vs_real"]
+    levels = list(base["swd"]["levels"])
+    lines = [f"# Learning curves ({result['data']}, N = {result['n']}, judge features)", "",
+             f"Real vs real: FD {base['fd']:.3f}; SWD x1000 "
+             + ", ".join(f"{lv} px {base['swd']['levels'][lv]:.1f}" for lv in levels), ""]
+    for name, run in result["runs"].items():
+        lines += [f"## {name}", "", f"`{run['run']}`", "",
+                  "| kimg | minutes | FD (x real) | precision | recall | attributes within 0.05 | SWD "
+                  + " / ".join(f"{lv}" for lv in levels) + " px |",
+                  "| ---: | ---: | ---: | ---: | ---: | ---: | --- |"]
+        for p in run["points"]:
+            within = f"{p['attributes_within']} of {p['attributes_of']}" if "attributes_within" in p else "-"
+            swd_levels = " / ".join(f"{p['swd']['levels'][lv]:.0f}" for lv in levels)
+            lines.append(f"| {p['kimg']:g} | {p['train_minutes']:.1f} | {p['fd']:.2f} ({p['fd_ratio']:.1f}x) | "
+                         f"{p['precision']:.3f} | {p['recall']:.3f} | {within} | {swd_levels} |")
+        lines.append("")
+    lines += ["![learning curves](curve.png)", ""]
+    return "\n".join(lines)
