@@ -6,7 +6,7 @@ import torch
 from ganstudio import checkpoint
 from ganstudio.config import ConfigError
 from ganstudio.studio import Studio
-from ganstudio.training.aegan_recipe import pyramid_l1
+from ganstudio.training.aegan_recipe import batch_correlation, pyramid_l1
 from ganstudio.training.export import export_run
 from ganstudio.training.loop import Trainer
 from ganstudio.training.runs import read_stats
@@ -35,6 +35,16 @@ def test_pyramid_l1_is_zero_for_equal_images_and_weighs_every_scale():
     assert float(pyramid_l1(checker, torch.full_like(checker, 0.5))) == pytest.approx(0.5, rel=1e-5)
 
 
+def test_batch_correlation_ignores_scale_and_offset_and_constant_targets():
+    targets = torch.tensor([[0.0, 1.0], [1.0, 1.0], [0.0, 1.0], [1.0, 1.0]])  # column 1 never varies
+    codes = torch.stack([targets[:, 0] * 5 - 3, torch.randn(4)], dim=1)
+    assert float(batch_correlation(codes, targets)) == pytest.approx(1.0, abs=1e-5)
+    assert float(batch_correlation(-codes, targets)) == pytest.approx(-1.0, abs=1e-5)
+    flat = torch.ones(4, 1)
+    value = batch_correlation(codes[:, :1].requires_grad_(), flat)
+    assert float(value.detach()) == 0.0 and value.requires_grad
+
+
 def test_aegan_trains_generator_and_encoder_and_exports_the_unit(tmp_path):
     data = ToyImages(n=64, resolution=16, labels=("A", "B"), kind="attributes")
     trainer = Trainer(aegan_config(ae_labels=1.0), data, out=tmp_path / "runs", progress=False)
@@ -49,8 +59,8 @@ def test_aegan_trains_generator_and_encoder_and_exports_the_unit(tmp_path):
     unit = export_run(result.run_dir, tmp_path / "ckpt" / "faces.safetensors")
     info = checkpoint.read_info(unit)
     assert info.roles == ("G_ema", "D", "E") and info.meta["recipe"] == "aegan"
-    E = Studio(tmp_path / "ckpt").network("faces", "E")
-    assert E.space == "w+" and E.attribute_logits(torch.zeros(1, 8)).shape == (1, 2)
+    assert info.meta["supervised_units"] == ["A", "B"]  # w units 0 and 1 are tied to the labels
+    assert Studio(tmp_path / "ckpt").network("faces", "E").space == "w+"
 
 
 def test_aegan_lazy_terms_run_every_interval_only():
@@ -64,9 +74,12 @@ def test_aegan_lazy_terms_run_every_interval_only():
     assert seen == [True, False, False, True]
 
 
-def test_aegan_refuses_labels_it_does_not_have_and_points():
-    with pytest.raises(ConfigError, match="ae_labels needs a data set with attribute labels"):
+def test_aegan_refuses_labels_it_does_not_have_more_units_than_w_and_points():
+    with pytest.raises(ConfigError, match="ae_labels needs a data set with attribute labels or factors"):
         Trainer(aegan_config(ae_labels=1.0), ToyImages(labels=()), out=None, progress=False)
+    with pytest.raises(ConfigError, match="ties 3 labels to w units, but w has 2"):
+        Trainer(aegan_config(ae_labels=1.0, G={**STYLE, "z_dim": 2, "w_dim": 2}),
+                ToyImages(labels=("A", "B", "C"), kind="attributes"), out=None, progress=False)
     from ganstudio.data import open_dataset
 
     with pytest.raises(ConfigError, match="trains on images"):

@@ -27,7 +27,6 @@ class EncoderConfig:
     channel_base: int = 2048
     channel_max: int = 256
     blocks_per_level: int = 1
-    attributes: int = 0  # > 0: a linear attribute head on the code (trained with labels, e.g. by aegan)
 
 
 class _ResBlock(nn.Module):
@@ -93,7 +92,6 @@ class Encoder(ConfigModule):
             nn.init.zeros_(self.rows.weight)
             nn.init.zeros_(self.rows.bias)
         self.register_buffer("center", torch.zeros(c.code_dim))
-        self.attribute_head = nn.Linear(c.code_dim, c.attributes) if c.attributes else None
 
     def forward(self, image: torch.Tensor) -> torch.Tensor:
         h = self.hidden(self.body(self.stem(image)))
@@ -102,10 +100,3 @@ class Encoder(ConfigModule):
             return code
         deltas = self.rows(h).view(-1, self.num_ws, self.config.code_dim)
         return code.unsqueeze(1) + deltas
-
-    def attribute_logits(self, code: torch.Tensor) -> torch.Tensor:
-        """Attribute logits [B, attributes] of codes [B, code_dim] or w+ [B, rows, code_dim] (rows
-        averaged): a linear read-out, so each row of its weight is a direction in the code space."""
-        if self.attribute_head is None:
-            raise ValueError("this encoder has no attribute head (attributes=0)")
-        return self.attribute_head(code.mean(1) if code.dim() == 3 else code)

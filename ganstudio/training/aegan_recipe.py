@@ -9,9 +9,13 @@ generator steps (lazily, scaled by the interval, as lazy R1 is), G and E share t
 * latent reconstruction on G's own samples, |E(G(w)) - w|^2 (style-mixed w+): what G draws
   must carry its w, so the features come from w and not from the noise inputs, and E
   learns to invert G where the studio's sliders and inversion work;
-* optionally (`ae_labels` > 0, on data sets with attribute labels) a linear attribute head on
-  E's code, trained with the labels of the real faces, so the attributes are linear in w:
-  each row of the head is then a direction the Edit tab can use.
+* optionally (`ae_labels` > 0, on labelled data) supervised units, as in semi-supervised
+  StyleGAN (Nie et al., 2020): w unit i is tied to label i (the attribute labels, then the
+  continuous ground-truth factors where the data set has them) by maximising their
+  correlation over the batch. Correlation fixes neither scale nor offset, so a unit is free
+  to take whatever range G needs; what it may not do is carry anything but its label. With the
+  latent reconstruction above, G must then draw unit i's label from unit i alone, which is
+  what a slider (and DCI / MIG) asks of a code. The header's `supervised_units` names them.
 
 It is Larsen et al.'s VAE-GAN (the lecture notes' "VAE-GAN") without the KL term, with the
 cycle of ALICE (Li et al., 2017) in both directions. The judge never enters training.
@@ -59,15 +63,23 @@ class AutoencodingGanRecipe(GanRecipe):
         super().__init__(config, data)
         if data.resolution is None:
             raise ConfigError(f"recipe 'aegan' trains on images; '{data.name}' has none")
-        if config.ae_labels > 0 and data.label_kind != "attributes":
-            raise ConfigError(f"ae_labels needs a data set with attribute labels; '{data.name}' has "
+        if config.ae_labels > 0 and data.label_kind != "attributes" and not data.factor_names:
+            raise ConfigError(f"ae_labels needs a data set with attribute labels or factors; '{data.name}' has "
                               f"{data.label_kind if data.label_kind != 'none' else 'none'}")
+        self.units = (self.supervised_names() if config.ae_labels > 0 else ())
+
+    def supervised_names(self) -> tuple[str, ...]:
+        """What w units 0, 1, ... are tied to: the attribute labels, then the factors."""
+        return (self.data.label_names if self.data.label_kind == "attributes" else ()) + self.data.factor_names
 
     def networks(self) -> dict[str, nn.Module]:
         nets = super().networks()
         G = nets["G"]
+        if len(self.units) > G.w_dim:
+            raise ConfigError(f"ae_labels ties {len(self.units)} labels to w units, but w has {G.w_dim}; "
+                              f"raise G.w_dim (and G.z_dim)")
         options = {"resolution": G.resolution, "code_dim": G.w_dim, "num_ws": G.num_ws, "space": "w+",
-                   "attributes": self.data.num_labels if self.config.ae_labels > 0 else 0, **self.config.E}
+                   **self.config.E}
         try:
             nets["E"] = Encoder(EncoderConfig(**options))
         except (TypeError, ValueError) as exc:
@@ -87,7 +99,7 @@ class AutoencodingGanRecipe(GanRecipe):
         if ctx.phase_step % c.ae_interval:
             return losses
         G, E = nets["G"], nets["E"]
-        real, labels = self.unpack(batch)
+        real = self.reals(batch)
         codes = E(real)
         if c.ae_pixel > 0:
             recon = G.synthesis(codes, noise_mode="random")
@@ -95,11 +107,33 @@ class AutoencodingGanRecipe(GanRecipe):
         if c.ae_latent > 0:
             latent = F.mse_loss(E(inputs.fake).float(), inputs.ws.detach().float())
             add_term(losses, "ae_latent", {"loss": latent}, c.ae_latent * c.ae_interval)
-        if c.ae_labels > 0 and labels is not None:
-            logits = E.attribute_logits(codes).float()
-            term = F.binary_cross_entropy_with_logits(logits, labels.float())
+        if self.units:
+            targets = self.label_targets(batch)
+            term = 1 - batch_correlation(codes.mean(1)[:, : targets.shape[1]].float(), targets)
             add_term(losses, "ae_labels", {"loss": term}, c.ae_labels * c.ae_interval)
         return losses
 
+    def label_targets(self, batch: Any) -> torch.Tensor:
+        """[B, units]: the batch's attribute labels and factors, in `supervised_names` order."""
+        parts = []
+        if self.data.label_kind == "attributes":
+            parts.append(batch[1])
+        if self.data.factor_names:
+            parts.append(batch[2])
+        return torch.cat([p.float() for p in parts], dim=1)
+
     def meta(self) -> dict[str, Any]:
-        return {**super().meta(), "ae_labels": self.config.ae_labels > 0}
+        return {**super().meta(), "supervised_units": list(self.units)}
+
+
+def batch_correlation(codes: torch.Tensor, targets: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
+    """Mean Pearson correlation of codes[:, i] with targets[:, i] over the batch, over the columns
+    whose target varies in this batch (a rare attribute may be absent from one)."""
+    c = codes - codes.mean(0)
+    t = targets - targets.mean(0)
+    t_norm = t.norm(dim=0)
+    varies = t_norm > eps
+    if not bool(varies.any()):
+        return codes.sum() * 0  # nothing to correlate with; keep the graph
+    corr = (c * t).sum(0) / (c.norm(dim=0) * t_norm + eps)
+    return corr[varies].mean()

@@ -70,6 +70,7 @@ class DataInfo:
     label_names: tuple[str, ...] = ()
     label_kind: str = "none"  # none | class | attributes
     domain_names: tuple[str, ...] = ()  # unpaired two-domain data: the names of A and B
+    factor_names: tuple[str, ...] = ()  # continuous ground-truth factors, when items carry them third
 
     @property
     def num_labels(self) -> int:
@@ -96,7 +97,8 @@ def describe_dataset(dataset: Any, name: str) -> DataInfo:
                 kind = "class" if one_hot else "attributes"
             if kind != "none" and not names:
                 names = tuple(f"label{i}" for i in range(labels.numel()))
-    return DataInfo(name, resolution, names, kind, tuple(getattr(dataset, "domain_names", ()) or ()))
+    return DataInfo(name, resolution, names, kind, tuple(getattr(dataset, "domain_names", ()) or ()),
+                    tuple(getattr(dataset, "factor_names", ()) or ()))
 
 
 @dataclass
