@@ -119,6 +119,7 @@ class OracleConfig:
     resolution: int = 32
     points: bool = False
     collapse: bool = False  # always the same attributes / the same mode
+    noisy_attribute: bool = False  # the second attribute ("reddish") is drawn only when noise is on
     num_ws: int = 1  # rows of w+ (copies of w); synthesis reads only the first, the "coarse" one
 
 
@@ -146,6 +147,8 @@ class OracleGenerator(ConfigModule):
                 out.append(ring_centres()[k] + torch.randn(2, generator=gen) * 0.05)
             else:
                 bits = torch.ones(3) if self.config.collapse else (w[:3] > 0).float()
+                if self.config.noisy_attribute and noise_mode == "none":
+                    bits[1] = 0.0
                 out.append(attribute_image(bits, gen, self.resolution))
         return torch.stack(out)
 

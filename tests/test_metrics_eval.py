@@ -28,6 +28,8 @@ def models(tmp_path, monkeypatch):
                     {"G_ema": OracleGenerator(OracleConfig()), "E": ProbeEncoder(ProbeConfig())}, dataset="attrs:32")
     checkpoint.save(folder / "collapsed.safetensors", {"G_ema": OracleGenerator(OracleConfig(collapse=True))},
                     dataset="attrs:32")
+    checkpoint.save(folder / "noisy.safetensors", {"G_ema": OracleGenerator(OracleConfig(noisy_attribute=True))},
+                    dataset="attrs:32")
     checkpoint.save(folder / "ring.safetensors", {"G": OracleGenerator(OracleConfig(points=True))}, dataset="ring")
     checkpoint.save(folder / "ring-collapsed.safetensors",
                     {"G": OracleGenerator(OracleConfig(points=True, collapse=True))}, dataset="ring")
@@ -52,6 +54,8 @@ def test_a_generator_that_samples_the_data_scores_like_real_data(models, judge_p
     assert good["goals"]["fd_ratio"]["met"]
     # the probe encoder reads each attribute into its own code unit
     assert good["disentanglement"]["dci"]["disentanglement"] > 0.8
+    # its attributes come from w alone: switching the noise inputs off changes no verdict
+    assert good["noise_off"]["agreement"] == 1.0 and good["goals"]["noise_off"]["met"]
     # the network-free distance at every pyramid level (32 and 16 px) agrees: samples like the data
     swd = good["swd"]
     assert list(swd["samples_vs_real"]["levels"]) == ["32", "16"]
@@ -139,3 +143,13 @@ def test_held_out_images_come_from_another_stream_where_the_data_set_has_streams
         Image.new("RGB", (16, 16), (40 * i, 0, 0)).save(tmp_path / f"{i}.png")
     spec, folder = open_heldout(f"folder:{tmp_path}?resolution=16")
     assert spec == f"folder:{tmp_path}?resolution=16" and len(folder) == 2  # a folder has no streams: itself
+
+
+def test_attributes_drawn_from_the_noise_inputs_show_when_the_noise_is_off(models, judge_path, tmp_path):
+    noisy, out = _eval(models, judge_path, tmp_path, "noisy")
+    off = noisy["noise_off"]
+    assert off["n"] == 200 and off["per_attribute"]["left_brighter"] > 0.95
+    # about half the samples are reddish with the noise on, none with it off
+    assert 0.3 < off["per_attribute"]["reddish"] < 0.7 and off["min"] == off["per_attribute"]["reddish"]
+    assert not noisy["goals"]["noise_off"]["met"]
+    assert "Verdicts with the noise inputs off" in (out / "report.md").read_text()

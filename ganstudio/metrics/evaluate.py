@@ -8,7 +8,9 @@ baseline, so "FD <= 3x real-vs-real" can be read off directly; FD and KID depend
 always compare at equal N.
 
 Reported: Fréchet distance, KID, precision/recall/density/coverage (samples and baseline),
-attribute frequencies of samples vs real (judge), the Inception Score where the extractor
+the sliced Wasserstein distance on Laplacian-pyramid patches per level (network-free; `swd.py`),
+attribute frequencies of samples vs real (judge), how often the judge's verdicts survive
+switching the generator's noise inputs off, the Inception Score where the extractor
 gives class probabilities, DCI and MIG of the encoder's codes against ground-truth factors
 when the checkpoint has an encoder `E` and the data set returns factors. For 2-D toy data
 (items are points) it reports Fréchet distance and Gaussian MMD on the points and, when the
@@ -64,7 +66,9 @@ DEFAULT_JUDGE = DEFAULT_CHECKPOINTS / "judge-synthfaces64.safetensors"
 SHEET_IMAGES = 32
 SEED_BASE = 1_000_000  # sample seeds start here, away from the small seeds people browse
 HELDOUT_STREAM = 1000  # the stream translation models are measured on when the data set has streams
-GOALS = {"fd_ratio_max": 3.0, "precision_min": 0.75, "recall_min": 0.6, "attribute_diff_max": 0.05}
+GOALS = {"fd_ratio_max": 3.0, "precision_min": 0.75, "recall_min": 0.6, "attribute_diff_max": 0.05,
+         "noise_off_min": 0.97, "noise_off_attribute_min": 0.95}
+NOISE_OFF_SAMPLES = 500  # samples rendered again with the noise inputs off
 
 
 class EvalError(UserError):
@@ -130,7 +134,7 @@ def _batches(dataset: Dataset, indices: list[int], batch_size: int) -> Iterator:
 @torch.inference_mode()
 def generate(G: nn.Module, n: int, batch_size: int, psi: float = 1.0, seed_base: int = SEED_BASE,
              labels: torch.Tensor | None = None, device: torch.device | str = "cpu",
-             codes: ConditionSpec | None = None) -> Iterator[torch.Tensor]:
+             codes: ConditionSpec | None = None, noise_mode: str = "const") -> Iterator[torch.Tensor]:
     """Batches of samples for seeds seed_base..seed_base+n-1, conditioned on `labels` rows if
     given, or on InfoGAN codes drawn as in training when `codes` describes them."""
     c_dim = int(getattr(G, "c_dim", 0) or 0)
@@ -144,7 +148,7 @@ def generate(G: nn.Module, n: int, batch_size: int, psi: float = 1.0, seed_base:
             c = codes.random_vectors(seeds).to(device)
         else:
             c = labels[[(s - seed_base) % len(labels) for s in seeds]].to(device) if c_dim else None
-        yield G.synthesis(G.mapping(z, psi=psi, c=c), noise_mode="const").float()
+        yield G.synthesis(G.mapping(z, psi=psi, c=c), noise_mode=noise_mode).float()
 
 
 # ----- image evaluation ---------------------------------------------------------------------------
@@ -253,6 +257,8 @@ def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor,
     labels = _label_section(extractor, prob_f, prob_a, real_a.cat("labels"), getattr(dataset, "label_names", []))
     if labels:
         result["labels"] = labels
+        if labels["kind"] == "attributes" and spec is None:
+            result["noise_off"] = noise_off_agreement(G, extractor, prob_f[:NOISE_OFF_SAMPLES], psi, batch_size, device)
     if prob_f is not None and extractor.label_kind == "class" and n >= 10:
         result["inception_score"] = {"samples": inception_score(prob_f).to_json(),
                                      "real": inception_score(prob_a).to_json()}
@@ -275,6 +281,21 @@ def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor,
     fakes = torch.cat(fake.sheet)[:SHEET_IMAGES]
     reals = torch.cat(real_a.sheet)[:SHEET_IMAGES]
     return result, contact_sheet(fakes, reals)
+
+
+def noise_off_agreement(G, extractor: Extractor, probs: torch.Tensor, psi: float, batch_size: int, device) -> dict:
+    """How often the judge's attribute verdicts on samples stay the same when the generator's
+    noise inputs are switched off (`probs`: its verdicts on the first samples, noise as drawn).
+    Sliders and inversion act on w alone; a face whose eyes or smile come from the noise changes
+    verdict here, and would not answer to them."""
+    n = len(probs)
+    quiet = (x.clamp(-1, 1) for x in generate(G, n, batch_size, psi, device=device, noise_mode="none"))
+    _, quiet_probs = extract(extractor, quiet)
+    same = ((probs > 0.5) == (quiet_probs > 0.5)).float()
+    per = same.mean(0)
+    return {"n": n, "agreement": round(float(same.mean()), 4),
+            "per_attribute": dict(zip(extractor.label_names, (round(float(v), 4) for v in per))),
+            "min": round(float(per.min()), 4)}
 
 
 def _pyramids(G, dataset: Dataset, seed: int) -> dict[str, PyramidDescriptors]:
@@ -303,6 +324,12 @@ def _goals(result: dict) -> dict:
         goals["attribute_frequencies"] = {"value": labels["max_abs_diff"], "target": f"<= {limit}",
                                           "met": labels["max_abs_diff"] <= limit,
                                           "within": within, "of": len(labels["diff"])}
+    if "noise_off" in result:
+        off = result["noise_off"]
+        goals["noise_off"] = {"value": off["agreement"],
+                              "target": f">= {GOALS['noise_off_min']}, every attribute >= {GOALS['noise_off_attribute_min']}",
+                              "met": off["agreement"] >= GOALS["noise_off_min"]
+                              and off["min"] >= GOALS["noise_off_attribute_min"]}
     return goals
 
 
@@ -623,6 +650,13 @@ def _label_lines(r: dict) -> list[str]:
         for i, name in enumerate(lab["names"]):
             row = f"| {name} | {lab['samples'][i]:.3f} | {lab['real_judged'][i]:.3f} | {lab['diff'][i]:+.3f} |"
             lines.append(row + (f" {lab['real_labels'][i]:.3f} |" if has_truth else ""))
+    if "noise_off" in r:
+        off = r["noise_off"]
+        lines += ["", f"## Verdicts with the noise inputs off ({off['n']} samples)", "",
+                  f"The judge's attribute verdicts stay the same for {off['agreement']:.3f} of (sample, attribute) "
+                  f"pairs; per attribute:", "",
+                  "| attribute | unchanged |", "| --- | --- |"]
+        lines += [f"| {name} | {value:.3f} |" for name, value in off["per_attribute"].items()]
     if "disentanglement" in r:
         d = r["disentanglement"]
         lines += ["", "## Disentanglement of the encoder's codes", "", f"codes: {d['codes']}", "",
