@@ -39,6 +39,28 @@ def machine() -> str:
             f"Pillow {PIL.__version__}, torch {torch.__version__}")
 
 
+class competing_load:
+    """`processes` busy-looping processes while the block runs: another program on the machine
+    (what a small shared server or laptop has). Use as `with competing_load(n): ...`."""
+
+    def __init__(self, processes: int):
+        self.processes, self.procs = processes, []
+
+    def __enter__(self) -> "competing_load":
+        self.procs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(self.processes)]
+        return self
+
+    def __exit__(self, *exc) -> None:
+        for proc in self.procs:
+            proc.kill()
+            proc.wait()
+
+
+def add_compete_argument(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--compete", type=int, default=0, metavar="N",
+                   help="run N busy processes alongside (a machine that is doing something else)")
+
+
 def summary(seconds: list[float]) -> dict[str, float | int]:
     """n, p50, p95 and mean of a list of durations, in milliseconds."""
     import numpy as np
@@ -51,11 +73,22 @@ def summary(seconds: list[float]) -> dict[str, float | int]:
 
 
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
-    """--model (default synthfaces64; a name or a .safetensors path), --checkpoints DIR, --device."""
+    """--model (default synthfaces64; a name or a .safetensors path), --checkpoints DIR, --device,
+    --threads (as the CLI's), --compete."""
     from ganstudio.cli_edit import add_model_arguments as cli_model_arguments
+    from ganstudio.threads import add_threads_argument
 
     cli_model_arguments(p, required=False)
+    add_threads_argument(p)
+    add_compete_argument(p)
     p.set_defaults(model=DEFAULT_MODEL)
+
+
+def setup(args: argparse.Namespace) -> None:
+    """Call first, before torch is imported: the thread count and waiting policy of --threads."""
+    from ganstudio.threads import configure
+
+    configure(args.threads)
 
 
 def open_studio(args: argparse.Namespace):
@@ -97,7 +130,7 @@ class Server:
     Use as a context manager; `url`, `pid`, `temp` (Gradio's upload/output cache) and `log`.
     """
 
-    def __init__(self, studio, device: str = "auto", timeout: float = 180.0):
+    def __init__(self, studio, device: str = "auto", timeout: float = 180.0, threads: int | None = None):
         from ganstudio.studio import DEFAULT_CHECKPOINTS
 
         self.folder = Path(tempfile.mkdtemp(prefix="ganstudio-bench-"))
@@ -107,7 +140,8 @@ class Server:
             port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}/"
         extra = [d for d in studio.checkpoint_dirs if d != DEFAULT_CHECKPOINTS.resolve() and d.is_dir()]
-        self.command = [sys.executable, "-m", "ganstudio", "serve", "--host", "127.0.0.1", "--port", str(port),
+        self.command = [sys.executable, "-m", "ganstudio", *(["--threads", str(threads)] if threads else []),
+                        "serve", "--host", "127.0.0.1", "--port", str(port),
                         "--device", device, *(arg for d in extra for arg in ("--checkpoints", str(d)))]
         self.timeout = timeout
         self.proc: subprocess.Popen | None = None

@@ -28,7 +28,7 @@ import json
 import statistics
 import time
 
-from _kit import add_model_arguments, machine, open_studio
+from _kit import add_model_arguments, competing_load, machine, open_studio, setup
 
 
 def held_out_images(seed: int, count: int, resolution: int):
@@ -78,10 +78,9 @@ def main() -> None:
                         "among the checkpoint folders, if any)")
     parser.add_argument("--json", action="store_true", help="also print the results as one JSON object")
     args = parser.parse_args()
+    setup(args)
 
     import torch
-
-    from ganstudio.editing.inversion import METHODS, InversionSettings
 
     studio, model = open_studio(args)
     G, E, D = studio.generator(model), studio.network(model, "E"), studio.network(model, "D")
@@ -90,39 +89,49 @@ def main() -> None:
     print(f"model {model} ({G.resolution} px, encoder {'yes' if E is not None else 'no'}, discriminator "
           f"{'yes' if D is not None else 'no'}) on {studio.device}, torch threads {torch.get_num_threads()}; "
           f"{len(targets)} held-out SynthFaces (stream {args.seed}), space {args.space}, target {args.psnr} dB, "
-          f"at most {args.steps} steps")
+          f"at most {args.steps} steps; {args.compete} competing busy processes")
     judge = open_judge(args, studio, model)
     print(f"| method | images | reached {args.psnr:g} dB | median s to it | median steps to it | median final PSNR dB "
           f"| verdicts kept |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: |")
     results = {}
-    for method in args.methods:
-        name = f"{method}: {METHODS[method]}"
-        if method != 1 and E is None:
-            print(f"| {name} | - | - | - | - | needs an encoder (role E); this model has none |")
-            continue
-        settings = InversionSettings(method=method, space=args.space, steps=args.steps, lr=args.lr,
-                                     lambda_perceptual=args.perceptual if D is not None else 0.0)
-        invert_timed(G, targets[0], settings, E, D, args.psnr)  # warm-up (allocations, first kernels)
-        runs = [invert_timed(G, t, settings, E, D, args.psnr) for t in targets]
-        row = {"images": len(runs), "reached": sum(r["reached"] for r in runs),
-               "median_s": round(statistics.median(r["seconds"] for r in runs), 3),
-               "median_steps": statistics.median(r["steps"] for r in runs),
-               "median_psnr": round(statistics.median(r["psnr"] for r in runs), 2),
-               "verdicts_kept": None if judge is None else
-               round(verdict_agreement(judge, targets, [r["image"] for r in runs]), 4),
-               "missed": [{"image": i, "psnr": round(r["psnr"], 2), "steps": r["final_steps"]}
-                          for i, r in enumerate(runs) if not r["reached"]]}
-        results[method] = row
-        kept = "-" if row["verdicts_kept"] is None else f"{row['verdicts_kept']:.3f}"
-        print(f"| {name} | {row['images']} | {row['reached']} | {row['median_s']} | {row['median_steps']} | "
-              f"{row['median_psnr']} | {kept} |")
+    with competing_load(args.compete):
+        for method in args.methods:
+            row = measure_method(method, args, G, E, D, targets, judge)
+            if row is not None:
+                results[method] = row
     for method, row in results.items():
         for miss in row["missed"]:
             print(f"method {method} missed image {miss['image']}: {miss['psnr']} dB after {miss['steps']} steps")
     if args.json:
         print(json.dumps({"model": model, "device": str(studio.device), "psnr_target": args.psnr,
                           "steps": args.steps, "space": args.space, "seed": args.seed, "methods": results}))
+
+
+def measure_method(method: int, args, G, E, D, targets, judge) -> dict | None:
+    """One method over every held-out image, printed as a table row; None if it cannot run."""
+    from ganstudio.editing.inversion import METHODS, InversionSettings
+
+    name = f"{method}: {METHODS[method]}"
+    if method != 1 and E is None:
+        print(f"| {name} | - | - | - | - | needs an encoder (role E); this model has none | - |")
+        return None
+    settings = InversionSettings(method=method, space=args.space, steps=args.steps, lr=args.lr,
+                                 lambda_perceptual=args.perceptual if D is not None else 0.0)
+    invert_timed(G, targets[0], settings, E, D, args.psnr)  # warm-up (allocations, first kernels)
+    runs = [invert_timed(G, t, settings, E, D, args.psnr) for t in targets]
+    row = {"images": len(runs), "reached": sum(r["reached"] for r in runs),
+           "median_s": round(statistics.median(r["seconds"] for r in runs), 3),
+           "median_steps": statistics.median(r["steps"] for r in runs),
+           "median_psnr": round(statistics.median(r["psnr"] for r in runs), 2),
+           "verdicts_kept": None if judge is None else
+           round(verdict_agreement(judge, targets, [r["image"] for r in runs]), 4),
+           "missed": [{"image": i, "psnr": round(r["psnr"], 2), "steps": r["final_steps"]}
+                      for i, r in enumerate(runs) if not r["reached"]]}
+    kept = "-" if row["verdicts_kept"] is None else f"{row['verdicts_kept']:.3f}"
+    print(f"| {name} | {row['images']} | {row['reached']} | {row['median_s']} | {row['median_steps']} | "
+          f"{row['median_psnr']} | {kept} |")
+    return row
 
 
 def open_judge(args, studio, model):

@@ -31,7 +31,7 @@ import math
 import threading
 import time
 
-from _kit import Server, add_model_arguments, machine, open_studio, summary
+from _kit import Server, add_model_arguments, competing_load, machine, open_studio, setup, summary
 
 
 def slider_values(frames: int) -> list[float]:
@@ -174,6 +174,30 @@ class FloorServer:
         self.proc.wait(timeout=30)
 
 
+def measure(args, studio, model, method, names) -> list[dict]:
+    """Server-side frames, or client round trips to a launched studio (and the Gradio floor)."""
+    rows = []
+    if args.client:
+        base = studio.seed_recipe(model, args.seed)
+        recipes = [(base.with_edits([]) if not method else
+                    base.with_edits([_edit(method, names[i % len(names)], a)])).to_json()
+                   for i, a in enumerate(slider_values(100))]
+        with Server(studio, device=args.device, threads=args.threads) as server:
+            print(f"server: {' '.join(server.command[1:])} (pid {server.pid})")
+            for via in args.via:
+                for k in args.clients:
+                    rows.append(client_side(server.url, recipes, k, args.seconds, via))
+        if args.floor:
+            with FloorServer() as floor:
+                for via in args.via:
+                    for k in args.clients:
+                        row = client_side(floor.url, recipes, k, args.seconds, via)
+                        rows.append({**row, "mode": f"{via}: Gradio floor (same endpoint shape, no work)"})
+    else:
+        rows.append(server_side(studio, model, method, names, args.frames, args.warmup, args.seed))
+    return rows
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     add_model_arguments(parser)
@@ -189,6 +213,7 @@ def main() -> None:
     parser.add_argument("--floor", action="store_true", help="client mode: also time a Gradio app that does no work")
     parser.add_argument("--json", action="store_true", help="also print the results as one JSON object")
     args = parser.parse_args()
+    setup(args)
 
     import torch
 
@@ -198,25 +223,9 @@ def main() -> None:
     print(machine())
     print(f"model {model} ({G.resolution} px, {type(G).__name__}) on {studio.device}, torch threads "
           f"{torch.get_num_threads()}; slider: {method + ' / ' + ', '.join(names[:4]) if method else 'none'}")
-    rows = []
-    if args.client:
-        base = studio.seed_recipe(model, args.seed)
-        recipes = [(base.with_edits([]) if not method else
-                    base.with_edits([_edit(method, names[i % len(names)], a)])).to_json()
-                   for i, a in enumerate(slider_values(100))]
-        with Server(studio, device=args.device) as server:
-            print(f"server: {' '.join(server.command[1:])} (pid {server.pid})")
-            for via in args.via:
-                for k in args.clients:
-                    rows.append(client_side(server.url, recipes, k, args.seconds, via))
-        if args.floor:
-            with FloorServer() as floor:
-                for via in args.via:
-                    for k in args.clients:
-                        row = client_side(floor.url, recipes, k, args.seconds, via)
-                        rows.append({**row, "mode": f"{via}: Gradio floor (same endpoint shape, no work)"})
-    else:
-        rows.append(server_side(studio, model, method, names, args.frames, args.warmup, args.seed))
+    print(f"{args.compete} competing busy processes")
+    with competing_load(args.compete):
+        rows = measure(args, studio, model, method, names)
     print("| mode | clients | n | p50 ms | p95 ms | mean ms | per s | errors |")
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:

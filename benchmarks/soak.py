@@ -25,7 +25,7 @@ import threading
 import time
 from pathlib import Path
 
-from _kit import Server, add_model_arguments, folder_mib, machine, open_studio, rss_mib, summary
+from _kit import Server, add_model_arguments, folder_mib, machine, open_studio, rss_mib, setup, summary
 
 # kind -> weight in the mix
 MIX = {"sample": 3, "edit": 5, "mix": 1, "invert": 1, "translate_upload": 1, "history": 1}
@@ -117,6 +117,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--json", action="store_true", help="also print the results as one JSON object")
     args = parser.parse_args()
+    setup(args)
 
     from ganstudio.data.synthfaces import render_face
 
@@ -126,7 +127,7 @@ def main() -> None:
     render_face(1000, 0, max(32, G.resolution)).image.save(photo)  # held out: not a training stream
     requests = Requests(studio, model, photo, args.invert_steps)
     print(machine())
-    with Server(studio, device=args.device) as server:
+    with Server(studio, device=args.device, threads=args.threads) as server:
         print(f"server: {' '.join(server.command[1:])} (pid {server.pid}); {args.clients} clients, "
               f"{args.minutes:g} min, model {model} ({G.resolution} px)")
         from gradio_client import Client

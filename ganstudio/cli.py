@@ -10,6 +10,8 @@ import sys
 from typing import Callable
 
 from . import __version__
+from .threads import add_threads_argument
+from .threads import configure as configure_threads
 
 
 class CliError(Exception):
@@ -250,6 +252,7 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="ganstudio", description="GAN latent exploration studio and trainer.")
     parser.add_argument("--version", action="version", version=f"ganstudio {__version__}")
+    add_threads_argument(parser)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (help_text, configure, run) in COMMANDS.items():
         p = sub.add_parser(name, help=help_text, description=help_text)
@@ -266,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     from .errors import UserError
 
+    configure_threads(args.threads)
     try:
         return int(args.run(args) or 0)
     except (CliError, UserError) as exc:

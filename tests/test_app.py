@@ -293,3 +293,45 @@ def test_sample_edit_and_history_endpoints_answer_through_gradio_client(launched
     Image.new("RGB", (16, 16), (10, 200, 30)).save(photo)
     sent = client.predict(handle_file(str(photo)), api_name="/translate_to_invert")
     assert Image.open(sent).size == (16, 16)
+
+
+def test_serve_says_where_it_is_in_its_own_words_with_the_thread_count(checkpoint_dir):
+    """Started as `ganstudio --threads 1 serve`, the studio prints its address, its thread count
+    and the project's flags for a public link, never Gradio's "set share=True in launch()"."""
+    import subprocess
+    import sys
+
+    from tests.conftest import free_port
+
+    port = free_port()
+    proc = subprocess.Popen([sys.executable, "-m", "ganstudio", "--threads", "1", "serve", "--checkpoints",
+                             str(checkpoint_dir), "--port", str(port)], stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = [proc.stdout.readline() for _ in range(2)]
+    finally:
+        proc.terminate()
+        rest = proc.communicate(timeout=30)[0]
+    said = "".join(lines) + rest
+    assert f"ganstudio: serving at http://127.0.0.1:{port}" in lines[0] and "1 torch thread)" in lines[0]
+    assert "--share --auth USER:PASS" in lines[1]
+    assert "share=True" not in said and "launch()" not in said
+
+
+def test_threads_are_configured_before_torch_and_waiting_threads_sleep():
+    import os
+    import subprocess
+    import sys
+
+    code = ("from ganstudio.threads import configure; n = configure(1); import os, torch; "
+            "print(os.environ['OMP_WAIT_POLICY'], n, torch.get_num_threads())")
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
+    assert out.stdout.split() == ["PASSIVE", "1", "1"]
+
+
+def test_threads_option_is_checked():
+    from ganstudio.cli import main
+
+    with pytest.raises(SystemExit):
+        main(["--threads", "0", "info", "x"])

@@ -10,6 +10,9 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..threads import add_threads_argument
+from ..threads import configure as configure_threads
+
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 DEFAULT_MAX_UPLOAD_MB = 25
@@ -50,6 +53,7 @@ def add_launch_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
     p.add_argument("--runs", default="runs", metavar="DIR",
                    help="the training runs the Runs tab lists (default: runs, as `ganstudio train --out`)")
+    add_threads_argument(p, inherit=True)  # `ganstudio --threads N serve` works too
 
 
 def options_from_args(args: argparse.Namespace) -> LaunchOptions:
@@ -104,9 +108,21 @@ def launch_kwargs(options: LaunchOptions) -> dict:
         show_error=False,
         ssr_mode=False,
         mcp_server=False,
-        quiet=False,
+        quiet=True,  # Gradio's own start-up lines name its API, not our flags; serve() prints ours
         css=CSS,
     )
+
+
+def startup_message(options: LaunchOptions, local_url: str, share_url: str | None, threads: int, device) -> str:
+    """What the studio says when it starts, in the project's words (Gradio's own start-up lines,
+    which tell users to edit `launch()`, are silenced): where it is, and how to share it."""
+    lines = [f"ganstudio: serving at {local_url} ({device}, {threads} torch thread{'s' if threads != 1 else ''})"]
+    if share_url:
+        lines.append(f"ganstudio: public link {share_url} (login required)" if options.auth else
+                     f"ganstudio: public link {share_url} (no login: anyone with the link can use it)")
+    elif not options.share:
+        lines.append("ganstudio: this machine only; for a public link restart with --share --auth USER:PASS")
+    return "\n".join(lines)
 
 
 def limit_malloc_arenas(arenas: int = 2) -> bool:
@@ -134,6 +150,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     limit_malloc_arenas()  # before the server's threads start
+    threads = configure_threads(getattr(args, "threads", None))  # before torch's first import
     from ..studio import Studio
     from .app import build_app
 
@@ -141,10 +158,11 @@ def serve(args: argparse.Namespace) -> int:
     app = build_app(studio, runs_dir=str(options.runs_dir))
     app.launch(prevent_thread_lock=True, **launch_kwargs(options))
     threading.Thread(target=studio.warm_up, name="ganstudio-warm-up", daemon=True).start()
+    print(startup_message(options, app.local_url, app.share_url, threads, studio.device), flush=True)
     if options.share and not app.share_url:
         print(
             "ganstudio: could not create a public share link (no network access to the share server?). "
-            f"The studio keeps serving locally at http://{options.host}:{options.port}",
+            f"The studio keeps serving locally at {app.local_url}",
             file=sys.stderr,
         )
     try:
