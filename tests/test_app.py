@@ -335,3 +335,25 @@ def test_threads_option_is_checked():
 
     with pytest.raises(SystemExit):
         main(["--threads", "0", "info", "x"])
+
+
+def test_a_released_slider_is_what_history_export_and_reopening_reproduce(launched):
+    """Drag (frames at 1.0 and 1.95), release at 2.15: the After image, the History entry and
+    its recipe are all the edit at 2.15, whatever frame the drag drew last."""
+    from ganstudio.editing.recipe import Recipe
+
+    studio, client = launched
+    client.predict("faces", 5, 1.0, api_name="/edit_start")
+    rest = [0.0] * 15
+    for frame in (1.0, 1.95):
+        client.predict("faces", "mean_diff", "all", [], frame, *rest, api_name="/edit_slider_0")
+    after, shown = client.predict("faces", "mean_diff", "all", [], 2.15, *rest, api_name="/edit_record_0")
+    assert [e["alpha"] for e in shown["edits"]] == [2.15]
+    expected = studio.render(Recipe.from_dict(shown)).image
+    assert Image.open(after).tobytes() == expected.tobytes()
+    assert client.predict(api_name="/history")[0]["caption"].endswith("Smiling +2.15")
+    download = client.predict(0, api_name="/history_download")
+    path = download["value"] if isinstance(download, dict) else download
+    assert Image.open(path).convert("RGB").tobytes() == expected.tobytes()
+    reopened = client.predict(0, api_name="/history_to_edit")
+    assert [e["alpha"] for e in reopened[5]["edits"]] == [2.15]

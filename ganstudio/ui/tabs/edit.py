@@ -148,10 +148,15 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
     live_inputs = [model, recipe, method, layers, keep, *sliders]
     live = user_errors(render)
 
-    def record(h, image, shown, request: gr.Request, *values):
-        """A released slider: one undo step, and the edited image into the session's history."""
+    @user_errors
+    def record(h, model_name, base, method_name, preset, keep_names, request: gr.Request, *values):
+        """A released slider: the edit at the values released, rendered again (the last frame
+        drawn during the drag may be of an earlier value), as the After image, one undo step and
+        an entry in the session's history, so History, Export and "Open in Edit" show what the
+        user sees."""
+        image, shown = render(model_name, base, method_name, preset, keep_names, *values)
         session.add(request, image, shown)
-        return hist.push(h, [float(v) for v in values])
+        return hist.push(h, [float(v) for v in values]), image, shown
 
     def step_history(h, direction, model_name, base, method_name, preset, keep_names):
         h = hist.undo(h) if direction == "undo" else hist.redo(h)
@@ -166,8 +171,9 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
     for i, slider in enumerate(sliders):
         slider.input(live, live_inputs, [after, recipe_view], api_name=f"edit_slider_{i}",
                      concurrency_id=MODEL_GROUP, trigger_mode="always_last")
-        slider.release(record, [history, after, recipe_view, *sliders], history, api_name=f"edit_record_{i}",
-                       queue=False)
+        # in the model queue, so it runs after the drag's frames and its image is the last shown
+        slider.release(record, [history, model, recipe, method, layers, keep, *sliders],
+                       [history, after, recipe_view], api_name=f"edit_record_{i}", concurrency_id=MODEL_GROUP)
     for control, name in ((keep, "edit_keep"), (layers, "edit_layers")):
         control.input(live, live_inputs, [after, recipe_view], api_name=name, concurrency_id=MODEL_GROUP,
                       trigger_mode="always_last")
