@@ -113,6 +113,14 @@ class Inspector:
         names = [f"{m}/{n}" for m, ds in self.direction_sets(model).items() for n in ds.names]
         return (spec.code_names if spec and spec.kind == "codes" else []) + names + ["z[0]", "w[0]"]
 
+    def axis_range(self, model: str, axis: str) -> tuple[float, float]:
+        """The values a traversal of `axis` starts with: an InfoGAN continuous code's training range
+        (-1 to 1; beyond it the code was never seen and can change the class), else -3 to 3."""
+        spec = self.studio.condition_spec(model)
+        if spec is not None and spec.kind == "codes" and axis in spec.code_names[len(spec.categorical):]:
+            return -1.0, 1.0
+        return -3.0, 3.0
+
     def direction_sets(self, model: str) -> dict[str, DirectionSet]:
         """The model's direction files plus PCA (and SeFa on style generators) where it has none."""
         sets = dict(self.studio.directions(model))

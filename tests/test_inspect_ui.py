@@ -27,8 +27,12 @@ def client(inspector, monkeypatch):  # noqa: F811
 
 
 def test_inspect_endpoints(client):
-    about, axis, method, methods, data, judge = client.predict("info", api_name="/inspect_model")
+    about, axis, method, methods, data, judge, *results = client.predict("info", api_name="/inspect_model")
     assert "c1=0..2" in about and axis["value"] == "c1" and "c3" in str(axis["choices"])
+    assert results == [None, "", None, None, None, None]  # nothing of the model shown before stays
+    # a continuous InfoGAN code starts at its training range; directions and dimensions at +-3
+    assert client.predict("info", "c3", api_name="/inspect_axis_range") == (-1.0, 1.0)
+    assert client.predict("info", "z[0]", api_name="/inspect_axis_range") == (-3.0, 3.0)
     grid, caption = client.predict("info", "c1", "0, 1", -1, 1, 5, "all", 0, 1, 0.7, "", api_name="/traverse")
     assert Image.open(grid).size == (3 * 16 + 4 * 2, 2 * 16 + 3 * 2) and "c1" in caption
     assert "rows" not in caption  # a code moves every row; the caption names rows only when some are left out

@@ -8,7 +8,7 @@ import gradio as gr
 from ...editing.layers import PRESETS, preset_rows
 from ...inspection import Inspector, MAX_STEPS
 from ...studio import Studio, StudioError
-from ..common import MODEL_GROUP, PIXEL_ART, user_errors
+from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, user_errors
 
 LAYER_CHOICES = [*PRESETS, "custom"]
 
@@ -38,7 +38,7 @@ def build(studio: Studio, page: gr.Tab) -> gr.Dropdown:
                     layers = gr.Dropdown(LAYER_CHOICES, value="all", label="Layers (w+ rows)")
                     start = gr.Number(0, label="custom: from row", precision=0, minimum=0)
                     stop = gr.Number(4, label="to row (exclusive)", precision=0, minimum=1)
-                psi = gr.Slider(0.0, 1.0, value=0.7, step=0.05, label="Truncation ψ")
+                psi = gr.Slider(0.0, 1.0, value=DEFAULT_PSI, step=0.05, label="Truncation ψ")
                 condition = gr.Textbox("", label="Condition (conditional models; empty: from each seed)")
                 go = gr.Button("Traverse", variant="primary")
             with gr.Column(scale=2):
@@ -127,8 +127,18 @@ def build(studio: Studio, page: gr.Tab) -> gr.Dropdown:
         return inspector.disentanglement(model_name, spec.strip(), n=int(n))
 
     model_outputs = [about, axis, method, methods, data, judge]
-    model.change(user_errors(on_model), model, model_outputs, api_name="inspect_model")
+    results = [grid, values, leak_map, leak_table, cos_map, score]
+
+    def on_model_switch(model_name):
+        """Another model: its axes and methods, and no result left over from the last one."""
+        return (*on_model(model_name), None, "", None, None, None, None)
+
+    def on_axis(model_name, axis_name):
+        return inspector.axis_range(model_name, axis_name or "")
+
+    model.change(user_errors(on_model_switch), model, model_outputs + results, api_name="inspect_model")
     page.select(user_errors(on_model), model, model_outputs, api_name="inspect_open")
+    axis.change(user_errors(on_axis), [model, axis], [lo, hi], api_name="inspect_axis_range")
     go.click(traverse, [model, axis, seeds, lo, hi, steps, layers, start, stop, psi, condition], [grid, values],
              api_name="traverse", concurrency_id=MODEL_GROUP)
     leak_btn.click(leakage, [model, method, judge, samples, alpha], [leak_map, leak_table], api_name="leakage",
