@@ -285,6 +285,8 @@ def test_sample_edit_and_history_endpoints_answer_through_gradio_client(launched
     assert captions == ["faces · seed 6", "faces · seed 5"]  # the sample, and the Edit tab's starting point
     reopened = client.predict(0, api_name="/history_to_edit")
     assert reopened[5]["seed"] == 6 and reopened[5]["model"] == "faces"
+    seed_box, psi_box = reopened[-2:]
+    assert seed_box["value"] == 6 and psi_box["value"] == 1.0  # "Start from this seed" starts from this face
     with pytest.raises(Exception, match="choose a recipe file"):
         client.predict(None, api_name="/edit_load_recipe")
     with pytest.raises(Exception, match="less than minimum value 0"):  # gradio checks the field first

@@ -113,9 +113,11 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
                 keep_update(names_now, edits[0].keep if edits else ()),
                 before_image, shown.image if shown else before_image,
                 (shown.recipe if shown else base).to_dict(), hist.new_history(values),
-                *slider_updates(sets.get(method_name), values))
+                *slider_updates(sets.get(method_name), values),
+                # the seed and psi boxes say where this face came from (an inverted face has no seed)
+                gr.Number(value=base.seed) if base.seed is not None else gr.Number(), gr.Slider(value=base.psi))
 
-    load_outputs = [model, recipe, method, keep, before, after, recipe_view, history, *sliders]
+    load_outputs = [model, recipe, method, keep, before, after, recipe_view, history, *sliders, seed, psi]
 
     def recorded(request, updates):
         """Put a freshly loaded starting point (the After image and its recipe) into the History."""
