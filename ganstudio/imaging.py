@@ -56,6 +56,27 @@ def from_pil(image: Image.Image, resolution: int | None = None) -> torch.Tensor:
     return array.permute(2, 0, 1).float() / 127.5 - 1.0
 
 
+# An upload whose shorter side is under this fraction of the model's size is blown up so much that
+# the model gets a blur; one whose sides differ by more than this ratio loses much of itself to the crop.
+TINY_FRACTION = 0.5
+WIDE_RATIO = 1.5
+
+
+def fit_notes(size: tuple[int, int], resolution: int) -> list[str]:
+    """What `center_square` does to an image of `size` that the user should know about: a crop
+    of a non-square picture, and an upscale of a tiny one (empty for a fitting image)."""
+    w, h = size
+    side = min(w, h)
+    notes = []
+    if max(w, h) > WIDE_RATIO * side:
+        where = "middle" if w > h else "centre"
+        notes.append(f"the picture is {w}×{h} px: the model sees only its {where} {side}×{side} square")
+    if side < TINY_FRACTION * resolution:
+        notes.append(f"the picture is {w}×{h} px, blown up {resolution / side:.0f}× to {resolution} px: the model "
+                     f"gets a blur with little to reconstruct, so a high PSNR here means little")
+    return notes
+
+
 def center_square(image: Image.Image, resolution: int) -> Image.Image:
     """Centre-crop to a square and resize with a high-quality filter."""
     w, h = image.size

@@ -359,3 +359,39 @@ def test_a_released_slider_is_what_history_export_and_reopening_reproduce(launch
     assert Image.open(path).convert("RGB").tobytes() == expected.tobytes()
     reopened = client.predict(0, api_name="/history_to_edit")
     assert [e["alpha"] for e in reopened[5]["edits"]] == [2.15]
+
+
+def test_invert_says_what_it_did_to_odd_uploads_and_leaves_nothing_stale(launched, tmp_path):
+    from gradio_client import handle_file
+
+    _, client = launched
+    tiny = tmp_path / "dot.png"
+    Image.new("RGB", (1, 1), (200, 30, 30)).save(tiny)
+    def invert(path):
+        job = client.submit("faces", handle_file(str(path)), 1, "w+", 0.0, 0.0, 0, api_name="/invert")
+        job.result()
+        return job.outputs()[-1]
+
+    final = invert(tiny)
+    assert "Done" in final[2] and "1×1 px, blown up 16×" in final[2] and "means little" in final[2]
+    wide = tmp_path / "wide.png"
+    strip = Image.new("RGB", (48, 16), (255, 0, 0))
+    strip.paste((0, 255, 0), (16, 0, 32, 16))  # green in the middle third
+    strip.save(wide)
+    final = invert(wide)
+    assert "48×16 px: the model sees only its middle 16×16 square" in final[2]
+    shown = Image.open(final[0]).convert("RGB")  # the input as the model gets it: the centre crop, not squashed
+    assert shown.size == (16, 16) and shown.getpixel((0, 8)) == (0, 255, 0) == shown.getpixel((15, 8))
+    # a new run first clears the last one's result, status and recipe
+    assert client.predict(api_name="/invert_clear") == (None, None, "Starting…", None, None)
+    assert client.predict("step 40 · PSNR 20.00 dB · loss 0.1\n\n⚠ note", api_name="/invert_stop") == \
+        "**Stopped** at step 40 · PSNR 20.00 dB · loss 0.1"
+    assert client.predict("**Done.** step 200 · PSNR 30 dB", api_name="/invert_stop") == "**Done.** step 200 · PSNR 30 dB"
+
+
+def test_fit_notes_name_crops_and_blow_ups():
+    from ganstudio.imaging import fit_notes
+
+    assert fit_notes((64, 64), 64) == [] and fit_notes((80, 64), 64) == []
+    assert fit_notes((300, 100), 64) == ["the picture is 300×100 px: the model sees only its middle 100×100 square"]
+    assert "centre 20×20 square" in fit_notes((20, 90), 64)[0] and "blown up 3×" in fit_notes((20, 90), 64)[1]

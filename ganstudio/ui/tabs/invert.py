@@ -6,13 +6,23 @@ import gradio as gr
 import pandas as pd
 
 from ...editing.inversion import METHODS, InversionError, InversionSettings
-from ...imaging import load_image, to_pil
+from ...imaging import center_square, fit_notes, load_image, to_pil
 from ...studio import Studio, StudioError
 from ..common import MODEL_GROUP, PIXEL_ART, UPLOAD_HEIGHT, term_plot, user_errors
 from ..session_history import SessionHistory
 from .edit import IMAGE_HEIGHT, EditTab
 
 PREVIEW_EVERY = 5  # stream a frame every N optimisation steps
+
+
+def stopped(text: str | None) -> str:
+    """The status after Stop: where the run was when it stopped (the result stays usable)."""
+    last = (text or "").split("\n")[0]
+    if last.startswith("**Done.**"):
+        return text  # it had finished; nothing was stopped
+    if not last or last == "Starting…":
+        return "**Stopped** before the first step."
+    return f"**Stopped** at {last}"
 
 
 def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
@@ -59,7 +69,11 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
         except InversionError as exc:
             raise StudioError(str(exc)) from None
         G = studio.generator(model_name)
-        shown_target = image.resize((G.resolution, G.resolution))
+        shown_target = center_square(image.convert("RGB"), G.resolution)  # exactly what the model is given
+        notes = fit_notes(image.size, G.resolution)
+        for note in notes:
+            gr.Warning(note[0].upper() + note[1:] + ".")
+        warning = "".join(f"\n\n⚠ {note}." for note in notes)
         rows = []
         for step, step_recipe in studio.invert(model_name, image, settings):
             rows += [{"step": step.step, "loss": v, "term": k} for k, v in step.losses.items()]
@@ -68,11 +82,18 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
                 if step.done:
                     text = "**Done.** " + text
                     session.add(request, to_pil(step.image), step_recipe.to_dict())
-                yield shown_target, to_pil(step.image), text, pd.DataFrame(rows), step_recipe.to_dict()
+                yield shown_target, to_pil(step.image), text + warning, pd.DataFrame(rows), step_recipe.to_dict()
 
-    event = run.click(invert, [model, upload, method, space, lambda_code, lambda_realism, steps],
-                      [target, result, status, curve, recipe], api_name="invert", concurrency_id=MODEL_GROUP)
-    stop.click(None, None, None, cancels=[event], api_name="invert_stop")
+    def clear():
+        """A new run starts from an empty page: nothing of the last run (its result, its "Done",
+        its recipe) may stay beside a new input, least of all when the new upload is refused."""
+        return None, None, "Starting…", None, None
+
+    outputs = [target, result, status, curve, recipe]
+    event = run.click(clear, None, outputs, api_name="invert_clear", queue=False).then(
+        invert, [model, upload, method, space, lambda_code, lambda_realism, steps], outputs, api_name="invert",
+        concurrency_id=MODEL_GROUP)
+    stop.click(stopped, status, status, cancels=[event], api_name="invert_stop", queue=False)
 
     @user_errors
     def to_edit(recipe_dict):
