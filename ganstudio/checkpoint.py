@@ -47,6 +47,7 @@ class NetworkInfo:
     arch: str
     config: dict[str, Any]
     values: int = 0  # numbers stored for it (parameters and buffers): its size at a glance
+    trained: dict[str, Any] | None = None  # its own training length ({"step", "kimg"}), when recorded
 
 
 @dataclass(frozen=True)
@@ -88,7 +89,8 @@ class CheckpointInfo:
             "role": self.primary,
             "roles": list(self.roles),
             "networks": {
-                r: {"arch": n.arch, "config": n.config, "values": n.values} for r, n in self.networks.items()
+                r: {"arch": n.arch, "config": n.config, "values": n.values, **({"trained": n.trained} if n.trained else {})}
+                for r, n in self.networks.items()
             },
             "resolution": self.resolution,
             "labels": list(self.labels),
@@ -187,11 +189,14 @@ def save(
     extra: Mapping[str, torch.Tensor] | None = None,
     meta: Mapping[str, Any] | None = None,
     dtype: torch.dtype | None = None,
+    trained: Mapping[str, Mapping[str, Any]] | None = None,
 ) -> Path:
     """Save networks (role -> module) into one self-describing safetensors file, atomically.
 
     `dtype` (e.g. torch.float16) stores floating-point weights smaller; loading casts back.
     `extra` holds plain named tensors (directions, statistics); `meta` more JSON header fields.
+    `trained` gives networks their own training length (role -> {"step", "kimg"}) where they
+    were trained apart (an encoder fitted to a generator trained before it).
     """
     from safetensors.torch import save as st_save
 
@@ -203,6 +208,8 @@ def save(
         if "." in role or not role:
             raise ValueError(f"role '{role}' must be a non-empty name without dots")
         described[role] = {"arch": arch_of(module), "config": to_dict(module.config)}
+        if trained and role in trained:
+            described[role]["trained"] = dict(trained[role])
         for key, value in module.state_dict().items():
             tensors[f"{role}.{key}"] = _prepare(value, dtype)
     for key, value in (extra or {}).items():
@@ -291,7 +298,8 @@ def read_info(path: str | os.PathLike) -> CheckpointInfo:
         else:  # a single network described by the flat fields only
             raw_nets = {meta["role"]: {"arch": meta["arch"], "config": json.loads(meta["config"])}}
         networks = {
-            role: NetworkInfo(role, str(n["arch"]), dict(n["config"]), _stored_values(header, role))
+            role: NetworkInfo(role, str(n["arch"]), dict(n["config"]), _stored_values(header, role),
+                              dict(n["trained"]) if isinstance(n.get("trained"), dict) else None)
             for role, n in raw_nets.items()
         }
         labels = tuple(json.loads(meta["labels"])) if "labels" in meta else ()

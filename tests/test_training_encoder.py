@@ -33,7 +33,7 @@ def test_encoder_recipe_trains_and_exports_a_model_unit(tmp_path):
     G = StyleGANGenerator(StyleGANConfig(resolution=16, z_dim=8, w_dim=8, channel_base=64, channel_max=16,
                                          mapping_layers=2))
     D = ResNetDiscriminator(ResNetDConfig(resolution=16, channel_base=64, channel_max=16))
-    source = checkpoint.save(tmp_path / "g.safetensors", {"G_ema": G, "D": D}, dataset="test")
+    source = checkpoint.save(tmp_path / "g.safetensors", {"G_ema": G, "D": D}, dataset="test", step=4063, kimg=130.0)
     config = TrainConfig(recipe="encoder", arch="encoder", data="test", generator=str(source), batch=8,
                          kimg=0.4, snapshot_kimg=0.2, workers=0, log_every=5, G={"channel_base": 64, "channel_max": 16})
     trainer = Trainer(config, Faces(G), out=tmp_path / "runs", progress=False)
@@ -44,6 +44,11 @@ def test_encoder_recipe_trains_and_exports_a_model_unit(tmp_path):
     unit = export_run(result.run_dir, tmp_path / "ckpt" / "faces.safetensors")
     info = checkpoint.read_info(unit)
     assert info.roles == ("G_ema", "D", "E")
+    # each network says how long it trained: G and D in the run that made them, E in this one
+    assert info.networks["G_ema"].trained == {"step": 4063, "kimg": 130.0} == info.networks["D"].trained
+    assert info.networks["E"].trained == {"step": result.step, "kimg": round(result.kimg, 3)}
+    assert (info.step, info.kimg) == (4063, 130.0)  # the header's own length is the generator's
+    assert info.to_json()["networks"]["E"]["trained"]["step"] == result.step
     studio = Studio(tmp_path / "ckpt")
     assert studio.network("faces", "E").space == "w+"
     from PIL import Image

@@ -68,6 +68,10 @@ class EncoderRecipe(Recipe):
         with torch.no_grad():
             E.center.copy_(G.w_avg)
         self.source_meta = {"generator": str(self.config.generator), "generator_dataset": source.info.dataset or ""}
+        frozen = {"G_ema": "G_ema" if "G_ema" in source.networks else "G", "D": "D"}
+        self.source_training = {role: source.info.networks[theirs].trained
+                                or {"step": source.info.step, "kimg": source.info.kimg}
+                                for role, theirs in frozen.items()}
         return {"G_ema": G.requires_grad_(False), "D": D.requires_grad_(False), "E": E}
 
     def phases(self) -> list[Phase]:
@@ -104,6 +108,10 @@ class EncoderRecipe(Recipe):
         z = z_from_seeds(half, G.z_dim).to(G.w_avg.device)
         originals = G.synthesis(G.mapping(z))
         return torch.cat([originals, G.synthesis(E(originals))]).float()
+
+    def inherited_training(self) -> dict[str, dict]:
+        # the frozen G_ema and D were trained before, by another run (read from --generator)
+        return self.source_training
 
     def meta(self) -> dict[str, Any]:
         return {**super().meta(), **self.source_meta}

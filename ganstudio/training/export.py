@@ -37,16 +37,19 @@ def export_run(
     if average > 1:
         earlier = averaging_window(snapshot, average)[:-1]
         meta["averaged_steps"] = _average_into(loaded.networks, earlier, wanted, info) + [info.step]
+    trained = state["export"].get("trained") or {}  # snapshots before per-network lengths have none
+    primary = trained.get(wanted[0], {"step": info.step, "kimg": info.kimg})
     return checkpoint.save(
         out,
         {role: loaded[role] for role in wanted},
         dataset=info.dataset,
         labels=state["export"]["labels"],
-        step=info.step,
-        kimg=info.kimg,
+        step=primary["step"],  # the header's own length is the primary network's (G_ema's)
+        kimg=primary["kimg"],
         notes=notes,
         meta=meta,
         dtype=torch.float16 if fp16 else None,
+        trained=trained,
     )
 
 

@@ -403,7 +403,7 @@ class Trainer:
                 "phase_steps": self.phase_steps, "optimizers": optimizers,
                 "rng": [json.loads(r) for r in rngs], "world": self.dist.world,
                 "export": {"roles": list(self.recipe.export_roles), "labels": list(self.recipe.labels()),
-                           "meta": {**self.recipe.meta(), **self._init_meta()}},
+                           "meta": {**self.recipe.meta(), **self._init_meta()}, "trained": self._trained()},
             }
             path = runs.snapshot_path(self.run_dir, self.step_count)
             runs.save_snapshot(path, {**self.ema, **self.nets}, tensors, state, dataset=self.config.data or None,
@@ -416,6 +416,13 @@ class Trainer:
         dist.barrier()
         self._interval.snapshot_s += time.perf_counter() - start
         return path
+
+    def _trained(self) -> dict[str, dict]:
+        """Each exported network's training length: this run's, or what the recipe took over
+        frozen from an earlier model (an encoder's generator)."""
+        own = {"step": self.step_count, "kimg": round(self.nimg / 1000, 3)}
+        inherited = self.recipe.inherited_training()
+        return {role: inherited.get(role, own) for role in self.recipe.export_roles}
 
     def _init_meta(self) -> dict:
         """For the export's header: which checkpoint the run started from, if any (provenance)."""

@@ -190,6 +190,11 @@ class Recipe:
     def labels(self) -> tuple[str, ...]:
         return self.data.label_names
 
+    def inherited_training(self) -> dict[str, dict]:
+        """Exported roles this recipe does not train but takes, frozen, from an earlier model:
+        role -> that network's own training length ({"step", "kimg"})."""
+        return {}
+
     def meta(self) -> dict[str, Any]:
         """Extra header fields for exported checkpoints."""
         return {"recipe": self.name, "label_kind": self.data.label_kind}
