@@ -9,12 +9,12 @@ import os
 import struct
 import warnings
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Sequence
 
 import numpy as np
 import torch
 from .errors import UserError
-from PIL import Image, ImageFile, ImageOps, PngImagePlugin, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageFile, ImageFont, ImageOps, PngImagePlugin, UnidentifiedImageError
 
 # Formats we decode. Everything else (SVG, HTML, PDF, EPS, ...) is refused before decoding.
 ALLOWED_FORMATS = frozenset({"PNG", "JPEG", "WEBP", "BMP", "GIF", "TIFF"})
@@ -189,19 +189,42 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-def make_grid(images: Iterable[Image.Image], columns: int, padding: int = 2, fill=(255, 255, 255)) -> Image.Image:
-    """Tile equally sized images in rows of `columns`."""
+CAPTION_HEIGHT = 12  # px of caption strip under each tile of a captioned grid
+
+
+def make_grid(images: Iterable[Image.Image], columns: int, padding: int = 2, fill=(255, 255, 255),
+              captions: Sequence[str] | None = None) -> Image.Image:
+    """Tile equally sized images in rows of `columns`; with `captions` (one per image, "" for
+    none), each tile gets its caption in a strip below it, shrunk to the tile's width."""
     images = list(images)
     if not images:
         raise ValueError("make_grid needs at least one image")
+    if captions is not None and len(captions) != len(images):
+        raise ValueError(f"make_grid: {len(captions)} captions for {len(images)} images")
     w, h = images[0].size
+    strip = CAPTION_HEIGHT if captions is not None else 0
     rows = (len(images) + columns - 1) // columns
     cols = min(columns, len(images))
-    sheet = Image.new("RGB", (cols * w + (cols + 1) * padding, rows * h + (rows + 1) * padding), fill)
+    sheet = Image.new("RGB", (cols * w + (cols + 1) * padding, rows * (h + strip) + (rows + 1) * padding), fill)
+    draw = ImageDraw.Draw(sheet)
     for i, img in enumerate(images):
         r, c = divmod(i, columns)
-        sheet.paste(img.convert("RGB"), (padding + c * (w + padding), padding + r * (h + padding)))
+        x, y = padding + c * (w + padding), padding + r * (h + strip + padding)
+        sheet.paste(img.convert("RGB"), (x, y))
+        if captions and captions[i]:
+            font = _fitting_font(draw, captions[i], w)
+            width = draw.textlength(captions[i], font=font)
+            draw.text((x + (w - width) / 2, y + h + 1), captions[i], fill=(40, 40, 40), font=font)
     return sheet
+
+
+def _fitting_font(draw: ImageDraw.ImageDraw, text: str, width: int):
+    """Pillow's built-in font at the largest size (11 px down to 6) that fits `text` in `width`."""
+    for size in range(11, 5, -1):
+        font = ImageFont.load_default(size=size)
+        if draw.textlength(text, font=font) <= width:
+            return font
+    return font
 
 
 def png_bytes(image: Image.Image, recipe: dict[str, Any] | None = None) -> bytes:

@@ -296,4 +296,5 @@ def translate_all_domains(
     else:
         source = _source_labels(tr, x, labels)
         images += [(caption, to_pil(tr.networks["G"](x, target)[0])) for caption, target in _sweep(tr, source)]
-    return DomainGrid(images, make_grid([img for _, img in images], columns=len(images)))
+    return DomainGrid(images, make_grid([img for _, img in images], columns=len(images),
+                                        captions=[caption for caption, _ in images]))

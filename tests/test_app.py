@@ -149,6 +149,8 @@ def test_invert_endpoint_streams_frames_and_rejects_bad_uploads(launched, tmp_pa
 def test_translate_endpoints_serve_cyclegan_and_stargan(tmp_path):
     from gradio_client import Client, handle_file
 
+    from ganstudio.ui.common import DEFAULT_PSI
+
     from tests.tiny_translation import save_cyclegan, save_stargan
 
     folder = _unit(tmp_path)
@@ -175,7 +177,7 @@ def test_translate_endpoints_serve_cyclegan_and_stargan(tmp_path):
         with pytest.raises(Exception, match="not a translation model"):
             client.predict("faces", handle_file(source), "B", [], api_name="/translate")
         sampled = client.predict("faces", 3, api_name="/translate_sample")  # a sample as the input
-        expected = studio.render(studio.seed_recipe("faces", 3, psi=0.7)).image  # the tabs' default ψ
+        expected = studio.render(studio.seed_recipe("faces", 3, psi=DEFAULT_PSI)).image  # the tabs' default ψ
         assert Image.open(sampled).tobytes() == expected.tobytes()
         sent = client.predict(handle_file(star), api_name="/invert_to_translate")
         assert Image.open(sent).tobytes() == Image.open(star).tobytes()
@@ -395,3 +397,17 @@ def test_fit_notes_name_crops_and_blow_ups():
     assert fit_notes((64, 64), 64) == [] and fit_notes((80, 64), 64) == []
     assert fit_notes((300, 100), 64) == ["the picture is 300×100 px: the model sees only its middle 100×100 square"]
     assert "centre 20×20 square" in fit_notes((20, 90), 64)[0] and "blown up 3×" in fit_notes((20, 90), 64)[1]
+
+
+def test_grids_say_which_tile_is_which():
+    from ganstudio.imaging import CAPTION_HEIGHT, make_grid
+
+    tiles = [Image.new("RGB", (16, 16), (0, 0, 0)) for _ in range(3)]
+    plain = make_grid(tiles, columns=3)
+    captioned = make_grid(tiles, columns=3, captions=["input", "", "Blond_Hair"])
+    assert captioned.size == (plain.width, plain.height + CAPTION_HEIGHT)
+    strip = captioned.crop((0, 18, captioned.width, captioned.height - 2)).convert("L")
+    column = lambda i: strip.crop((2 + i * 18, 0, 18 + i * 18, strip.height)).getextrema()[0]  # noqa: E731
+    assert column(0) < 200 and column(1) == 255 and column(2) < 200  # text under the captioned tiles only
+    with pytest.raises(ValueError, match="2 captions for 3 images"):
+        make_grid(tiles, columns=3, captions=["a", "b"])

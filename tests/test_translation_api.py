@@ -8,7 +8,7 @@ from PIL import Image
 from ganstudio import checkpoint
 from ganstudio.cli import main
 from ganstudio.domains import decode_labels, group_indices
-from ganstudio.imaging import from_pil, load_image, read_png_recipe
+from ganstudio.imaging import CAPTION_HEIGHT, from_pil, load_image, read_png_recipe
 from ganstudio.translate import (
     TranslateError, estimate_labels, load_translator, translate, translate_all_domains, translate_cycle,
 )
@@ -141,7 +141,7 @@ def test_all_domains_grid(stargan_file, cyclegan_file, photo):
     sweep = translate_all_domains(stargan_file, photo, labels="Black_Hair,Smiling")
     captions = [c for c, _ in sweep.images]
     assert captions == ["input", *HAIR, "-Smiling", "+Eyeglasses"]
-    assert sweep.grid.size == (6 * RES + 7 * 2, RES + 2 * 2)
+    assert sweep.grid.size == (6 * RES + 7 * 2, RES + CAPTION_HEIGHT + 2 * 2)  # each tile captioned below
     assert all(img.size == (RES, RES) for _, img in sweep.images)
     # the Black_Hair column keeps the input's labels exactly
     same = translate(stargan_file, photo, to="Black_Hair", labels="Black_Hair,Smiling")
@@ -178,7 +178,7 @@ def test_cli_translate_cyclegan_by_model_name_and_grid(cyclegan_file, photo, tmp
     assert main(["translate", *args, "--to", "A", "--out", str(tmp_path / "a.png")]) == 0
     assert load_image(tmp_path / "a.png").size == (RES, RES)
     assert main(["translate", *args, "--all-domains", "--out", str(tmp_path / "grid.png")]) == 0
-    assert load_image(tmp_path / "grid.png").size == (3 * RES + 4 * 2, RES + 4)
+    assert load_image(tmp_path / "grid.png").size == (3 * RES + 4 * 2, RES + CAPTION_HEIGHT + 4)
 
 
 @pytest.mark.parametrize("extra,expected", [

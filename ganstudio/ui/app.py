@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ..studio import Studio
+from .common import CRISP_JS
 from . import gradio_cache
 from .session_history import SessionHistory
 from .tabs import edit as edit_tab
@@ -26,7 +27,12 @@ def build_app(studio: Studio, runs_dir: str = "runs") -> gr.Blocks:
     session = SessionHistory()
     gradio_cache.install()
     with gr.Blocks(title="ganstudio", analytics_enabled=False, delete_cache=DELETE_CACHE) as app:
-        gr.Markdown("# ganstudio\nGAN latent exploration and photo editing.")
+        with gr.Row():
+            gr.Markdown("# ganstudio\nGAN latent exploration and photo editing. Pictures are shown enlarged to "
+                        "fit; downloads keep the model's own size (64×64 px for the shipped models).")
+            crisp = gr.Checkbox(False, label="Crisp pixels", info="show each model pixel as a square, unsmoothed",
+                                scale=0, min_width=200, elem_id="crisp-pixels")
+        crisp.change(None, crisp, crisp, js=CRISP_JS, api_name="display_crisp", queue=False)
         with gr.Tabs() as tabs:
             with gr.Tab("Sample & Mix", id="sample"):
                 sample_picker, link_sample = sample_tab.build(studio, session)

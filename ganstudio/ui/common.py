@@ -18,11 +18,18 @@ from ..editing.recipe import Recipe, RecipeError, read_recipe_file
 from ..errors import UserError
 from ..studio import StudioError
 
-# Small (64 px) model outputs are shown scaled up with crisp pixels; the files stay untouched.
+# Small (64 px) model outputs are shown enlarged to fit their boxes, smoothly unless the page's
+# "crisp pixels" switch is on (it sets gs-crisp on the page); the files stay at the model's size.
 PIXEL_ART = ["gs-pixels"]
 CSS = """
-.gs-pixels img { width: 100% !important; height: 100% !important; object-fit: contain; image-rendering: pixelated; }
+.gs-pixels img { width: 100% !important; height: 100% !important; object-fit: contain; image-rendering: auto; }
+.gs-crisp .gs-pixels img { image-rendering: pixelated; }
+.gs-captions .caption, .gs-captions .caption-label {
+  white-space: normal !important; overflow: visible !important; text-overflow: clip !important; max-width: 100% !important;
+}
 """
+# The page's switch between smooth and crisp enlargement: a class on the document, set in the browser.
+CRISP_JS = "(crisp) => { document.documentElement.classList.toggle('gs-crisp', crisp); return crisp; }"
 
 # The truncation ψ a tab starts from: none. The face model's card measures ψ 0.7 as costing
 # half the recall (the variety of faces) and gaining no precision.

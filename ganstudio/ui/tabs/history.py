@@ -20,8 +20,8 @@ def _is_latent_recipe(recipe: dict | None) -> bool:
 def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str, tab: gr.Tab) -> None:
     with gr.Row():
         with gr.Column(scale=2):
-            gallery = gr.Gallery(label="Made in this session (newest first)", columns=6, height=420, format="png",
-                                 object_fit="contain", elem_id="history", elem_classes=PIXEL_ART)
+            gallery = gr.Gallery(label="Made in this session (newest first)", columns=4, height=480, format="png",
+                                 object_fit="contain", elem_id="history", elem_classes=[*PIXEL_ART, "gs-captions"])
             refresh = gr.Button("Refresh")
         with gr.Column(scale=1, min_width=280):
             recipe_view = gr.JSON(label="Recipe of the selected image")

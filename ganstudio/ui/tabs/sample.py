@@ -91,9 +91,11 @@ def build(studio: Studio, session: SessionHistory) -> tuple[gr.Dropdown, Callabl
         col_imgs = [s.image for s in studio.sample(model_name, cols_text, psi=psi_value, noise_mode=noise_mode)]
         blank = Image.new("RGB", col_imgs[0].size, (255, 255, 255))
         cells = [blank, *col_imgs]
-        for r, line in enumerate(grid):
+        captions = ["", *(f"seed {s}" for s in parse_seeds(cols_text))]
+        for r, (line, seed) in enumerate(zip(grid, parse_seeds(rows_text))):
             cells += [row_imgs[r], *(cell.image for cell in line)]
-        image = make_grid(cells, columns=len(col_imgs) + 1, padding=2)
+            captions += [f"seed {seed}", *([""] * len(line))]
+        image = make_grid(cells, columns=len(col_imgs) + 1, padding=2, captions=captions)
         session.add(request, image, {"command": "mix", "model": model_name, "rows": rows_text, "columns": cols_text,
                                      "layers": list(rows), "psi": psi_value, "noise_mode": noise_mode})
         return image
