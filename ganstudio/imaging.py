@@ -206,25 +206,26 @@ def make_grid(images: Iterable[Image.Image], columns: int, padding: int = 2, fil
     rows = (len(images) + columns - 1) // columns
     cols = min(columns, len(images))
     sheet = Image.new("RGB", (cols * w + (cols + 1) * padding, rows * (h + strip) + (rows + 1) * padding), fill)
-    draw = ImageDraw.Draw(sheet)
     for i, img in enumerate(images):
         r, c = divmod(i, columns)
         x, y = padding + c * (w + padding), padding + r * (h + strip + padding)
         sheet.paste(img.convert("RGB"), (x, y))
         if captions and captions[i]:
-            font = _fitting_font(draw, captions[i], w)
-            width = draw.textlength(captions[i], font=font)
-            draw.text((x + (w - width) / 2, y + h + 1), captions[i], fill=(40, 40, 40), font=font)
+            sheet.paste(_caption(captions[i], w, fill), (x, y + h))
     return sheet
 
 
-def _fitting_font(draw: ImageDraw.ImageDraw, text: str, width: int):
-    """Pillow's built-in font at the largest size (11 px down to 6) that fits `text` in `width`."""
+def _caption(text: str, width: int, fill) -> Image.Image:
+    """`text` centred in a strip `width` wide, in Pillow's built-in font at the largest size (11
+    px down to 6) that fits; what still does not fit is cut at the strip's edges."""
+    strip = Image.new("RGB", (width, CAPTION_HEIGHT), fill)
+    draw = ImageDraw.Draw(strip)
     for size in range(11, 5, -1):
         font = ImageFont.load_default(size=size)
         if draw.textlength(text, font=font) <= width:
-            return font
-    return font
+            break
+    draw.text(((width - draw.textlength(text, font=font)) / 2, 1), text, fill=(40, 40, 40), font=font)
+    return strip
 
 
 def png_bytes(image: Image.Image, recipe: dict[str, Any] | None = None) -> bytes:
