@@ -202,7 +202,7 @@ def traverse_run(args: argparse.Namespace) -> int:
 
 
 # ----- directions ---------------------------------------------------------------------------
-SUPERVISED = ("mean_diff", "svm", "logreg")
+SUPERVISED = ("mean_diff", "svm", "logreg", "units")
 SAMPLES_FIRST_SEED = 2_000_000  # apart from the seeds people browse (0..) and those `ganstudio eval` draws (1,000,000..)
 
 
@@ -210,7 +210,8 @@ def directions_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     c = sub.add_parser("compute", help="compute a direction set for a model")
     add_model_arguments(c)
-    c.add_argument("--method", required=True, help="mean_diff, svm, logreg, pca or sefa")
+    c.add_argument("--method", required=True, help="mean_diff, svm, logreg, units (models with supervised w units), "
+                   "pca or sefa")
     labels = c.add_mutually_exclusive_group()
     labels.add_argument("--data", help="labelled images, encoded by the model's encoder (mean_diff/svm/logreg), "
                                        "e.g. synthfaces:64")
@@ -311,7 +312,7 @@ def _compute(args: argparse.Namespace, studio, name: str):
     G = studio.generator(name)
     codes, labels, names, space, source = _direction_inputs(args, studio, name, G)
     result = compute(args.method, codes, labels, names, space, studio.generator_hash(name), G=G,
-                     n_components=args.components)
+                     n_components=args.components, units=studio.entry(name).info.meta.get("supervised_units"))
     set_name = args.name or (f"{args.method}_samples" if args.labeller else args.method)
     return replace(result, method=set_name, source=source)
 

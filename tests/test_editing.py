@@ -77,6 +77,21 @@ def test_linear_boundaries_find_the_separating_axis(method):
     assert np.isclose(np.linalg.norm(vectors[0]), abs(gap @ unit), rtol=1e-6)
 
 
+def test_units_move_only_the_unit_tied_to_each_attribute():
+    rng = np.random.default_rng(0)
+    codes = rng.normal(size=(200, 5))
+    labels = np.stack([codes[:, 3] > 0, codes[:, 1] > 0.5], 1).astype(float)
+    names, vectors = dirs.units(codes, labels, ["Smiling", "Beard"], units=["Beard", "x", "y", "Smiling"])
+    assert names == ["Smiling", "Beard"]
+    gap = codes[labels[:, 0] > 0, 3].mean() - codes[labels[:, 0] == 0, 3].mean()
+    np.testing.assert_allclose(vectors[0], [0, 0, 0, gap, 0])
+    assert np.count_nonzero(vectors[1]) == 1 and vectors[1][0] != 0  # Beard's unit is 0
+    with pytest.raises(DirectionError, match="trained by `aegan` with ae_labels"):
+        dirs.units(codes, labels, ["Smiling", "Beard"])
+    with pytest.raises(DirectionError, match="no w unit is tied to 'Beard'"):
+        dirs.units(codes, labels, ["Smiling", "Beard"], units=["Smiling"])
+
+
 def test_pca_and_sefa_shapes_and_scales():
     rng = np.random.default_rng(1)
     codes = rng.normal(size=(300, 8)) * np.array([5, 1, 1, 1, 1, 1, 1, 0.1])

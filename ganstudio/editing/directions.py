@@ -5,6 +5,7 @@ Methods (the DIRECTIONS registry), each `fn(codes, labels, label_names, G=None, 
 * `mean_diff` — the seed's attribute vector: mean code of images with the attribute minus
   mean code of images without (codes from the encoder, En(x)).
 * `svm`, `logreg` — InterFaceGAN: the normal of a linear boundary fitted on codes and labels.
+* `units` — a semi-supervised model's own axes: the w unit its training tied to each attribute.
 * `pca` — GANSpace: principal directions of w (unsupervised).
 * `sefa` — closed-form factorisation of the style-modulation weights (unsupervised).
 
@@ -235,6 +236,27 @@ def logreg(codes, labels, label_names, G=None, C: float = 1.0, **_):
     return _linear_boundary(
         lambda: LogisticRegression(C=C, class_weight="balanced", max_iter=2000), codes, labels, label_names
     )
+
+
+@DIRECTIONS.register("units")
+def units(codes, labels, label_names, G=None, units: list[str] | None = None, **_):
+    """A semi-supervised model's own axes (`aegan` with labels): the w unit tied to each attribute
+    (the header's `supervised_units`), moved by the gap between the class means along it."""
+    if not units:
+        raise DirectionError("units needs a model whose w units are tied to labels (trained by `aegan` with "
+                             "ae_labels); this one has none")
+    _binary_labels(labels, label_names)
+    vectors = []
+    for k, name in enumerate(label_names):
+        if name not in units:
+            raise DirectionError(f"no w unit is tied to '{name}'; the model's units are {', '.join(units)}")
+        y = labels[:, k] > 0.5
+        _both_classes(y, name)
+        i = units.index(name)
+        vector = np.zeros(codes.shape[1])
+        vector[i] = codes[y, i].mean() - codes[~y, i].mean()
+        vectors.append(vector)
+    return list(label_names), np.stack(vectors)
 
 
 @DIRECTIONS.register("pca")
