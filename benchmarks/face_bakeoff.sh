@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# The face-model bake-off: candidate recipes trained from scratch for the same CPU budget, then every
+# snapshot measured alike (`ganstudio curve`). Run from the repository root, by hand:
+#
+#   bash benchmarks/face_bakeoff.sh                      # every candidate, then the curves
+#   bash benchmarks/face_bakeoff.sh aegan aegan_labels   # some candidates (the curves of all that exist)
+#   BUDGET=45m LANES=2 bash benchmarks/face_bakeoff.sh   # shorter; LANES candidates at a time, 1 thread each
+#
+# Each candidate trains on one thread for BUDGET (default 90 minutes), stopped by SIGINT (which saves a
+# snapshot); two at a time on a 2-core machine. Snapshots every 5 kimg are all kept, for the curves.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+OUT=${OUT:-runs/bakeoff}
+BUDGET=${BUDGET:-90m}
+LANES=${LANES:-2}
+DATA="synthfaces:64?n=100000&seed=0"
+COMMON=(--data "$DATA" --resolution 64 --batch 32 --kimg 100000 --seed 0 --snapshot-kimg 5 --no-progress)
+WIDE=(G.channel_base=2048 G.channel_max=256 D.channel_base=2048 D.channel_max=256)
+
+candidate() {  # name -> its training command's arguments after `ganstudio train`
+  case "$1" in
+    baseline)  # the shipped recipe: narrow at 32-64 px (16 and 32 channels), noise everywhere
+      echo gan --arch stylegan --set G.channel_base=1024 G.channel_max=128 D.channel_base=1024 D.channel_max=128 ;;
+    wide)  # wide where it is cheap (256 channels at 4-8 px), twice as wide at 32-64 px, no noise above 16 px
+      echo gan --arch stylegan --set "${WIDE[@]}" G.noise_max_res=16 amp=bf16 ;;
+    aegan)  # the same networks trained with an encoder: pixel and latent reconstruction every 4th step
+      echo aegan --arch stylegan --set "${WIDE[@]}" G.noise_max_res=16 E.channel_base=1024 E.channel_max=128 amp=bf16 ;;
+    aegan_labels)  # and w units tied to the 13 attribute labels and 23 factors (semi-supervised)
+      echo aegan --arch stylegan --set "${WIDE[@]}" G.noise_max_res=16 E.channel_base=1024 E.channel_max=128 \
+        amp=bf16 ae_labels=1 ;;
+    *) echo "unknown candidate '$1'; known: baseline wide aegan aegan_labels" >&2; return 2 ;;
+  esac
+}
+
+run() {
+  local name=$1 args
+  args=$(candidate "$name")
+  mkdir -p "$OUT/$name"
+  echo "== $name: ganstudio --threads 1 train $args (for $BUDGET)"
+  # shellcheck disable=SC2086  # the candidate's words are meant to split
+  timeout -s INT "$BUDGET" ganstudio --threads 1 train $args "${COMMON[@]}" --out "$OUT/$name" \
+    --set keep_snapshots=0 >"$OUT/$name.log" 2>&1 || true  # the budget's SIGINT ends it
+}
+
+names=("$@")
+[ ${#names[@]} -gt 0 ] || names=(baseline wide aegan aegan_labels)
+for name in "${names[@]}"; do candidate "$name" >/dev/null; done  # a typo fails before hours of training
+for ((i = 0; i < ${#names[@]}; i += LANES)); do
+  for name in "${names[@]:i:LANES}"; do run "$name" & done
+  wait
+done
+
+runs=() labels=()
+for name in baseline wide aegan aegan_labels; do
+  folder=$(ls -d "$OUT/$name"/*-synthfaces64-stylegan 2>/dev/null | sort | tail -n 1 || true)
+  [ -n "$folder" ] && runs+=("$folder") && labels+=("$name")
+done
+ganstudio --threads 2 curve "${runs[@]}" --names "$(IFS=,; echo "${labels[*]}")" --n 1000 --out "$OUT/curve"
