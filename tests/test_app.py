@@ -1,4 +1,5 @@
 import argparse
+import time
 
 import pytest
 import torch
@@ -386,9 +387,16 @@ def test_invert_says_what_it_did_to_odd_uploads_and_leaves_nothing_stale(launche
     assert shown.size == (16, 16) and shown.getpixel((0, 8)) == (0, 255, 0) == shown.getpixel((15, 8))
     # a new run first clears the last one's result, status and recipe
     assert client.predict(api_name="/invert_clear") == (None, None, "Starting…", None, None)
-    assert client.predict("step 40 · PSNR 20.00 dB · loss 0.1\n\n⚠ note", api_name="/invert_stop") == \
-        "**Stopped** at step 40 · PSNR 20.00 dB · loss 0.1"
-    assert client.predict("**Done.** step 200 · PSNR 30 dB", api_name="/invert_stop") == "**Done.** step 200 · PSNR 30 dB"
+
+    # Stop: the running inversion ends at its next step with a "Stopped at step N" frame
+    job = client.submit("faces", handle_file(str(wide)), 1, "w+", 0.0, 0.0, 1000, api_name="/invert")
+    while not job.outputs():
+        time.sleep(0.05)
+    client.predict(api_name="/invert_stop")
+    job.result()
+    last = job.outputs()[-1]
+    assert last[2].startswith("**Stopped** at step ") and int(last[2].split()[3]) < 1000
+    assert last[4]["code"]  # the result so far is kept, ready for Send to Edit
 
 
 def test_fit_notes_name_crops_and_blow_ups():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import random
 import shutil
 import time
 from pathlib import Path
@@ -38,6 +39,7 @@ def studio_url(tmp_path_factory):
                     extra={"directions.mean_diff": torch.randn(2, G.w_dim, generator=torch.Generator().manual_seed(1)) * 3},
                     meta={"directions": {"mean_diff": {"space": "w", "names": ["Smiling", "Eyeglasses"]}}})
     save_cyclegan(folder / "glasses.safetensors", labels=("no_glasses", "glasses"))
+    checkpoint.save(folder / "other.safetensors", {"G_ema": make_tiny(seed=3, num_ws=4)})  # a second generator
     plain = Studio(folder).directions("faces")["mean_diff"]  # a picked set, as `ganstudio directions pick` writes
     assemble("best", {"Smiling": (plain, 2.0, {"success": 0.8, "preserved": 0.9, "n": 300})}).save(
         folder / "faces.best.directions.safetensors")
@@ -135,3 +137,72 @@ def test_upload_invert_watch_frames_then_translate(page, tmp_path):
     result = page.locator("#translate-result img")
     _wait_change(lambda: _src(result), "")
     _shot(page, "translate")
+
+
+def test_a_newcomers_journey_keeps_every_output_with_its_inputs(page, tmp_path):
+    """Sample -> send seed 4 to Edit -> drag and release a slider -> History has exactly that
+    edit -> invert an upload and Stop it -> translate -> inspect -> switch model: at every step
+    what is shown belongs to the inputs beside it."""
+    page.get_by_role("tab", name="Sample & Mix").click()
+    page.get_by_role("button", name="Sample", exact=True).click()
+    _wait_change(lambda: _src(page.locator("#samples img")), "")
+    page.locator("#samples img").nth(4).click()  # seed 4
+    time.sleep(1.0)  # the selection reaches the server
+    after = page.locator("#edit-after img")
+    earlier = _src(after)  # an earlier test may have left a face there
+    page.get_by_role("button", name="Send selected to Edit").click()
+    shown = _wait_change(lambda: _src(after), earlier)
+    assert page.get_by_label("Seed", exact=True).input_value() == "4"  # the Seed box follows the face
+
+    track = page.locator("#edit-slider-0 input[type=range]")
+    for value in ("0.5", "1.2", "1.85"):  # a drag through several values, released at the last
+        track.fill(value)
+    track.dispatch_event("pointerup")
+    _wait_change(lambda: _src(after), shown)
+    page.get_by_role("tab", name="History").click()
+    page.get_by_role("button", name="Refresh").click()
+    page.locator("#history", has_text="seed 4 · Smiling +1.85").wait_for(timeout=30_000)
+
+    page.get_by_role("tab", name="Invert").click()
+    photo = tmp_path / "noise.png"  # noise: no early plateau, so the run is still going when stopped
+    Image.frombytes("RGB", (48, 48), bytes(random.Random(0).randrange(256) for _ in range(48 * 48 * 3))).save(photo)
+    clear = page.locator("#invert-upload button[aria-label='Clear']")  # a photo an earlier test uploaded
+    if clear.count():
+        clear.first.click()
+    page.locator("#invert-upload input[type=file]").set_input_files(str(photo))
+    page.get_by_label("1: optimise").check()
+    steps = page.get_by_role("spinbutton", name="number input for Max steps")
+    steps.fill("1000")  # long enough to be stopped
+    steps.press("Enter")
+    page.get_by_role("button", name="Invert", exact=True).click()
+    status = page.locator("#invert-status")
+    end = time.time() + 60  # a frame of this run: an earlier test's "Done." may still be showing
+    while not ("PSNR" in status.inner_text() and "Done." not in status.inner_text()) and time.time() < end:
+        time.sleep(0.05)
+    page.get_by_role("button", name="Stop").click()
+    page.locator("#invert-status", has_text="Stopped at step").wait_for(timeout=30_000)
+
+    page.get_by_role("tab", name="Translate").click()
+    source, result = page.locator("#translate-source img"), page.locator("#translate-result img")
+    earlier_source, earlier_result = _src(source), _src(result)
+    clear = page.locator("#translate-upload button[aria-label='Clear']")
+    if clear.count():
+        clear.first.click()
+    page.locator("#translate-upload input[type=file]").set_input_files(str(photo))
+    _wait_change(lambda: _src(source), earlier_source)
+    page.get_by_role("button", name="Translate", exact=True).click()
+    _wait_change(lambda: _src(result), earlier_result)
+
+    page.get_by_role("tab", name="Inspect codes").click()
+    page.locator("#inspect-about", has_text="faces").wait_for(timeout=30_000)  # its axes are filled in
+    page.get_by_role("button", name="Traverse").click()
+    grid = page.locator("#inspect-grid img")
+    _wait_change(lambda: _src(grid), "")
+    picker = page.locator("#inspect-model input")
+    picker.fill("other")
+    picker.press("Enter")
+    page.locator("#inspect-about", has_text="other").wait_for(timeout=30_000)
+    end = time.time() + 30
+    while grid.count() and time.time() < end:  # the first model's grid does not stay beside the second
+        time.sleep(0.2)
+    assert grid.count() == 0

@@ -21,7 +21,8 @@ def build(studio: Studio, page: gr.Tab) -> gr.Dropdown:
     judges = inspector.judges()
     first_model = studio.default_model("generator")
     with gr.Row():
-        model = gr.Dropdown(names, value=first_model, label="Model", allow_custom_value=True, scale=2)
+        model = gr.Dropdown(names, value=first_model, label="Model", allow_custom_value=True, scale=2,
+                            elem_id="inspect-model")
         about = gr.Markdown(elem_id="inspect-about")
 
     with gr.Accordion("Traversal grid", open=True):

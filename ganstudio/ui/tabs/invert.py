@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+
 import gradio as gr
 import pandas as pd
 
@@ -13,16 +15,41 @@ from ..session_history import SessionHistory
 from .edit import IMAGE_HEIGHT, EditTab
 
 PREVIEW_EVERY = 5  # stream a frame every N optimisation steps
+PLOT_EVERY = 20  # and the loss plot every N steps ...
+PLOT_POINTS = 100  # ... with at most this many steps per term drawn
 
 
-def stopped(text: str | None) -> str:
-    """The status after Stop: where the run was when it stopped (the result stays usable)."""
-    last = (text or "").split("\n")[0]
-    if last.startswith("**Done.**"):
-        return text  # it had finished; nothing was stopped
-    if not last or last == "Starting…":
-        return "**Stopped** before the first step."
-    return f"**Stopped** at {last}"
+def loss_frame(rows: list[dict]) -> pd.DataFrame:
+    """The loss rows for the plot, thinned to about PLOT_POINTS steps (the last always kept)."""
+    steps = sorted({r["step"] for r in rows})
+    stride = max(1, len(steps) // PLOT_POINTS)
+    keep = set(steps[::stride]) | {steps[-1]}
+    return pd.DataFrame([r for r in rows if r["step"] in keep])
+
+
+class StopRequests:
+    """Sessions whose user pressed Stop; a running inversion takes its session's request at the
+    next step. (Cancelling the event instead races the last frame in flight, which could then
+    overwrite the stopped state.)"""
+
+    def __init__(self):
+        self._sessions: set[str] = set()
+        self._lock = threading.Lock()
+
+    def request(self, request: gr.Request) -> None:
+        with self._lock:
+            self._sessions.add(SessionHistory.key(request))
+
+    def clear(self, request: gr.Request) -> None:
+        with self._lock:
+            self._sessions.discard(SessionHistory.key(request))
+
+    def take(self, request: gr.Request) -> bool:
+        with self._lock:
+            key = SessionHistory.key(request)
+            found = key in self._sessions
+            self._sessions.discard(key)
+            return found
 
 
 def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
@@ -57,6 +84,7 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
                 send = gr.Button("Send to Edit")
                 send_to_translate = gr.Button("Send to Translate")
     recipe = gr.JSON(visible=False)  # not a State: API callers get the recipe with the last frame
+    stops = StopRequests()
 
     @user_errors
     def invert(model_name, path, method_value, space_value, l1, l2, max_steps, request: gr.Request):
@@ -75,14 +103,21 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
             gr.Warning(note[0].upper() + note[1:] + ".")
         warning = "".join(f"\n\n⚠ {note}." for note in notes)
         rows = []
+        stops.clear(request)
         for step, step_recipe in studio.invert(model_name, image, settings):
             rows += [{"step": step.step, "loss": v, "term": k} for k, v in step.losses.items()]
-            if step.done or step.step % PREVIEW_EVERY == 0:
+            stopped_here = stops.take(request)
+            last = step.done or stopped_here
+            if last or step.step % PREVIEW_EVERY == 0:
                 text = f"step {step.step} · PSNR {step.psnr:.2f} dB · loss {step.losses['total']:.4f}"
-                if step.done:
-                    text = "**Done.** " + text
+                if last:
+                    text = ("**Stopped** at " if stopped_here else "**Done.** ") + text
                     session.add(request, to_pil(step.image), step_recipe.to_dict())
-                yield shown_target, to_pil(step.image), text + warning, pd.DataFrame(rows), step_recipe.to_dict()
+                # redrawing the plot is the browser's heaviest work: every few frames, thinned out
+                curve_now = loss_frame(rows) if last or step.step % PLOT_EVERY == 0 else gr.skip()
+                yield shown_target, to_pil(step.image), text + warning, curve_now, step_recipe.to_dict()
+            if stopped_here:
+                return
 
     def clear():
         """A new run starts from an empty page: nothing of the last run (its result, its "Done",
@@ -90,10 +125,12 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
         return None, None, "Starting…", None, None
 
     outputs = [target, result, status, curve, recipe]
-    event = run.click(clear, None, outputs, api_name="invert_clear", queue=False).then(
+    run.click(clear, None, outputs, api_name="invert_clear", queue=False).then(
         invert, [model, upload, method, space, lambda_code, lambda_realism, steps], outputs, api_name="invert",
         concurrency_id=MODEL_GROUP)
-    stop.click(stopped, status, status, cancels=[event], api_name="invert_stop", queue=False)
+    # not queued, so it never waits behind the inversion it stops; the inversion sees the request at
+    # its next step and ends with a "Stopped at step N" frame, its result kept (Send to Edit works)
+    stop.click(stops.request, None, None, api_name="invert_stop", queue=False)
 
     @user_errors
     def to_edit(recipe_dict):
