@@ -15,19 +15,22 @@ BUDGET=${BUDGET:-90m}
 LANES=${LANES:-2}
 DATA="synthfaces:64?n=100000&seed=0"
 COMMON=(--data "$DATA" --resolution 64 --batch 32 --kimg 100000 --seed 0 --snapshot-kimg 5 --no-progress)
+NARROW=(G.channel_base=1024 G.channel_max=128 D.channel_base=1024 D.channel_max=128)  # the shipped widths
 WIDE=(G.channel_base=2048 G.channel_max=256 D.channel_base=2048 D.channel_max=256)
 
 candidate() {  # name -> its training command's arguments after `ganstudio train`
   case "$1" in
     baseline)  # the shipped recipe: narrow at 32-64 px (16 and 32 channels), noise everywhere
-      echo gan --arch stylegan --set G.channel_base=1024 G.channel_max=128 D.channel_base=1024 D.channel_max=128 ;;
-    wide)  # wide where it is cheap (256 channels at 4-8 px), twice as wide at 32-64 px, no noise above 16 px
+      echo gan --arch stylegan --set "${NARROW[@]}" ;;
+    wide)  # wide where it is cheap (256 channels at 4-8 px), twice as wide at 32-64 px, no noise above 16 px,
+      # bf16 autocast (1.4x the images per second on an AVX-512 CPU)
       echo gan --arch stylegan --set "${WIDE[@]}" G.noise_max_res=16 amp=bf16 ;;
-    aegan)  # the same networks trained with an encoder: pixel and latent reconstruction every 4th step
-      echo aegan --arch stylegan --set "${WIDE[@]}" G.noise_max_res=16 E.channel_base=1024 E.channel_max=128 amp=bf16 ;;
+    aegan)  # the shipped widths and no noise above 16 px, trained with an encoder (pixel and latent
+      # reconstruction every 4th step)
+      echo aegan --arch stylegan --set "${NARROW[@]}" G.noise_max_res=16 E.channel_base=1024 E.channel_max=128 ;;
     aegan_labels)  # and w units tied to the 13 attribute labels and 23 factors (semi-supervised)
-      echo aegan --arch stylegan --set "${WIDE[@]}" G.noise_max_res=16 E.channel_base=1024 E.channel_max=128 \
-        amp=bf16 ae_labels=1 ;;
+      echo aegan --arch stylegan --set "${NARROW[@]}" G.noise_max_res=16 E.channel_base=1024 E.channel_max=128 \
+        ae_labels=1 ;;
     *) echo "unknown candidate '$1'; known: baseline wide aegan aegan_labels" >&2; return 2 ;;
   esac
 }

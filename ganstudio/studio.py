@@ -312,7 +312,8 @@ class Studio:
             raise StudioError(str(exc)) from None
 
     def map_codes(self, name: str, G: nn.Module, z: torch.Tensor, conditions: list[str] | None, **kwargs) -> torch.Tensor:
-        """G's mapping of z, told each row's condition when it is conditional."""
+        """G's mapping of z, told each row's condition when it is conditional (ψ checked)."""
+        check_psi(kwargs.get("psi", 1.0))
         return G.mapping(z, c=self.condition_vectors(name, conditions), **kwargs)
 
     # ----- directions -----------------------------------------------------------------------
@@ -477,6 +478,7 @@ class Studio:
             raise StudioError("a latent walk needs at least 2 seeds")
         if not 2 <= frames_per_step <= 120:
             raise StudioError("frames per step must be between 2 and 120")
+        check_psi(psi)
         G = self.generator(model)
         z = z_from_seeds(seed_list, G.z_dim).to(self.device)
         c = self.condition_vectors(model, self.conditions(model, seed_list))
@@ -564,8 +566,7 @@ class Studio:
         """Images for seeds at truncation psi, with the z and w codes that made them. A
         conditional model is told `condition` (see ConditionSpec), or each seed's own."""
         seed_list = parse_seeds(seeds)
-        if not -1.0 <= float(psi) <= 2.0:
-            raise StudioError(f"psi must be between -1 and 2, got {psi}")
+        check_psi(psi)
         G = self.generator(model)
         conditions = self.conditions(model, seed_list, condition)
         z = z_from_seeds(seed_list, G.z_dim).to(self.device)
@@ -575,6 +576,12 @@ class Studio:
             Sample(seed, image, z_i.cpu(), ws_i.cpu(), conditions[i] if conditions else None)
             for i, (seed, image, z_i, ws_i) in enumerate(zip(seed_list, to_pils(images), z, ws))
         ]
+
+
+def check_psi(psi: float) -> None:
+    """The one check of a truncation ψ, for every way the studio maps z (sample, mix, walk, render)."""
+    if not -1.0 <= float(psi) <= 2.0:
+        raise StudioError(f"psi must be between -1 and 2, got {psi}")
 
 
 def model_kind(info: CheckpointInfo) -> str:

@@ -47,6 +47,16 @@ def test_sample_is_deterministic_and_returns_codes(checkpoint_dir):
     assert a[0].image.tobytes() != a[1].image.tobytes()
 
 
+def test_every_way_of_mapping_z_checks_psi_alike(checkpoint_dir):
+    studio = Studio(checkpoint_dir)
+    too_far = studio.seed_recipe("tiny", 1, psi=2.5)
+    for call in (lambda: studio.sample("tiny", "1", psi=2.5), lambda: studio.mix("tiny", "1", "2", psi=2.5),
+                 lambda: studio.walk("tiny", "1, 2", psi=-1.5), lambda: studio.render(too_far),
+                 lambda: studio.interpolate(too_far, studio.seed_recipe("tiny", 2), space="z")):
+        with pytest.raises(StudioError, match="psi must be between -1 and 2"):
+            call()
+
+
 def test_psi_zero_gives_w_avg(checkpoint_dir):
     studio = Studio(checkpoint_dir)
     w_avg = studio.generator("tiny").w_avg
