@@ -323,16 +323,22 @@ def test_serve_says_where_it_is_in_its_own_words_with_the_thread_count(checkpoin
     assert "share=True" not in said and "launch()" not in said
 
 
-def test_threads_are_configured_before_torch_and_waiting_threads_sleep():
-    import os
+def test_threads_are_configured_before_torch():
     import subprocess
     import sys
 
     code = ("from ganstudio.threads import configure; n = configure(1); import os, torch; "
-            "print(os.environ['OMP_WAIT_POLICY'], n, torch.get_num_threads())")
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, env=env)
-    assert out.stdout.split() == ["PASSIVE", "1", "1"]
+            "print(os.environ['OMP_NUM_THREADS'], n, torch.get_num_threads())")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert out.stdout.split() == ["1", "1", "1"]
+
+
+def test_the_studio_defaults_to_half_the_cores(monkeypatch):
+    from ganstudio.threads import server_default
+
+    for cores, expected in ((1, 1), (2, 1), (16, 8), (None, 1)):
+        monkeypatch.setattr("os.cpu_count", lambda cores=cores: cores)
+        assert server_default() == expected
 
 
 def test_threads_option_is_checked():

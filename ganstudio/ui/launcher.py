@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..threads import add_threads_argument
+from ..threads import add_threads_argument, server_default
 from ..threads import configure as configure_threads
 
 DEFAULT_HOST = "127.0.0.1"
@@ -150,7 +150,7 @@ def serve(args: argparse.Namespace) -> int:
         return 2
     os.environ.setdefault("GRADIO_ANALYTICS_ENABLED", "False")
     limit_malloc_arenas()  # before the server's threads start
-    threads = configure_threads(getattr(args, "threads", None))  # before torch's first import
+    threads = configure_threads(getattr(args, "threads", None) or server_default())  # before torch's first import
     from ..studio import Studio
     from .app import build_app
 
