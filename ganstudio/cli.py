@@ -196,16 +196,19 @@ def _channel_multiplier(text: str) -> int | None:
 def _import_args(p: argparse.ArgumentParser) -> None:
     p.add_argument(
         "format",
-        choices=["stylegan2-pt"],
-        help="stylegan2-pt: a rosinality/stylegan2-pytorch .pt file (its g_ema generator is imported)",
+        choices=["stylegan2-pt", "stylegan-pkl"],
+        help="stylegan2-pt: a rosinality/stylegan2-pytorch .pt file (its g_ema generator is imported); "
+        "stylegan-pkl: an NVlabs stylegan2-ada-pytorch network pickle (its G_ema is imported)",
     )
-    p.add_argument("input", help="the file to convert (read with torch.load(weights_only=True) only)")
-    p.add_argument("--size", type=int, required=True, help="the resolution the model generates, e.g. 1024")
+    p.add_argument("input", help="the file to convert (read as data only: no code stored in it is run)")
+    p.add_argument("--size", type=int, help="the resolution the model generates, e.g. 1024 "
+                                            "(required for stylegan2-pt; a stylegan-pkl file records it)")
     p.add_argument(
         "--channel-multiplier",
         type=_channel_multiplier,
         default=2,
-        help="as given to its train.py (default 2, StyleGAN2 config-f); 'auto' takes the widths from the file",
+        help="stylegan2-pt: as given to its train.py (default 2, StyleGAN2 config-f); "
+        "'auto' takes the widths from the file",
     )
     p.add_argument("--out", required=True, help="the ganstudio checkpoint to write (.safetensors)")
 
@@ -213,19 +216,26 @@ def _import_args(p: argparse.ArgumentParser) -> None:
 def _import_run(args: argparse.Namespace) -> int:
     from pathlib import Path
 
-    from .checkpoint import CheckpointError
+    from .checkpoint import CheckpointError, read_info
     from .importers import import_stylegan2_pt
+    from .nvlabs_pickle import import_stylegan_pkl
 
     out = Path(args.out)
     if out.suffix != ".safetensors":
         raise CliError(f"--out {out}: the checkpoint name must end in .safetensors")
     if out.resolve() == Path(args.input).resolve():
         raise CliError("--out must differ from the input file")
+    if args.format == "stylegan2-pt" and args.size is None:
+        raise CliError("stylegan2-pt needs --size (the file does not record the resolution)")
     try:
-        path = import_stylegan2_pt(args.input, out, size=args.size, channel_multiplier=args.channel_multiplier)
+        if args.format == "stylegan-pkl":
+            path = import_stylegan_pkl(args.input, out, size=args.size)
+        else:
+            path = import_stylegan2_pt(args.input, out, size=args.size, channel_multiplier=args.channel_multiplier)
+        size = read_info(path).resolution
     except CheckpointError as exc:
         raise CliError(str(exc)) from None
-    print(f"wrote {path} (arch stylegan, role G_ema, {args.size} px)")
+    print(f"wrote {path} (arch stylegan, role G_ema, {size} px)")
     return 0
 
 

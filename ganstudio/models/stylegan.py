@@ -28,7 +28,12 @@ class StyleGANConfig:
     """Defaults: a 64 px model small enough to train in about an hour and to render a frame in
     a few milliseconds on a 2-core CPU (channels 128 up to 16 px, 64 at 32 px, 32 at 64 px).
     StyleGAN2 config-f at 1024 px is z_dim=w_dim=512, mapping_layers=8, channel_base=32768,
-    channel_max=512."""
+    channel_max=512.
+
+    `conv_clamp` clamps every styled convolution's output to [-conv_clamp, conv_clamp] after its
+    activation, and every toRGB output after its bias, as NVlabs StyleGAN2-ADA does (it trains
+    with 256 to keep float16 in range); a model trained with it renders faithfully only with it.
+    None (the default, and what checkpoints without the field get) clamps nothing."""
 
     resolution: int = 64
     z_dim: int = 128
@@ -42,6 +47,7 @@ class StyleGANConfig:
     # 0: none). Without noise at the finest levels a face's features must come from w, so
     # inversion and sliders (which act on w) can reach them.
     noise_max_res: int | None = None
+    conv_clamp: float | None = None
 
     def __post_init__(self):
         r = self.resolution
@@ -56,6 +62,9 @@ class StyleGANConfig:
             raise ValueError(f"stylegan channel_base {self.channel_base} gives no channels at {r} px")
         if self.noise_max_res is not None and not (isinstance(self.noise_max_res, int) and self.noise_max_res >= 0):
             raise ValueError(f"stylegan noise_max_res must be a resolution >= 0 or null, got {self.noise_max_res!r}")
+        clamp = self.conv_clamp
+        if clamp is not None and not (isinstance(clamp, (int, float)) and not isinstance(clamp, bool) and clamp > 0):
+            raise ValueError(f"stylegan conv_clamp must be a positive number or null, got {clamp!r}")
 
     def has_noise(self, res: int) -> bool:
         return self.noise_max_res is None or res <= self.noise_max_res
@@ -94,12 +103,16 @@ class MappingNetwork(nn.Module):
         return x
 
 
+def _clamp(x: torch.Tensor, limit: float | None) -> torch.Tensor:
+    return x if limit is None else x.clamp(-limit, limit)
+
+
 class StyledConv(nn.Module):
     """Modulated 3x3 convolution, per-pixel noise with a learned strength (unless `noise` is
-    False: then the layer has no noise input at all), bias, leaky ReLU."""
+    False: then the layer has no noise input at all), bias, leaky ReLU, optional clamp."""
 
     def __init__(self, in_channels: int, out_channels: int, w_dim: int, resolution: int, up: bool = False,
-                 noise: bool = True):
+                 noise: bool = True, clamp: float | None = None):
         super().__init__()
         self.conv = ModulatedConv2d(in_channels, out_channels, 3, w_dim, up=up)
         self.bias = nn.Parameter(torch.zeros(out_channels))
@@ -108,6 +121,7 @@ class StyledConv(nn.Module):
             self.noise_strength = nn.Parameter(torch.zeros([]))
             self.register_buffer("noise_const", torch.randn(resolution, resolution))
         self.resolution = resolution
+        self.clamp = clamp
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str) -> torch.Tensor:
         x = self.conv(x, w)
@@ -115,19 +129,20 @@ class StyledConv(nn.Module):
             noise = self.noise_const if noise_mode == "const" else \
                 torch.randn(x.shape[0], 1, self.resolution, self.resolution, device=x.device, dtype=x.dtype)
             x = x + noise * self.noise_strength
-        return bias_lrelu(x, self.bias)
+        return _clamp(bias_lrelu(x, self.bias), self.clamp)
 
 
 class ToRGB(nn.Module):
-    """Modulated 1x1 convolution to RGB (no demodulation), plus a bias."""
+    """Modulated 1x1 convolution to RGB (no demodulation), plus a bias, optionally clamped."""
 
-    def __init__(self, in_channels: int, w_dim: int):
+    def __init__(self, in_channels: int, w_dim: int, clamp: float | None = None):
         super().__init__()
         self.conv = ModulatedConv2d(in_channels, 3, 1, w_dim, demodulate=False)
         self.bias = nn.Parameter(torch.zeros(3))
+        self.clamp = clamp
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        return self.conv(x, w) + self.bias[None, :, None, None]
+        return _clamp(self.conv(x, w) + self.bias[None, :, None, None], self.clamp)
 
 
 class SynthesisBlock(nn.Module):
@@ -136,13 +151,15 @@ class SynthesisBlock(nn.Module):
     def __init__(self, config: StyleGANConfig, resolution: int):
         super().__init__()
         ch, w_dim, noise = config.channels(resolution), config.w_dim, config.has_noise(resolution)
+        clamp = config.conv_clamp
         if resolution == 4:
             self.const = nn.Parameter(torch.randn(ch, 4, 4))
-            self.conv1 = StyledConv(ch, ch, w_dim, 4, noise=noise)
+            self.conv1 = StyledConv(ch, ch, w_dim, 4, noise=noise, clamp=clamp)
         else:
-            self.conv0 = StyledConv(config.channels(resolution // 2), ch, w_dim, resolution, up=True, noise=noise)
-            self.conv1 = StyledConv(ch, ch, w_dim, resolution, noise=noise)
-        self.torgb = ToRGB(ch, w_dim)
+            self.conv0 = StyledConv(config.channels(resolution // 2), ch, w_dim, resolution, up=True, noise=noise,
+                                    clamp=clamp)
+            self.conv1 = StyledConv(ch, ch, w_dim, resolution, noise=noise, clamp=clamp)
+        self.torgb = ToRGB(ch, w_dim, clamp=clamp)
 
 
 class SynthesisNetwork(nn.Module):
