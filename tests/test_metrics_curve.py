@@ -6,7 +6,7 @@ import pytest
 from PIL import Image
 
 from ganstudio.cli import main
-from ganstudio.metrics.plot import line_chart
+from ganstudio.plots import line_chart
 from ganstudio.training.loop import Trainer
 from tests._metrics_data import AttributeImages, install_fake_data, one_thread, small_judge  # noqa: F401
 from tests.training_kit import tiny_config

@@ -27,13 +27,14 @@ from PIL import Image
 from ..data.toy2d import MIXTURES, Toy2D, parse_points
 from ..errors import UserError
 from ..imaging import animation_bytes
-from ..metrics.evaluate import _mode_counter
+from ..metrics.modes import mode_counter
 from ..models.mlp2d import ACTIVATIONS
 from ..registry import LOSSES
 from ..training.config import OPTIMIZERS, TrainConfig
 from ..training.loop import Trainer
+from ..plots import View
+from ..training.toy_pictures import render_frame
 from ..training.toy_recipe import PROBABILITY_LOSSES
-from .render import View, render_frame
 
 POINTS = "points"  # the target name for the user's own points
 TARGETS = (*MIXTURES, POINTS)
@@ -246,7 +247,7 @@ class ToyTrainer:
             self.real = self.dataset.points[pick]
             self.centres = self.dataset.centres
             self.view = View.around(self.real.numpy(), size=self.size)
-            self.mode_counter = _mode_counter(self.dataset)
+            self.mode_counter = mode_counter(self.dataset)
             return self.state()
 
     @classmethod

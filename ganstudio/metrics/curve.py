@@ -26,11 +26,11 @@ from torch.utils.data import Dataset
 from .. import checkpoint
 from ..errors import UserError
 from ..imaging import png_bytes
+from ..plots import line_chart, stack
 from ..training import runs
 from .evaluate import GOALS, SEED_BASE, _batches, _frequencies, _judge_extractor, generate, open_data, split_real
 from .features import Extractor, extract
 from .frechet import frechet_distance
-from .plot import line_chart, stack
 from .prdc import prdc
 from .swd import SWD_DESCRIPTORS, PyramidDescriptors, swd
 

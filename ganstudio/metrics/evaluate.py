@@ -36,7 +36,7 @@ from typing import Any, Iterable, Iterator, Sequence
 import numpy as np
 import torch
 import torch.nn.functional as F
-from PIL import Image, ImageDraw
+from PIL import Image
 from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
@@ -47,6 +47,7 @@ from ..data import DataSpecError, data_set_name, on_stream, parse_spec
 from ..editing.conditions import ConditionSpec
 from ..editing.layers import PRESETS
 from ..imaging import make_grid, png_bytes, to_pils
+from ..plots import scatter_plot
 from ..latents import MAX_SEED, seed_batches, z_from_seeds
 from ..studio import DEFAULT_CHECKPOINTS, GENERATOR_ROLES, Studio, model_kind, resolve_device
 from .disentanglement import dci, mig
@@ -58,7 +59,7 @@ from .conditions import class_accuracy, code_class_match, render_accuracy
 from .conditions import render_section as render_infogan
 from .kid import kid
 from .mmd import gaussian_mmd
-from .modes import mode_counts, mode_stats
+from .modes import mode_counter
 from .prdc import prdc
 from .swd import MIN_LEVEL_RESOLUTION, PATCHES_PER_IMAGE, SWD_DESCRIPTORS, PyramidDescriptors, swd
 
@@ -359,51 +360,10 @@ def evaluate_points(G, dataset: Dataset, n: int, seed: int, batch_size: int, dev
         "mmd": {"samples_vs_real": gaussian_mmd(real_a, fake).to_json(),
                 "real_vs_real": gaussian_mmd(real_a, real_b).to_json()},
     }
-    modes = _mode_counter(dataset)
+    modes = mode_counter(dataset)
     if modes is not None:
         result["modes"] = {"samples": modes(fake).to_json(), "real": modes(real_a).to_json()}
     return result, scatter_plot(real_a.numpy(), fake.numpy(), getattr(dataset, "centres", None))
-
-
-def _mode_counter(dataset: Dataset):
-    """Mode statistics from the data set's own structure (`nearest_mode`, `high_quality`,
-    `num_modes`) when it has one, else from its mixture `centres` and `std`; None otherwise."""
-    if callable(getattr(dataset, "high_quality", None)) and getattr(dataset, "num_modes", 0):
-        return lambda points: mode_counts(dataset.nearest_mode(points), dataset.high_quality(points), dataset.num_modes)
-    centres, std = getattr(dataset, "centres", None), getattr(dataset, "std", None)
-    if centres is not None and std:
-        return lambda points: mode_stats(points, centres, float(std))
-    return None
-
-
-def plot_view(*arrays) -> tuple[np.ndarray, float]:
-    """The square window a scatter plot shows: (centre [2], side length) around the 0.5 to
-    99.5 percentiles of the points, with a 10 % margin."""
-    everything = np.concatenate([np.asarray(a, dtype=np.float64)[:, :2] for a in arrays if a is not None])
-    lo, hi = np.percentile(everything, 0.5, axis=0), np.percentile(everything, 99.5, axis=0)
-    return (lo + hi) / 2, float(max(hi - lo)) * 1.1 or 1.0
-
-
-def scatter_plot(real: np.ndarray, fake: np.ndarray, centres=None, size: int = 512,
-                 view: tuple[np.ndarray, float] | None = None, background: Image.Image | None = None) -> Image.Image:
-    """Real points grey, samples red, mixture centres blue, on one square canvas: white, or
-    `background` (drawn over the same `view`, which is `plot_view` of the points unless given)."""
-    mid, span = view if view is not None else plot_view(real, fake, centres)
-
-    def px(p: np.ndarray) -> np.ndarray:
-        return (p - mid) / span * size + size / 2
-
-    image = background.convert("RGB").resize((size, size)) if background is not None \
-        else Image.new("RGB", (size, size), "white")
-    draw = ImageDraw.Draw(image)
-    for points, colour in ((real, (150, 150, 150)), (fake, (220, 30, 30))):
-        for x, y in px(points[:, :2]):
-            draw.ellipse((x - 1.5, size - y - 1.5, x + 1.5, size - y + 1.5), fill=colour)
-    if centres is not None:
-        for x, y in px(np.asarray(centres)[:, :2]):
-            draw.line((x - 5, size - y, x + 5, size - y), fill=(30, 60, 220), width=2)
-            draw.line((x, size - y - 5, x, size - y + 5), fill=(30, 60, 220), width=2)
-    return image
 
 
 # ----- driver -------------------------------------------------------------------------------------

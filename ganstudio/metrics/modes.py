@@ -77,3 +77,15 @@ def mode_stats(samples, centres, std: float, n_std: float = 3.0, min_count: int 
     nearest = d.argmin(1)
     hq = d[np.arange(len(x)), nearest] <= n_std * std
     return mode_counts(nearest, hq, len(c), min_count, weights)
+
+
+def mode_counter(dataset):
+    """Mode statistics for a 2-D data set from its own structure (`nearest_mode`, `high_quality`,
+    `num_modes`) when it has one, else from its mixture `centres` and `std`: a function of the
+    sample points; None for data without known modes."""
+    if callable(getattr(dataset, "high_quality", None)) and getattr(dataset, "num_modes", 0):
+        return lambda points: mode_counts(dataset.nearest_mode(points), dataset.high_quality(points), dataset.num_modes)
+    centres, std = getattr(dataset, "centres", None), getattr(dataset, "std", None)
+    if centres is not None and std:
+        return lambda points: mode_stats(points, centres, float(std))
+    return None

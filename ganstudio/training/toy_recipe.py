@@ -62,7 +62,8 @@ class ToyRecipe(GanRecipe):
     def grid(self, nets: dict[str, nn.Module], seeds: list[int]) -> torch.Tensor:
         """The run's picture as one image [1, 3, S, S] (the seeds are not used: points need many)."""
         from ..imaging import from_pil
-        from ..lab.render import View, render_frame
+        from ..plots import View
+        from .toy_pictures import render_frame
 
         G, D = nets["G"], nets["D"]
         fake = G(self.plot_inputs(G)).float()
