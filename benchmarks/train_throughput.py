@@ -30,7 +30,8 @@ from torch.utils.data import DataLoader, Dataset  # noqa: E402
 from ganstudio.registry import ARCHS  # noqa: E402
 from ganstudio.training import Trainer  # noqa: E402
 from ganstudio.training.config import TrainConfig  # noqa: E402
-from ganstudio.training.recipes import RECIPES, describe_dataset  # noqa: E402
+from ganstudio.registry import RECIPES  # noqa: E402
+from ganstudio.training.recipes import describe_dataset  # noqa: E402
 
 
 class RandomImages(Dataset):

@@ -202,7 +202,6 @@ def traverse_run(args: argparse.Namespace) -> int:
 
 
 # ----- directions ---------------------------------------------------------------------------
-SUPERVISED = ("mean_diff", "svm", "logreg", "units")
 SAMPLES_FIRST_SEED = 2_000_000  # apart from the seeds people browse (0..) and those `ganstudio eval` draws (1,000,000..)
 
 
@@ -339,10 +338,14 @@ def _direction_inputs(args: argparse.Namespace, studio, name: str, G):
 
     if args.n < 1:
         raise CliError(f"--n must be at least 1, got {args.n}")
-    if args.method not in SUPERVISED:
+    from .editing import directions  # noqa: F401  (importing it fills DIRECTIONS)
+    from .registry import DIRECTIONS
+
+    supervised = DIRECTIONS.having(supervised=True)
+    if args.method not in supervised:
         if args.data or args.labeller or args.attributes:
             raise CliError(f"{args.method} is unsupervised; --data, --labeller and --attributes are for "
-                           f"{', '.join(SUPERVISED)}")
+                           f"{', '.join(supervised)}")
         seed = 0 if args.seed is None else args.seed
         return (code_sources.sampled_ws(G, args.n, seed=seed, device=studio.device), None, None, "w",
                 f"{args.n} sampled w (seed {seed})")

@@ -32,11 +32,11 @@ from .editing.layers import check_rows
 from .errors import UserError
 from .imaging import make_grid, to_pils
 from .latents import z_from_seeds
+from .registry import DIRECTIONS
 from .studio import MAX_SEEDS_PER_CALL, Studio, StudioError, parse_seeds
 
 MAX_CELLS = 2 * MAX_SEEDS_PER_CALL
 MAX_STEPS = 15
-UNSUPERVISED = ("pca", "sefa")
 SPREAD_SAMPLES = 2000
 _DIMENSION = re.compile(r"^\s*([zw])\s*\[\s*(\d+)\s*\]\s*$")
 
@@ -124,7 +124,7 @@ class Inspector:
     def direction_sets(self, model: str) -> dict[str, DirectionSet]:
         """The model's direction files plus PCA (and SeFa on style generators) where it has none."""
         sets = dict(self.studio.directions(model))
-        for method in UNSUPERVISED:
+        for method in DIRECTIONS.having(supervised=False):
             if method not in sets:
                 try:
                     sets[method] = self._unsupervised(model, method)

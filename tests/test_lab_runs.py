@@ -95,7 +95,8 @@ def test_the_run_reader_survives_broken_folders_and_opens_image_runs(tmp_path):
 def test_the_toy_recipe_refuses_images():
     from ganstudio.config import ConfigError
     from ganstudio.training.config import TrainConfig
-    from ganstudio.training.recipes import RECIPES, DataInfo
+    from ganstudio.registry import RECIPES
+    from ganstudio.training.recipes import DataInfo
 
     with pytest.raises(ConfigError, match="trains on 2-D points"):
         RECIPES.get("toy")(TrainConfig(recipe="toy", arch="mlp2d"), DataInfo("faces", 64))

@@ -27,3 +27,26 @@ def test_project_registries_exist_and_archs_are_registered():
     assert ARCHS.name_of(ARCHS.get("tiny")) == "tiny"
     for reg in (LOSSES, DATASETS, DIRECTIONS):
         assert isinstance(reg, Registry)
+
+
+def test_plug_ins_carry_their_own_traits():
+    methods: Registry = Registry("direction method")
+    methods.register("a", supervised=True)(len)
+    methods.register("b", supervised=False)(abs)
+    methods.register("c")(min)
+    assert methods.having(supervised=True) == ["a"] and methods.having(supervised=False) == ["b"]
+    assert methods.traits("a") == {"supervised": True} and methods.traits("c") == {}
+    with pytest.raises(RegistryError, match="unknown direction method 'd'"):
+        methods.traits("d")
+
+
+def test_the_project_plug_ins_say_what_the_training_code_asks():
+    import ganstudio.editing.directions  # noqa: F401  (fills DIRECTIONS)
+    import ganstudio.training  # noqa: F401  (fills RECIPES and LOSSES)
+    from ganstudio.registry import RECIPES
+
+    assert {"gan", "aegan", "encoder", "cyclegan", "stargan", "toy"} <= set(RECIPES.names())
+    assert ARCHS.get("stylegan").discriminator == "stylegan_d" and ARCHS.get("stylegan").train_defaults["lr"] == 0.0025
+    assert LOSSES.get("nonsaturating").probability and not LOSSES.get("wgan-gp").probability
+    assert not LOSSES.get("wgan-gp").scores_only and LOSSES.get("hinge").scores_only
+    assert set(DIRECTIONS.having(supervised=False)) == {"pca", "sefa"}

@@ -173,7 +173,8 @@ def test_ema_half_life_and_tracked_w_avg():
 
 
 def test_recipe_hooks_for_schedules_and_state_survive_resume(tmp_path, monkeypatch):
-    from ganstudio.training.recipes import RECIPES, GanRecipe
+    from ganstudio.registry import RECIPES
+    from ganstudio.training.recipes import GanRecipe
 
     class Scheduled(GanRecipe):
         """Halves the learning rate after 16 images; counts its G steps as recipe state."""

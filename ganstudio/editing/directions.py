@@ -189,7 +189,7 @@ def _both_classes(y: np.ndarray, name: str) -> None:
                              f"{len(y)}; a direction needs both, so leave it out or label more (or better) images")
 
 
-@DIRECTIONS.register("mean_diff")
+@DIRECTIONS.register("mean_diff", supervised=True)
 def mean_diff(codes: np.ndarray, labels: np.ndarray, label_names: list[str], G=None, **_) -> tuple[list[str], np.ndarray]:
     """z_attr = mean En(x) over images with the attribute - mean over images without."""
     _binary_labels(labels, label_names)
@@ -220,7 +220,7 @@ def _linear_boundary(model_factory, codes, labels, label_names):
     return list(label_names), np.stack(vectors)
 
 
-@DIRECTIONS.register("svm")
+@DIRECTIONS.register("svm", supervised=True)
 def svm(codes, labels, label_names, G=None, C: float = 1.0, **_):
     """InterFaceGAN: the normal of a linear SVM separating codes with/without the attribute."""
     from sklearn.svm import LinearSVC
@@ -228,7 +228,7 @@ def svm(codes, labels, label_names, G=None, C: float = 1.0, **_):
     return _linear_boundary(lambda: LinearSVC(C=C, class_weight="balanced", max_iter=5000), codes, labels, label_names)
 
 
-@DIRECTIONS.register("logreg")
+@DIRECTIONS.register("logreg", supervised=True)
 def logreg(codes, labels, label_names, G=None, C: float = 1.0, **_):
     """The normal of a logistic-regression boundary (probabilistic cousin of svm)."""
     from sklearn.linear_model import LogisticRegression
@@ -238,7 +238,7 @@ def logreg(codes, labels, label_names, G=None, C: float = 1.0, **_):
     )
 
 
-@DIRECTIONS.register("units")
+@DIRECTIONS.register("units", supervised=True)
 def units(codes, labels, label_names, G=None, units: list[str] | None = None, **_):
     """A semi-supervised model's own axes (`aegan` with labels): the w unit tied to each attribute
     (the header's `supervised_units`), moved by the gap between the class means along it."""
@@ -259,7 +259,7 @@ def units(codes, labels, label_names, G=None, units: list[str] | None = None, **
     return list(label_names), np.stack(vectors)
 
 
-@DIRECTIONS.register("pca")
+@DIRECTIONS.register("pca", supervised=False)
 def pca(codes, labels=None, label_names=None, G=None, n_components: int = 10, **_):
     """GANSpace: principal directions of the codes, scaled by their standard deviation."""
     from sklearn.decomposition import PCA
@@ -270,7 +270,7 @@ def pca(codes, labels=None, label_names=None, G=None, n_components: int = 10, **
     return [f"PC{i}" for i in range(n)], vectors
 
 
-@DIRECTIONS.register("sefa")
+@DIRECTIONS.register("sefa", supervised=False)
 def sefa(codes=None, labels=None, label_names=None, G=None, n_components: int = 10, layers=None, **_):
     """SeFa: top eigenvectors of A^T A, A the style-modulation weights (no data needed).
 

@@ -29,12 +29,11 @@ from ..errors import UserError
 from ..imaging import animation_bytes
 from ..metrics.modes import mode_counter
 from ..models.mlp2d import ACTIVATIONS
+from ..plots import View
 from ..registry import LOSSES
 from ..training.config import OPTIMIZERS, TrainConfig
 from ..training.loop import Trainer
-from ..plots import View
 from ..training.toy_pictures import render_frame
-from ..training.toy_recipe import PROBABILITY_LOSSES
 
 POINTS = "points"  # the target name for the user's own points
 TARGETS = (*MIXTURES, POINTS)
@@ -363,7 +362,7 @@ class ToyTrainer:
         with self.lock:
             return render_frame(self.D, self.trainer.recipe.objective, self.real, self.generated(), self.view,
                                 self.centres, heat=heat, arrows=arrows,
-                                probability=self.settings.loss in PROBABILITY_LOSSES)
+                                probability=LOSSES.get(self.settings.loss).probability)
 
     def snapshot(self, heat: bool = True, arrows: int = 64, record: bool = True) -> tuple[ToyState, Image.Image]:
         """The state and its picture (also kept as a GIF frame when `record`)."""

@@ -12,9 +12,18 @@ from ..config import from_dict
 
 
 class ConfigModule(nn.Module):
-    """An nn.Module built from a frozen config dataclass, so checkpoints can rebuild it."""
+    """An nn.Module built from a frozen config dataclass, so checkpoints can rebuild it.
+
+    An arch also says how it is usually trained, where the training code would otherwise keep
+    a list: `discriminator`, the arch a generator trains against unless told otherwise, and
+    `train_defaults`, the optimiser settings (lr, betas, style mixing, R1 "auto" = StyleGAN2-ADA's
+    heuristic) a run uses where neither the user nor the objective says. `tiny_config` is a
+    config small enough to build and run in milliseconds, so one test covers every arch."""
 
     Config: ClassVar[type]
+    discriminator: ClassVar[str | None] = None
+    train_defaults: ClassVar[dict[str, Any]] = {}
+    tiny_config: ClassVar[dict[str, Any]] = {}  # the smallest sensible config: what the shared arch tests build
 
     def __init__(self, config: Any):
         super().__init__()

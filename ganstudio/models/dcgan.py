@@ -68,6 +68,9 @@ class DCGANConfig:
 @ARCHS.register("dcgan")
 class DCGANGenerator(Generator):
     Config = DCGANConfig
+    tiny_config = dict(resolution=16, z_dim=8, ngf=8)
+    discriminator = "dcgan_d"
+    train_defaults = {"lr": 2e-4, "betas": (0.5, 0.999)}
 
     def __init__(self, config: DCGANConfig):
         super().__init__(config)
@@ -141,6 +144,7 @@ class DCGANDConfig:
 @ARCHS.register("dcgan_d")
 class DCGANDiscriminator(ConfigModule):
     Config = DCGANDConfig
+    tiny_config = dict(resolution=16, ndf=8)
 
     def __init__(self, config: DCGANDConfig):
         super().__init__(config)

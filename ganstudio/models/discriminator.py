@@ -77,6 +77,7 @@ class ResBlock(nn.Module):
 @ARCHS.register("stylegan_d")
 class ResNetDiscriminator(ConfigModule):
     Config = ResNetDConfig
+    tiny_config = dict(resolution=16, channel_base=256, channel_max=16)
 
     def __init__(self, config: ResNetDConfig):
         super().__init__(config)

@@ -63,6 +63,8 @@ class _Block(nn.Module):
 @ARCHS.register("encoder")
 class Encoder(ConfigModule):
     Config = EncoderConfig
+    tiny_config = dict(resolution=16, code_dim=8, num_ws=4, channel_base=64, channel_max=16)
+    train_defaults = {"lr": 3e-4, "betas": (0.9, 0.999)}
 
     def __init__(self, config: EncoderConfig):
         super().__init__(config)

@@ -39,6 +39,7 @@ class JudgeConfig:
 @ARCHS.register("judge")
 class Judge(ConfigModule):
     Config = JudgeConfig
+    tiny_config = dict(num_labels=3, resolution=16, channels=(4, 8), feature_dim=8)
 
     def __init__(self, config: JudgeConfig):
         super().__init__(config)

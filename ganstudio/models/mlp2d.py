@@ -52,6 +52,8 @@ class MLP2DConfig:
 @ARCHS.register("mlp2d")
 class MLP2DGenerator(Generator):
     Config = MLP2DConfig
+    tiny_config = dict(width=16, depth=2)
+    discriminator = "mlp2d_d"
     num_ws = 1
     c_dim = 0
 
@@ -85,6 +87,7 @@ class MLP2DDiscriminator(ConfigModule):
     """Logits [B] for points [B, in_dim]; `features` is the last hidden layer (feature matching)."""
 
     Config = MLP2DDConfig
+    tiny_config = dict(width=16, depth=2)
 
     def __init__(self, config: MLP2DDConfig):
         super().__init__(config)

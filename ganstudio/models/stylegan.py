@@ -193,6 +193,9 @@ class StyleGANGenerator(Generator):
     that already holds ws (interpolation frames, edits, inversion) renders with synthesis only."""
 
     Config = StyleGANConfig
+    tiny_config = dict(resolution=16, z_dim=8, w_dim=8, mapping_layers=2, channel_base=256, channel_max=16)
+    discriminator = "stylegan_d"
+    train_defaults = {"lr": 0.0025, "betas": (0.0, 0.99), "style_mixing": 0.9, "r1_gamma": "auto"}
 
     def __init__(self, config: StyleGANConfig):
         super().__init__(config)

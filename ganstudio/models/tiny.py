@@ -34,6 +34,8 @@ class TinyConfig:
 @ARCHS.register("tiny")
 class TinyGenerator(Generator):
     Config = TinyConfig
+    tiny_config = dict(resolution=16, hidden=16)
+    discriminator = "tiny_d"
 
     def __init__(self, config: TinyConfig):
         super().__init__(config)
@@ -85,6 +87,7 @@ class TinyDConfig:
 @ARCHS.register("tiny_d")
 class TinyDiscriminator(ConfigModule):
     Config = TinyDConfig
+    tiny_config = dict(resolution=16, hidden=16)
 
     def __init__(self, config: TinyDConfig):
         super().__init__(config)

@@ -126,6 +126,8 @@ class ResnetGenerator(ConfigModule):
     (background, mouth, hair colour) when training steps are few."""
 
     Config = ResnetGeneratorConfig
+    tiny_config = dict(resolution=16, width=8, n_blocks=1)
+    train_defaults = {"lr": 2e-4, "betas": (0.5, 0.999)}
     c_dim = 0
 
     def __init__(self, config: ResnetGeneratorConfig):
@@ -166,6 +168,8 @@ class StarGenerator(ConfigModule):
     which matters most where steps are few (a CPU)."""
 
     Config = StarGeneratorConfig
+    tiny_config = dict(resolution=16, c_dim=3, width=8, n_blocks=1)
+    train_defaults = {"lr": 1e-4, "betas": (0.5, 0.999)}
 
     def __init__(self, config: StarGeneratorConfig):
         super().__init__(config)
@@ -200,6 +204,7 @@ class PatchDiscriminator(ConfigModule):
     fully convolutional net, so it judges local texture and works at any image size."""
 
     Config = PatchDiscriminatorConfig
+    tiny_config = dict(width=8, n_layers=2)
 
     def __init__(self, config: PatchDiscriminatorConfig):
         super().__init__(config)
@@ -256,6 +261,7 @@ class StarDiscriminator(ConfigModule):
     domain labels (a conv spanning the whole final map, i.e. a linear layer)."""
 
     Config = StarDiscriminatorConfig
+    tiny_config = dict(resolution=16, c_dim=3, width=8, n_layers=2)
 
     def __init__(self, config: StarDiscriminatorConfig):
         super().__init__(config)

@@ -1,9 +1,12 @@
-"""The headless training backend: objectives (losses.py), recipes (recipes.py), the loop
-(loop.py), run folders (runs.py). `ganstudio train` and `ganstudio export` drive it."""
+"""The headless training backend: objectives (losses.py), recipes (recipes.py and one module
+per family, each registering itself in RECIPES), the loop (loop.py), run folders (runs.py).
+`ganstudio train` and `ganstudio export` drive it. Importing the package registers every recipe."""
 
+from ..registry import RECIPES
+from . import aegan_recipe, encoder_recipe, recipes, toy_recipe, translation_recipes  # noqa: F401  (registration)
 from .config import TrainConfig
 from .loop import RunResult, Trainer, TrainingError
-from .recipes import RECIPES, DataInfo, Phase, Recipe, StepContext
+from .recipes import DataInfo, Phase, Recipe, StepContext
 
 __all__ = ["TrainConfig", "Trainer", "TrainingError", "RunResult", "RECIPES", "Recipe", "Phase", "StepContext",
            "DataInfo"]

@@ -36,7 +36,8 @@ from torch import nn
 from ..config import ConfigError
 from ..models.encoder import Encoder, EncoderConfig
 from .losses import Losses
-from .recipes import RECIPES, DataInfo, GanRecipe, Phase, StepContext, add_term
+from ..registry import RECIPES
+from .recipes import DataInfo, GanRecipe, Phase, StepContext, add_term
 from .config import TrainConfig
 
 PYRAMID_LEVELS = 4  # 64, 32, 16 and 8 px for a 64 px model

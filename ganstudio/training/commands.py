@@ -42,7 +42,7 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
 def train_command(args: argparse.Namespace) -> int:
     from . import distributed, runs
     from .loop import Trainer, TrainingError
-    from .recipes import RECIPES
+    from ..registry import RECIPES
 
     try:
         changes = _changes(args)
@@ -88,7 +88,8 @@ def _dry_run(config: TrainConfig, dataset: Any) -> int:
     """The resolved config and the networks it builds, without training or writing anything."""
     from ..registry import LOSSES
     from .distributed import pick_device
-    from .recipes import RECIPES, describe_dataset
+    from ..registry import RECIPES
+    from .recipes import describe_dataset
     from .runs import describe_network
 
     data = describe_dataset(dataset, config.data)

@@ -14,7 +14,9 @@ from typing import Any, Mapping
 
 import torch
 
+from .. import models  # noqa: F401  (importing the package fills ARCHS, whose archs carry their training defaults)
 from ..config import ConfigError, from_dict, to_dict
+from ..registry import ARCHS
 
 
 @dataclass(frozen=True)
@@ -81,15 +83,6 @@ class TrainConfig:
         return cfg
 
 
-# How an architecture is usually trained, where the config says None and the objective
-# prescribes nothing. R1 "auto" is StyleGAN2-ADA's heuristic gamma = 0.0002 * resolution^2 / batch.
-ARCH_PRESETS: dict[str, dict[str, Any]] = {
-    "stylegan": {"lr": 0.0025, "betas": (0.0, 0.99), "style_mixing": 0.9, "r1_gamma": "auto"},
-    "dcgan": {"lr": 2e-4, "betas": (0.5, 0.999)},
-    "encoder": {"lr": 3e-4, "betas": (0.9, 0.999)},
-    "cyclegan_resnet": {"lr": 2e-4, "betas": (0.5, 0.999)},
-    "stargan_generator": {"lr": 1e-4, "betas": (0.5, 0.999)},
-}
 OPTIMIZERS = ("adam", "rmsprop", "sgd")  # sgd: plain gradient descent, no momentum
 GENERAL = {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "d_steps": 1, "style_mixing": 0.0, "r1_gamma": 0.0}
 
@@ -140,7 +133,7 @@ def resolve(
 ) -> TrainConfig:
     """Fill every None: from the user's value, else the objective's prescription (WGAN's
     RMSProp and n_critic), else the arch preset, else the general default."""
-    preset = ARCH_PRESETS.get(config.arch, {})
+    preset = ARCHS.get(config.arch).train_defaults if config.arch in ARCHS else {}
 
     def pick(name: str) -> Any:
         value = getattr(config, name)

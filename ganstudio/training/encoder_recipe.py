@@ -25,7 +25,8 @@ from .. import checkpoint
 from ..config import ConfigError
 from ..latents import z_from_seeds
 from ..models.encoder import Encoder, EncoderConfig
-from .recipes import RECIPES, Phase, Recipe, StepContext
+from ..registry import RECIPES
+from .recipes import Phase, Recipe, StepContext
 
 DEFAULT_WEIGHTS = {"latent": 1.0, "pixel": 1.0, "perceptual": 0.5}
 

@@ -40,7 +40,8 @@ from ..registry import LOSSES
 from . import distributed as dist
 from . import runs
 from .config import RESUMABLE, TrainConfig, merge, resolve
-from .recipes import RECIPES, Phase, Recipe, StepContext, describe_dataset
+from ..registry import RECIPES
+from .recipes import Phase, Recipe, StepContext, describe_dataset
 from .state import load_optimizer_state, optimizer_state, rng_state, seed_everything, set_rng_state
 from .warm_start import init_from_checkpoint
 

@@ -75,9 +75,15 @@ class GanBatch:
 
 class Objective:
     """One adversarial game. Subclasses set `defaults`: training settings the method
-    prescribes (optimizer, learning rate, betas, d_steps) that a run uses unless told otherwise."""
+    prescribes (optimizer, learning rate, betas, d_steps) that a run uses unless told otherwise;
+    `probability`: D's output is a logit of D(x) (pictures show sigmoid(logit) on a fixed 0..1
+    scale); `scores_only`: the game is its two losses on D's scores and nothing else (no
+    clipping, gradient penalty or features), so it applies to a PatchGAN's map of patch scores
+    as to one score."""
 
     defaults: ClassVar[dict[str, Any]] = {}
+    probability: ClassVar[bool] = False
+    scores_only: ClassVar[bool] = True
 
     def d_loss(self, batch: GanBatch) -> Losses:
         raise NotImplementedError
@@ -98,6 +104,8 @@ def _logit_stats(real: torch.Tensor | None, fake: torch.Tensor) -> Losses:
 
 class _CrossEntropyD(Objective):
     """The discriminator half of Goodfellow's game: maximise log D(x) + log(1 - D(G(z)))."""
+
+    probability = True
 
     def d_loss(self, batch: GanBatch) -> Losses:
         real, fake = batch.real_logits(), batch.fake_logits()
@@ -124,7 +132,10 @@ class NonSaturating(_CrossEntropyD):
 
 
 class _Wasserstein(Objective):
-    """The critic maximises E[f(x)] - E[f(G(z))]; G maximises E[f(G(z))]."""
+    """The critic maximises E[f(x)] - E[f(G(z))]; G maximises E[f(G(z))]. Its Lipschitz
+    constraint (clipping, a gradient penalty) needs the critic itself, not only its scores."""
+
+    scores_only = False
 
     def d_loss(self, batch: GanBatch) -> Losses:
         real, fake = batch.real_logits(), batch.fake_logits()
@@ -202,6 +213,8 @@ class Hinge(Objective):
 class FeatureMatching(_CrossEntropyD):
     """Salimans et al.: G matches the mean of D's penultimate features on real data,
     ||E h(x) - E h(G(z))||^2, instead of maximising D's output; D trains as usual."""
+
+    scores_only = False
 
     def g_loss(self, batch: GanBatch) -> Losses:
         with torch.no_grad():

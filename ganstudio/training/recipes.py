@@ -50,15 +50,12 @@ from torch import nn
 from .. import models  # noqa: F401  (importing the package fills ARCHS)
 from ..config import ConfigError
 from ..latents import z_from_seeds
-from ..registry import ARCHS, LOSSES, Registry
+from ..registry import ARCHS, LOSSES, RECIPES
 from .augment import diff_augment, parse_policy
 from .config import TrainConfig
 from .losses import GanBatch, Losses, class_loss, info_loss, r1_penalty
 
-RECIPES: Registry[type] = Registry("recipe")
 
-# The discriminator a generator arch trains with unless `d_arch` says otherwise.
-DEFAULT_D_ARCH = {"tiny": "tiny_d", "dcgan": "dcgan_d", "stylegan": "stylegan_d", "mlp2d": "mlp2d_d"}
 
 
 @dataclass(frozen=True)
@@ -224,8 +221,8 @@ class GanRecipe(Recipe):
             self.objective = LOSSES.get(config.loss)(**config.loss_args)
         except TypeError as exc:
             raise ConfigError(f"loss_args for '{config.loss}': {exc}") from None
-        ARCHS.get(config.arch)  # an unknown arch is reported as such, listing the known ones
-        self.d_arch = config.d_arch or DEFAULT_D_ARCH.get(config.arch)
+        arch = ARCHS.get(config.arch)  # an unknown arch is reported as such, listing the known ones
+        self.d_arch = config.d_arch or arch.discriminator
         if self.d_arch is None:
             raise ConfigError(f"no default discriminator for arch '{config.arch}'; pass --set d_arch=NAME")
 
@@ -469,7 +466,3 @@ class InfoGanRecipe(GanRecipe):
 
     def meta(self) -> dict[str, Any]:
         return {**super().meta(), "info_cat": list(self.config.info_cat), "info_cont": self.config.info_cont}
-
-
-# Recipes that live in their own modules register themselves on import.
-from . import aegan_recipe, encoder_recipe, toy_recipe, translation_recipes  # noqa: E402,F401

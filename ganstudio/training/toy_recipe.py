@@ -18,12 +18,13 @@ import torch
 from torch import nn
 
 from ..config import ConfigError
-from .recipes import RECIPES, DataInfo, GanRecipe, StepContext
+from ..registry import LOSSES
+from ..registry import RECIPES
+from .recipes import DataInfo, GanRecipe, StepContext
 from .config import TrainConfig
 
 PLOT_SAMPLES = 1000  # samples in a run's pictures (fixed z, so pictures of a run line up)
 PLOT_REALS = 2000  # the most recent real points kept for the pictures
-PROBABILITY_LOSSES = frozenset({"minimax", "nonsaturating", "feature-matching"})  # D(x) = sigmoid(logit)
 
 
 @RECIPES.register("toy")
@@ -72,5 +73,5 @@ class ToyRecipe(GanRecipe):
             self.view = View.around(real.cpu().numpy())
         view = self.view or View.around(fake.cpu().numpy())
         image = render_frame(D, self.objective, real, fake, view,
-                             probability=self.config.loss in PROBABILITY_LOSSES)
+                             probability=LOSSES.get(self.config.loss).probability)
         return from_pil(image).unsqueeze(0)

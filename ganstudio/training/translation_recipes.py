@@ -25,14 +25,14 @@ from ..domains import DomainError, group_indices, hair_colour_groups
 from ..models.translation import CYCLEGAN_ROLES, STARGAN_ROLES, translation_meta
 from ..registry import LOSSES
 from .losses import GanBatch
-from .recipes import RECIPES, DataInfo, Phase, Recipe, StepContext, build_arch
+from ..registry import RECIPES
+from .recipes import DataInfo, Phase, Recipe, StepContext, build_arch
 from .translation_terms import (
     LSGAN, ImagePool, PatchAdversarial, cyclegan_discriminator_terms, cyclegan_generator_terms, identity,
     linear_decay, sample_target_labels, stargan_discriminator_terms, stargan_generator_terms,
 )
 
 GRID_INPUTS = 4  # CycleGAN sample grid: this many fixed inputs per domain
-PATCH_LOSSES = ("lsgan", "nonsaturating", "minimax", "hinge")  # objectives that need nothing but scores
 
 
 def _weights(config, defaults: dict[str, float], recipe: str) -> dict[str, float]:
@@ -47,9 +47,9 @@ def patch_adversarial(name: str) -> PatchAdversarial:
     G not); any other score-only objective in LOSSES is applied to every patch."""
     if name == "lsgan":
         return LSGAN
-    if name not in PATCH_LOSSES:
-        raise ConfigError(f"cyclegan: loss '{name}' is not available on patch scores; use one of "
-                          f"{', '.join(PATCH_LOSSES)}")
+    if not LOSSES.get(name).scores_only:
+        usable = ", ".join(n for n in LOSSES.names() if LOSSES.get(n).scores_only)
+        raise ConfigError(f"cyclegan: loss '{name}' is not available on patch scores; use one of {usable}")
     objective = LOSSES.get(name)()
 
     def d(real_out: torch.Tensor, fake_out: torch.Tensor) -> torch.Tensor:
