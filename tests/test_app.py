@@ -403,6 +403,28 @@ def test_invert_says_what_it_did_to_odd_uploads_and_leaves_nothing_stale(launche
     last = job.outputs()[-1]
     assert last[2].startswith("**Stopped** at step ") and int(last[2].split()[3]) < 1000
     assert last[4]["code"]  # the result so far is kept, ready for Send to Edit
+    client.predict(api_name="/invert_stop")  # a press while nothing runs is dropped ...
+    assert "Done" in invert(wide)[2]  # ... so it does not stop the next run
+
+
+def test_stop_applies_to_the_run_waiting_or_running_in_its_session():
+    from types import SimpleNamespace
+
+    from ganstudio.ui.tabs.invert import StopRequests
+
+    mine, other = SimpleNamespace(session_hash="a"), SimpleNamespace(session_hash="b")
+    stops = StopRequests()
+    stops.press(mine)  # nothing asked for yet: dropped
+    stops.expect(mine, fresh=True)  # the click; the run now waits in the queue
+    stops.press(other)
+    assert not stops.take(other)
+    stops.press(mine)  # pressed while waiting ...
+    stops.expect(mine)  # ... the run begins ...
+    assert stops.take(mine) and not stops.take(mine)  # ... and takes it once
+    stops.press(mine)
+    stops.finish(mine)  # the run ended first: the press goes with it
+    stops.expect(mine)
+    assert not stops.take(mine)
 
 
 def test_fit_notes_name_crops_and_blow_ups():

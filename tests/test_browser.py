@@ -174,13 +174,17 @@ def test_a_newcomers_journey_keeps_every_output_with_its_inputs(page, tmp_path):
     steps = page.get_by_role("spinbutton", name="number input for Max steps")
     steps.fill("1000")  # long enough to be stopped
     steps.press("Enter")
-    page.get_by_role("button", name="Invert", exact=True).click()
     status = page.locator("#invert-status")
-    end = time.time() + 60  # a frame of this run: an earlier test's "Done." may still be showing
-    while not ("PSNR" in status.inner_text() and "Done." not in status.inner_text()) and time.time() < end:
-        time.sleep(0.05)
+    before = status.inner_text()  # an earlier test's last frame may still be showing
+    page.get_by_role("button", name="Invert", exact=True).click()
+    # the run was asked for ("Starting…", from then on Stop applies to it, queued or running) or is going
+    _wait_change(lambda: status.inner_text() if "Starting" in status.inner_text() or "PSNR" in status.inner_text()
+                 else before, before)
     page.get_by_role("button", name="Stop").click()
-    page.locator("#invert-status", has_text="Stopped at step").wait_for(timeout=30_000)
+    end = time.time() + 60
+    while "Stopped at step" not in status.inner_text() and time.time() < end:
+        time.sleep(0.2)
+    assert "Stopped at step" in status.inner_text(), f"after Stop the status says {status.inner_text()!r}"
 
     page.get_by_role("tab", name="Translate").click()
     source, result = page.locator("#translate-source img"), page.locator("#translate-result img")

@@ -28,28 +28,42 @@ def loss_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 class StopRequests:
-    """Sessions whose user pressed Stop; a running inversion takes its session's request at the
-    next step. (Cancelling the event instead races the last frame in flight, which could then
-    overwrite the stopped state.)"""
+    """Stop presses, per session, for the run that is waiting or running there; the run takes its
+    session's press at its next step. (Cancelling the event instead races the last frame in flight,
+    which could then overwrite the stopped state.) A press while nothing waits or runs is dropped,
+    so it cannot stop the next run."""
 
     def __init__(self):
-        self._sessions: set[str] = set()
+        self._active: set[str] = set()
+        self._pressed: set[str] = set()
         self._lock = threading.Lock()
 
-    def request(self, request: gr.Request) -> None:
+    def expect(self, request: gr.Request, fresh: bool = False) -> None:
+        """A run was asked for (``fresh``: by a new click, which forgets an earlier press) or begins."""
         with self._lock:
-            self._sessions.add(SessionHistory.key(request))
+            key = SessionHistory.key(request)
+            self._active.add(key)
+            if fresh:
+                self._pressed.discard(key)
 
-    def clear(self, request: gr.Request) -> None:
+    def press(self, request: gr.Request) -> None:
         with self._lock:
-            self._sessions.discard(SessionHistory.key(request))
+            key = SessionHistory.key(request)
+            if key in self._active:
+                self._pressed.add(key)
 
     def take(self, request: gr.Request) -> bool:
         with self._lock:
             key = SessionHistory.key(request)
-            found = key in self._sessions
-            self._sessions.discard(key)
+            found = key in self._pressed
+            self._pressed.discard(key)
             return found
+
+    def finish(self, request: gr.Request) -> None:
+        with self._lock:
+            key = SessionHistory.key(request)
+            self._active.discard(key)
+            self._pressed.discard(key)
 
 
 def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
@@ -88,6 +102,13 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
 
     @user_errors
     def invert(model_name, path, method_value, space_value, l1, l2, max_steps, request: gr.Request):
+        stops.expect(request)
+        try:
+            yield from inversion_frames(model_name, path, method_value, space_value, l1, l2, max_steps, request)
+        finally:
+            stops.finish(request)
+
+    def inversion_frames(model_name, path, method_value, space_value, l1, l2, max_steps, request):
         if not path:
             raise StudioError("upload a photo first")
         image = load_image(path, name="the uploaded file")
@@ -103,7 +124,6 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
             gr.Warning(note[0].upper() + note[1:] + ".")
         warning = "".join(f"\n\n⚠ {note}." for note in notes)
         rows = []
-        stops.clear(request)
         for step, step_recipe in studio.invert(model_name, image, settings):
             rows += [{"step": step.step, "loss": v, "term": k} for k, v in step.losses.items()]
             stopped_here = stops.take(request)
@@ -119,9 +139,11 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
             if stopped_here:
                 return
 
-    def clear():
+    def clear(request: gr.Request):
         """A new run starts from an empty page: nothing of the last run (its result, its "Done",
-        its recipe) may stay beside a new input, least of all when the new upload is refused."""
+        its recipe) may stay beside a new input, least of all when the new upload is refused.
+        From the click on, Stop applies to the new run, even while it waits in the queue."""
+        stops.expect(request, fresh=True)
         return None, None, "Starting…", None, None
 
     outputs = [target, result, status, curve, recipe]
@@ -130,7 +152,7 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
         concurrency_id=MODEL_GROUP)
     # not queued, so it never waits behind the inversion it stops; the inversion sees the request at
     # its next step and ends with a "Stopped at step N" frame, its result kept (Send to Edit works)
-    stop.click(stops.request, None, None, api_name="invert_stop", queue=False)
+    stop.click(stops.press, None, None, api_name="invert_stop", queue=False)
 
     @user_errors
     def to_edit(recipe_dict):
