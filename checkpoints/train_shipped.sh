@@ -113,10 +113,10 @@ digits() {  # scikit-learn's 1,797 handwritten digits at 32 px: an InfoGAN, a co
 }
 
 toy2d() {  # 2-D models for the Playground ("continue a trained 2-D model"): a ring fully covered, and a collapse
-  ganstudio train toy --data "toy:ring?n=50000&seed=0" --loss nonsaturating --batch 512 --kimg 1536 --seed 0 \
+  ganstudio train toy --data "toy:ring?n=50000&seed=0&radius=2&sigma=0.02" --loss nonsaturating --batch 512 --kimg 1536 --seed 0 \
     --snapshot-kimg 512 --out "$RUNS" --set g_lr=2e-4 d_lr=2e-4 workers=0
   ganstudio export "$(latest_run toyring-mlp2d)" --out checkpoints/toy2d-ring.safetensors
-  ganstudio train toy --data "toy:ring?n=50000&seed=0" --loss nonsaturating --batch 256 --kimg 512 --seed 0 \
+  ganstudio train toy --data "toy:ring?n=50000&seed=0&radius=2&sigma=0.02" --loss nonsaturating --batch 256 --kimg 512 --seed 0 \
     --snapshot-kimg 256 --out "$RUNS" --set g_lr=1e-4 d_lr=1e-3 workers=0
   ganstudio export "$(latest_run toyring-mlp2d)" --out checkpoints/toy2d-ring-collapse.safetensors
 }

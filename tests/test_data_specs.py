@@ -67,9 +67,9 @@ def test_digits_refuses_other_sizes():
 
 
 def test_ring_and_grid_centres_and_samples():
-    ring = open_dataset("toy:ring?n=4000&seed=3")
-    assert ring.num_modes == 8 and torch.allclose(ring.centres.norm(dim=1), torch.full((8,), 2.0))
-    assert ring.std == 0.02 and ring[0].shape == (2,)
+    ring = open_dataset("toy:ring?n=4000&seed=3")  # the literature's ring: radius 1, sigma 0.01
+    assert ring.num_modes == 8 and torch.allclose(ring.centres.norm(dim=1), torch.full((8,), 1.0))
+    assert ring.std == 0.01 and ring[0].shape == (2,)
     assert ring.high_quality(ring.points).float().mean() > 0.98
     assert torch.bincount(ring.nearest_mode(ring.points), minlength=8).min() > 400
     grid = open_dataset("toy:grid?n=5000")
@@ -79,6 +79,19 @@ def test_ring_and_grid_centres_and_samples():
     collapsed = torch.zeros(100, 2)
     assert set(grid.nearest_mode(collapsed).tolist()) == {12}
     assert grid.high_quality(torch.tensor([[1.0, 1.0]])).tolist() == [False]
+
+
+def test_toy_shapes_are_set_by_the_spec_and_checked():
+    wide = open_dataset("toy:ring?n=100&radius=2&sigma=0.02&modes=6")
+    assert wide.num_modes == 6 and torch.allclose(wide.centres.norm(dim=1), torch.full((6,), 2.0)) and wide.std == 0.02
+    assert open_dataset("toy:grid?n=10&side=3&spacing=1").num_modes == 9
+    with pytest.raises(DataSpecError, match="radius must be a positive number"):
+        open_dataset("toy:ring?radius=0")
+    with pytest.raises(DataSpecError, match="side='0' is not at least 1"):
+        open_dataset("toy:grid?side=0")
+    # the error lists the options this distribution takes, and no others
+    with pytest.raises(DataSpecError, match=r"unknown option\(s\) radius; known: arcs_per_moon, n, seed, sigma$"):
+        open_dataset("toy:moons?radius=1")
 
 
 def test_toy_sampling_is_deterministic():

@@ -42,7 +42,7 @@ def test_mode_coverage_and_hq_rate_on_known_samples():
     assert stats.counts[:4] == (100, 100, 100, 5) and sum(stats.counts) == 305
     assert stats.hq_rate == pytest.approx(305 / 405)
     assert stats.min_count == round(0.2 * 405 / 8)  # 10: mode 3 with 5 samples is not covered
-    assert stats.covered == 3
+    assert stats.covered == 3 and stats.reached == 4  # PacGAN's count: any high-quality sample
     assert mode_stats(np.concatenate(parts), centres, std, min_count=1).covered == 4
     # KL(HQ samples over modes || uniform weights): 0 for a perfect spread, large for this collapse
     q = np.array([100, 100, 100, 5]) / 305

@@ -91,7 +91,9 @@ class Options:
         except (TypeError, ValueError):
             self._fail(key, value, "an integer")
         if (low is not None and number < low) or (high is not None and number > high):
-            self._fail(key, value, f"in the range {low}..{high}")
+            bounds = (f"in the range {low}..{high}" if low is not None and high is not None
+                      else f"at least {low}" if low is not None else f"at most {high}")
+            self._fail(key, value, bounds)
         return number
 
     def float(self, key: str, default: float | None = None) -> float | None:
@@ -151,7 +153,8 @@ def open_dataset(spec: str, **overrides: Any):
     factory = DATASETS.get(parsed.name)
     options = Options(parsed.name, {**parsed.options, **overrides})
     dataset = factory(parsed.arg, options)
-    if not options.used("attrs"):   # a wrapper (split:) may have passed it on already
+    # attrs selects labels, so only a labelled data set takes it; a wrapper (split:) may have used it already
+    if getattr(dataset, "label_kind", "none") != "none" and not options.used("attrs"):
         attrs = options.list("attrs")
         if attrs is not None:
             try:

@@ -67,32 +67,34 @@ class Toy2D(torch.utils.data.Dataset):
         return self.distance(points) <= k * self.std
 
 
-def ring(n: int = 100_000, seed: int = 0, modes: int = 8, radius: float = 2.0, std: float = 0.02) -> Toy2D:
+def ring(n: int = 100_000, seed: int = 0, modes: int = 8, radius: float = 1.0, sigma: float = 0.01) -> Toy2D:
+    """Gaussians evenly spaced on a circle; the defaults are the Unrolled-GAN / VEEGAN / PacGAN ring."""
     angles = torch.arange(modes, dtype=torch.float64) * (2 * math.pi / modes)
     centres = torch.stack([radius * torch.cos(angles), radius * torch.sin(angles)], 1).float()
-    return _gaussians("ring", centres, std, n, seed)
+    return _gaussians("ring", centres, sigma, n, seed)
 
 
-def grid(n: int = 100_000, seed: int = 0, side: int = 5, spacing: float = 2.0, std: float = 0.05) -> Toy2D:
+def grid(n: int = 100_000, seed: int = 0, side: int = 5, spacing: float = 2.0, sigma: float = 0.05) -> Toy2D:
+    """Gaussians on a square lattice; the defaults are the literature's {-4, -2, 0, 2, 4}² grid."""
     axis = (torch.arange(side, dtype=torch.float32) - (side - 1) / 2) * spacing
     gx, gy = torch.meshgrid(axis, axis, indexing="xy")
     centres = torch.stack([gx.reshape(-1), gy.reshape(-1)], 1)
-    return _gaussians("grid", centres, std, n, seed)
+    return _gaussians("grid", centres, sigma, n, seed)
 
 
-def moons(n: int = 100_000, seed: int = 0, std: float = 0.05, arcs_per_moon: int = 4) -> Toy2D:
+def moons(n: int = 100_000, seed: int = 0, sigma: float = 0.05, arcs_per_moon: int = 4) -> Toy2D:
     """Two interleaved half circles (as scikit-learn draws them); each split into arcs = modes."""
     t = torch.linspace(0.0, math.pi, 400, dtype=torch.float64)
     upper = torch.stack([torch.cos(t), torch.sin(t)], 1)
     lower = torch.stack([1.0 - torch.cos(t), 0.5 - torch.sin(t)], 1)
-    return _curve("moons", [upper.float(), lower.float()], arcs_per_moon, std, n, seed)
+    return _curve("moons", [upper.float(), lower.float()], arcs_per_moon, sigma, n, seed)
 
 
-def spiral(n: int = 100_000, seed: int = 0, std: float = 0.05, turns: float = 1.75, modes: int = 8) -> Toy2D:
+def spiral(n: int = 100_000, seed: int = 0, sigma: float = 0.05, turns: float = 1.75, modes: int = 8) -> Toy2D:
     """An Archimedean spiral arm; equal lengths of the arm are the modes."""
     t = torch.linspace(0.5 * math.pi, (0.5 + 2 * turns) * math.pi, 2000, dtype=torch.float64)
     arm = torch.stack([t * torch.cos(t), t * torch.sin(t)], 1) / 3.0
-    return _curve("spiral", [arm.float()], modes, std, n, seed)
+    return _curve("spiral", [arm.float()], modes, sigma, n, seed)
 
 
 def _gaussians(name: str, centres: torch.Tensor, std: float, n: int, seed: int) -> Toy2D:
@@ -164,18 +166,42 @@ def parse_points(lines: Iterable[str] | str, label: str = "points", name: str = 
 
 
 MIXTURES = {"ring": ring, "grid": grid, "moons": moons, "spiral": spiral}
+# the shape options each distribution takes from a spec (beside n and seed): name -> (type, low bound)
+SHAPE_OPTIONS = {
+    "ring": {"modes": (int, 1), "radius": (float, 0.0), "sigma": (float, 0.0)},
+    "grid": {"side": (int, 1), "spacing": (float, 0.0), "sigma": (float, 0.0)},
+    "moons": {"arcs_per_moon": (int, 1), "sigma": (float, 0.0)},
+    "spiral": {"modes": (int, 1), "turns": (float, 0.0), "sigma": (float, 0.0)},
+}
+
+
+def _shape(name: str, options) -> dict:
+    """The shape options given in a spec, checked (counts at least 1, lengths positive)."""
+    from . import DataSpecError
+
+    shape = {}
+    for key, (kind, low) in SHAPE_OPTIONS[name].items():
+        value = options.int(key, low=low) if kind is int else options.float(key)
+        if value is None:
+            continue
+        if kind is float and not (math.isfinite(value) and value > low):
+            raise DataSpecError(f"toy:{name}: option {key} must be a positive number, got {value}")
+        shape[key] = value
+    return shape
 
 
 @DATASETS.register("toy")
 def _open(arg: str | None, options) -> Toy2D:
-    """toy:ring|grid|moons|spiral?n=100000&seed=0, or toy:/path/points.csv"""
+    """toy:ring|grid|moons|spiral?n=100000&seed=0 plus shape options (e.g. toy:ring?radius=1&sigma=0.01),
+    or toy:/path/points.csv"""
     from . import DataSpecError
 
     if not arg:
         raise DataSpecError(f"toy: name a distribution ({', '.join(MIXTURES)}) or a .csv file, e.g. toy:grid")
     try:
         if arg in MIXTURES:
-            return MIXTURES[arg](n=options.int("n", 100_000, low=1), seed=options.int("seed", 0))
+            return MIXTURES[arg](n=options.int("n", 100_000, low=1), seed=options.int("seed", 0),
+                                 **_shape(arg, options))
         if arg.lower().endswith(".csv"):
             return from_csv(arg)
     except DataSpecError:

@@ -343,7 +343,7 @@ class ToyTrainer:
             last = self.trainer.last_losses
             losses = {k: float(v) for k, v in sorted(last.items()) if k.endswith("/loss") or k.endswith("/wdist")}
             stats = self.mode_counter(self.generated()) if self.mode_counter else None
-            reached = sum(1 for c in stats.counts if c > 0) if stats else None
+            reached = stats.reached if stats else None
             new_step = not self.coverage_history or self.coverage_history[-1]["step"] != self.step_count
             if stats is not None and new_step:
                 self.coverage_history.append({"step": self.step_count, "coverage": stats.covered / stats.modes,

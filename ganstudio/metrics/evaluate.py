@@ -592,8 +592,13 @@ def _distance_table(r: dict) -> list[str]:
         lines.append(f"| Inception Score | {a['mean']:.3f} ± {a['std']:.3f} | {b['mean']:.3f} ± {b['std']:.3f} |")
     if "modes" in r:
         a, b = r["modes"]["samples"], r["modes"]["real"]
-        lines.append(f"| modes covered (of {a['modes']}) | {a['covered']} | {b['covered']} |")
+        lines.append(f"| modes reached: ≥ 1 high-quality sample (of {a['modes']}; PacGAN's count) "
+                     f"| {a['reached']} | {b['reached']} |")
+        lines.append(f"| modes covered: ≥ {a['min_count']} high-quality samples (of {a['modes']}) "
+                     f"| {a['covered']} | {b['covered']} |")
         lines.append(f"| high-quality rate (3 std) | {a['hq_rate']:.3f} | {b['hq_rate']:.3f} |")
+        lines.append(f"| reverse KL, high-quality samples over modes vs uniform | {_f(a['kl_modes'])} "
+                     f"| {_f(b['kl_modes'])} |")
     if r["fd"]["ratio"] is not None:
         lines += ["", f"FD ratio (samples / real-vs-real): **{r['fd']['ratio']:.2f}**"]
     return lines
