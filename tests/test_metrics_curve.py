@@ -64,3 +64,16 @@ def test_line_chart_draws_each_series_and_the_goal_line():
     assert (31, 119, 180) in colours and (214, 39, 40) in colours  # the two series' colours
     empty = line_chart({"a": []}, "nothing", "x", "y")
     assert empty.size == (640, 400)
+
+
+def test_a_budget_keeps_the_snapshots_made_within_it(runs):
+    from ganstudio.metrics.curve import CurveError, snapshots_of, train_minutes
+
+    folder = runs[0][0]
+    every = snapshots_of(folder)
+    minutes = [train_minutes(path) for path in every]
+    assert minutes == sorted(minutes)
+    assert snapshots_of(folder, until_minutes=minutes[1]) == every[:2]
+    assert snapshots_of(folder, until_minutes=1e6) == every
+    with pytest.raises(CurveError, match="no snapshots within -1 minutes of training"):
+        snapshots_of(folder, until_minutes=-1)

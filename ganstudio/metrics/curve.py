@@ -94,24 +94,32 @@ def measure_generator(G, reals: RealSets, extractor: Extractor, n: int, seed: in
     return point
 
 
-def snapshots_of(run_dir: Path, every: int = 1) -> list[Path]:
-    """Every `every`-th snapshot of a run folder, oldest first, always including the newest."""
+def train_minutes(path: Path) -> float:
+    """Minutes of training behind a snapshot (the run's clock, resumes included)."""
+    state = checkpoint.read_info(path).meta.get(runs.STATE_KEY) or {}
+    return state.get("train_seconds", 0.0) / 60
+
+
+def snapshots_of(run_dir: Path, every: int = 1, until_minutes: float | None = None) -> list[Path]:
+    """Every `every`-th snapshot of a run folder, oldest first, always including the newest;
+    with `until_minutes`, only those made within that much training (runs compared at one budget)."""
     found = sorted((run_dir / "snapshots").glob("snapshot-*.safetensors"))
+    if until_minutes is not None:
+        found = [path for path in found if train_minutes(path) <= until_minutes]
     if not found:
-        raise CurveError(f"{run_dir}: no snapshots (is it a run folder from `ganstudio train`?)")
+        budget = "" if until_minutes is None else f" within {until_minutes:g} minutes of training"
+        raise CurveError(f"{run_dir}: no snapshots{budget} (is it a run folder from `ganstudio train`?)")
     chosen = found[::every]
     return chosen if chosen[-1] == found[-1] else chosen + [found[-1]]
 
 
 def measure_run(run_dir: Path, reals: RealSets, extractor: Extractor, n: int, seed: int, batch_size: int,
-                device, every: int = 1, log=print) -> list[dict[str, Any]]:
+                device, every: int = 1, until_minutes: float | None = None, log=print) -> list[dict[str, Any]]:
     points = []
-    for path in snapshots_of(run_dir, every):
+    for path in snapshots_of(run_dir, every, until_minutes):
         info = checkpoint.read_info(path)
         loaded = checkpoint.load(path, roles=["G_ema"], device=device).networks
-        state = info.meta.get(runs.STATE_KEY) or {}
-        point = {"snapshot": path.name, "step": info.step, "kimg": info.kimg,
-                 "train_minutes": round(state.get("train_seconds", 0.0) / 60, 2),
+        point = {"snapshot": path.name, "step": info.step, "kimg": info.kimg, "train_minutes": round(train_minutes(path), 2),
                  **measure_generator(loaded["G_ema"].eval(), reals, extractor, n, seed, batch_size, device)}
         points.append(point)
         log(json.dumps(point))
@@ -121,8 +129,9 @@ def measure_run(run_dir: Path, reals: RealSets, extractor: Extractor, n: int, se
 def curves(run_dirs: Sequence[str | Path], out: str | Path, names: Sequence[str] = (), data: str | None = None,
            judge: str | Path | None = None, n: int = 1000, seed: int = 0, every: int = 1, batch_size: int = 100,
            device: str = "cpu", checkpoint_dirs: Sequence[str | Path] = (), swd_descriptors: int = SWD_DESCRIPTORS,
-           log=print) -> dict[str, Any]:
-    """Measure every run and write curve.json, curve.md and curve.png under `out`."""
+           until_minutes: float | None = None, log=print) -> dict[str, Any]:
+    """Measure every run (up to `until_minutes` of training each, if given) and write curve.json,
+    curve.md and curve.png under `out`."""
     run_dirs = [Path(r) for r in run_dirs]
     names = list(names) or [r.name for r in run_dirs]
     if len(names) != len(run_dirs):
@@ -136,12 +145,12 @@ def curves(run_dirs: Sequence[str | Path], out: str | Path, names: Sequence[str]
     dataset = open_data(spec)
     G0 = checkpoint.load(snapshots_of(run_dirs[0])[-1], roles=["G_ema"]).networks["G_ema"]
     reals = measure_reals(dataset, extractor, n, seed, batch_size, G0.resolution, swd_descriptors)
-    result = {"data": spec, "n": n, "seed": seed, "features": features,
+    result = {"data": spec, "n": n, "seed": seed, "features": features, "until_minutes": until_minutes,
               "real_vs_real": {"fd": round(reals.baseline_fd, 3), "swd": reals.baseline_swd}, "runs": {}}
     for name, run_dir in zip(names, run_dirs):
         result["runs"][name] = {"run": str(run_dir),
                                 "points": measure_run(run_dir, reals, extractor, n, seed, batch_size, device,
-                                                      every, log)}
+                                                      every, until_minutes, log)}
     result["seconds"] = round(time.perf_counter() - start, 1)
     write_curves(Path(out), result)
     return result
@@ -179,6 +188,8 @@ def render_curves(result: dict[str, Any]) -> str:
     lines = [f"# Learning curves ({result['data']}, N = {result['n']}, judge features)", "",
              f"Real vs real: FD {base['fd']:.3f}; SWD x1000 "
              + ", ".join(f"{lv} px {base['swd']['levels'][lv]:.1f}" for lv in levels), ""]
+    if result.get("until_minutes") is not None:
+        lines += [f"Every run up to {result['until_minutes']:g} minutes of training (one budget for all).", ""]
     for name, run in result["runs"].items():
         lines += [f"## {name}", "", f"`{run['run']}`", "",
                   "| kimg | minutes | FD (x real) | precision | recall | attributes within 0.05 | SWD "
