@@ -414,17 +414,18 @@ def test_stop_applies_to_the_run_waiting_or_running_in_its_session():
 
     mine, other = SimpleNamespace(session_hash="a"), SimpleNamespace(session_hash="b")
     stops = StopRequests()
-    stops.press(mine)  # nothing asked for yet: dropped
-    stops.expect(mine, fresh=True)  # the click; the run now waits in the queue
+    stops.press(mine)  # a press before any run was asked for ...
+    stops.ask(mine)  # the click; the run now waits in the queue
     stops.press(other)
-    assert not stops.take(other)
-    stops.press(mine)  # pressed while waiting ...
-    stops.expect(mine)  # ... the run begins ...
-    assert stops.take(mine) and not stops.take(mine)  # ... and takes it once
+    since = stops.begin(mine)
+    assert not stops.take(mine, since)  # ... does not stop it, nor does another session's press
+    stops.ask(mine)
+    stops.press(mine)  # pressed while the run waits ...
+    since = stops.begin(mine)  # ... it begins ...
+    assert stops.take(mine, since) and not stops.take(mine, since)  # ... and takes the press once
+    since = stops.begin(mine)  # an API call: asked for as it begins
     stops.press(mine)
-    stops.finish(mine)  # the run ended first: the press goes with it
-    stops.expect(mine)
-    assert not stops.take(mine)
+    assert stops.take(mine, since)
 
 
 def test_fit_notes_name_crops_and_blow_ups():

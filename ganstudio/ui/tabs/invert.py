@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 import gradio as gr
 import pandas as pd
@@ -28,42 +29,38 @@ def loss_frame(rows: list[dict]) -> pd.DataFrame:
 
 
 class StopRequests:
-    """Stop presses, per session, for the run that is waiting or running there; the run takes its
-    session's press at its next step. (Cancelling the event instead races the last frame in flight,
-    which could then overwrite the stopped state.) A press while nothing waits or runs is dropped,
-    so it cannot stop the next run."""
+    """Stop presses, per session: a run stops at its next step when Stop was pressed after the run
+    was asked for (its click, or its start for an API call), so a press while the run waits in the
+    queue counts and a press from before it does not. (Cancelling the event instead races the
+    last frame in flight, which could then overwrite the stopped state.)"""
 
     def __init__(self):
-        self._active: set[str] = set()
-        self._pressed: set[str] = set()
+        self._asked: dict[str, float] = {}  # session -> when its next run was clicked for
+        self._pressed: dict[str, float] = {}  # session -> when Stop was last pressed
         self._lock = threading.Lock()
 
-    def expect(self, request: gr.Request, fresh: bool = False) -> None:
-        """A run was asked for (``fresh``: by a new click, which forgets an earlier press) or begins."""
+    def ask(self, request: gr.Request) -> None:
+        """The user clicked for a run (it may wait in the queue before it begins)."""
         with self._lock:
-            key = SessionHistory.key(request)
-            self._active.add(key)
-            if fresh:
-                self._pressed.discard(key)
+            self._asked[SessionHistory.key(request)] = time.monotonic()
+
+    def begin(self, request: gr.Request) -> float:
+        """A run begins; returns the moment after which a press stops it."""
+        with self._lock:
+            return self._asked.pop(SessionHistory.key(request), time.monotonic())
 
     def press(self, request: gr.Request) -> None:
         with self._lock:
-            key = SessionHistory.key(request)
-            if key in self._active:
-                self._pressed.add(key)
+            self._pressed[SessionHistory.key(request)] = time.monotonic()
 
-    def take(self, request: gr.Request) -> bool:
+    def take(self, request: gr.Request, since: float) -> bool:
+        """Whether Stop was pressed for the run asked for at `since` (a press is taken once)."""
         with self._lock:
             key = SessionHistory.key(request)
-            found = key in self._pressed
-            self._pressed.discard(key)
-            return found
-
-    def finish(self, request: gr.Request) -> None:
-        with self._lock:
-            key = SessionHistory.key(request)
-            self._active.discard(key)
-            self._pressed.discard(key)
+            if self._pressed.get(key, -1.0) < since:
+                return False
+            del self._pressed[key]
+            return True
 
 
 def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
@@ -102,13 +99,7 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
 
     @user_errors
     def invert(model_name, path, method_value, space_value, l1, l2, max_steps, request: gr.Request):
-        stops.expect(request)
-        try:
-            yield from inversion_frames(model_name, path, method_value, space_value, l1, l2, max_steps, request)
-        finally:
-            stops.finish(request)
-
-    def inversion_frames(model_name, path, method_value, space_value, l1, l2, max_steps, request):
+        asked = stops.begin(request)
         if not path:
             raise StudioError("upload a photo first")
         image = load_image(path, name="the uploaded file")
@@ -126,7 +117,7 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
         rows = []
         for step, step_recipe in studio.invert(model_name, image, settings):
             rows += [{"step": step.step, "loss": v, "term": k} for k, v in step.losses.items()]
-            stopped_here = stops.take(request)
+            stopped_here = stops.take(request, asked)
             last = step.done or stopped_here
             if last or step.step % PREVIEW_EVERY == 0:
                 text = f"step {step.step} · PSNR {step.psnr:.2f} dB · loss {step.losses['total']:.4f}"
@@ -143,7 +134,7 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
         """A new run starts from an empty page: nothing of the last run (its result, its "Done",
         its recipe) may stay beside a new input, least of all when the new upload is refused.
         From the click on, Stop applies to the new run, even while it waits in the queue."""
-        stops.expect(request, fresh=True)
+        stops.ask(request)
         return None, None, "Starting…", None, None
 
     outputs = [target, result, status, curve, recipe]
