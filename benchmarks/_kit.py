@@ -75,10 +75,10 @@ def summary(seconds: list[float]) -> dict[str, float | int]:
 def add_model_arguments(p: argparse.ArgumentParser) -> None:
     """--model (default synthfaces64; a name or a .safetensors path), --checkpoints DIR, --device,
     --threads (as the CLI's), --compete."""
-    from ganstudio.cli_edit import add_model_arguments as cli_model_arguments
+    from ganstudio import options
     from ganstudio.threads import add_threads_argument
 
-    cli_model_arguments(p, required=False)
+    options.add_model_arguments(p, required=False)
     add_threads_argument(p)
     add_compete_argument(p)
     p.set_defaults(model=DEFAULT_MODEL)
@@ -93,12 +93,11 @@ def setup(args: argparse.Namespace) -> None:
 
 def open_studio(args: argparse.Namespace):
     """The Studio and model name the CLI would use for these arguments; exits clearly without the model."""
-    from ganstudio.cli import CliError
-    from ganstudio.cli_edit import open_studio as cli_open_studio
-    from ganstudio.errors import UserError
+    from ganstudio.errors import CliError, UserError
+    from ganstudio.options import open_model
 
     try:
-        studio, name = cli_open_studio(args)
+        studio, name = open_model(args.model, args.checkpoints, args.device)
         studio.entry(name)
     except (CliError, UserError) as exc:
         sys.exit(f"{exc}\n(the shipped model is made by `bash checkpoints/train_shipped.sh`; "

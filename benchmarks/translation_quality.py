@@ -54,7 +54,8 @@ def main() -> None:
 
     from ganstudio.data import on_stream
     from ganstudio.metrics.edits import render_critic
-    from ganstudio.metrics.evaluate import evaluate, open_model
+    from ganstudio.metrics.evaluate import evaluate
+    from ganstudio.options import open_model
 
     out = Path(args.out or tempfile.mkdtemp(prefix="ganstudio-translation-"))
     print(machine())

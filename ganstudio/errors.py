@@ -7,3 +7,10 @@ is a bug and keeps its traceback.
 
 class UserError(ValueError):
     """A problem with the user's input; the message names the file or field and what is wrong."""
+
+
+class CliError(Exception):
+    """A user-facing failure of a command-line call: printed as one line, exit status 2.
+
+    Here rather than in the CLI so that the modules the commands share raise it without
+    importing the command line back."""

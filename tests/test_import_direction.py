@@ -57,6 +57,17 @@ def test_studio_never_imports_training_or_ui():
     assert offenders == []
 
 
+def test_only_the_entry_points_import_the_command_line():
+    """The CLI is the top layer: it drives the launcher, training and metrics, never the other
+    way round (CliError lives in errors.py, the options it shares with the UI in options.py)."""
+    offenders = [
+        (str(p.relative_to(PACKAGE)), m) for p in _files()
+        if p.relative_to(PACKAGE).parts[0] not in ("cli", "__main__.py")
+        for m in _imports(p) if m == "ganstudio.cli" or m.startswith("ganstudio.cli.")
+    ]
+    assert offenders == []
+
+
 def test_importing_the_app_module_launches_nothing():
     import subprocess
     import sys

@@ -125,7 +125,8 @@ def test_the_judge_is_found_by_the_data_set_it_was_trained_on(models, judge_path
 
 
 def test_model_names_are_looked_up_in_the_shipped_checkpoints_and_the_extra_folders(models):
-    from ganstudio.metrics.evaluate import DEFAULT_CHECKPOINTS, open_model
+    from ganstudio.options import open_model
+    from ganstudio.studio import DEFAULT_CHECKPOINTS
 
     studio, name = open_model("oracle", [models])
     assert name == "oracle" and studio.entry("oracle").path == models / "oracle.safetensors"

@@ -6,10 +6,10 @@ import pytest
 import torch
 
 from ganstudio.cli import main
+from ganstudio.cli import train as train_cli
 from ganstudio.config import ConfigError
 from ganstudio.registry import LOSSES
 from ganstudio.studio import Studio
-from ganstudio.training import commands
 from ganstudio.training.config import TrainConfig, parse_set, resolve
 from tests.training_kit import ToyImages
 
@@ -25,7 +25,7 @@ def toy_data(monkeypatch):
         opened.append(spec)
         return ToyImages(resolution=resolution or 16)
 
-    monkeypatch.setattr(commands, "open_training_data", fake_open)
+    monkeypatch.setattr(train_cli, "open_training_data", fake_open)
     return opened
 
 

@@ -24,9 +24,9 @@ ROOT = Path(__file__).resolve().parent.parent
 TRAIN = """
 import sys, torch
 torch.set_num_threads(1)
-from ganstudio.training import commands
+from ganstudio.cli import train
 from tests.training_kit import ToyImages
-commands.open_training_data = lambda spec, resolution=None: ToyImages(resolution=resolution or 16)
+train.open_training_data = lambda spec, resolution=None: ToyImages(resolution=resolution or 16)
 from ganstudio.cli import main
 sys.exit(main(["train", "gan", "--data", "toy:16", "--out", sys.argv[1], *sys.argv[2:]]))
 """

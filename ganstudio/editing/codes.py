@@ -3,12 +3,18 @@ labelled by a classifier that reads the generator's own images."""
 
 from __future__ import annotations
 
-from typing import Callable, Iterator
+import contextlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable, Iterator, Protocol, Sequence
 
 import torch
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..latents import seed_batches, z_from_seeds
+from ..registry import DIRECTIONS
+from . import SAMPLES_FIRST_SEED
 from .directions import DirectionError
 
 
@@ -70,3 +76,100 @@ def labelled_samples(G, classify: Callable[[torch.Tensor], torch.Tensor], n: int
         if progress is not None:
             progress(len(w))
     return torch.cat(ws), torch.cat(labels)
+
+
+class Labeller(Protocol):
+    """A classifier of images (the metrics judge): what labelled samples need of it."""
+
+    label_kind: str  # "attributes", "class" or "none"
+    label_names: tuple[str, ...]
+
+    def __call__(self, images: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor | None]:
+        """Features and label probabilities [B, K] for images in [-1, 1]."""
+        ...
+
+
+@dataclass(frozen=True)
+class DirectionInputs:
+    """What a direction method learns from: codes [N, dim], their 0/1 labels [N, K] and the
+    labels' names (both None for unsupervised methods), the codes' space, and a line saying
+    where they came from (it is stored with the set)."""
+
+    codes: torch.Tensor
+    labels: torch.Tensor | None
+    names: list[str] | None
+    space: str
+    source: str
+
+
+def direction_inputs(method: str, G, n: int, *, model: str, device: str | torch.device = "cpu",
+                     seed: int | None = None, attributes: Sequence[str] | None = None, encoder=None,
+                     data: str | None = None, labeller: str | os.PathLike | None = None,
+                     open_labeller: Callable[[str | os.PathLike], Labeller] | None = None,
+                     progress: Callable[..., contextlib.AbstractContextManager] | None = None) -> DirectionInputs:
+    """The codes and labels `method` learns from; every choice is checked before an image is
+    drawn, encoded or labelled.
+
+    Unsupervised methods (pca, sefa) get n sampled w (seed `seed`, default 0). Supervised ones
+    get the generator's own samples labelled by the classifier in the file `labeller` (opened by
+    `open_labeller`, so that this layer needs no metrics; seeds from `seed`, default
+    SAMPLES_FIRST_SEED), or else the first n images of the data set `data` encoded by `encoder`
+    (the model's E); their labels limited to `attributes` (all when None). `model` names G's model
+    in messages; `progress` makes a tqdm-like bar (total=, desc=, unit=) for the slow part.
+    """
+    if n < 1:
+        raise DirectionError(f"--n must be at least 1, got {n}")
+    supervised = DIRECTIONS.having(supervised=True)
+    if method not in supervised:
+        if data or labeller or attributes is not None:
+            raise DirectionError(f"{method} is unsupervised; --data, --labeller and --attributes are for "
+                                 f"{', '.join(supervised)}")
+        seed = 0 if seed is None else seed
+        return DirectionInputs(sampled_ws(G, n, seed=seed, device=device), None, None, "w",
+                               f"{n} sampled w (seed {seed})")
+    if labeller:
+        judge = open_labeller(labeller)
+        if judge.label_kind != "attributes":
+            raise DirectionError(f"--labeller {labeller}: it decides {judge.label_kind} labels; directions need "
+                                 "attributes (a judge trained on attribute-labelled images)")
+        columns, names = _chosen_labels(list(judge.label_names), attributes)
+        first = SAMPLES_FIRST_SEED if seed is None else seed
+        with _bar(progress, total=n, desc="label samples", unit="img") as update:
+            codes, labels = labelled_samples(G, lambda images: judge(images)[1], n, first, device=device,
+                                             progress=update)
+        return DirectionInputs(codes, labels[:, columns], names, "w",
+                               f"{n} samples (seeds {first}-{first + n - 1}) labelled by {Path(labeller).name}")
+    if encoder is None:
+        raise DirectionError(f"{method} needs the model's encoder (role E) and --data, or --labeller; "
+                             f"'{model}' has no encoder")
+    if not data:
+        raise DirectionError(f"{method} needs labelled images (--data SPEC) or a classifier to label samples "
+                             "(--labeller JUDGE)")
+    from ..data import open_dataset
+
+    dataset = open_dataset(data, resolution=G.resolution)
+    columns, names = _chosen_labels(list(dataset.label_names), attributes)
+    with _bar(progress, total=min(n, len(dataset)), desc="encode", unit="img") as update:
+        codes, labels = encode_dataset(encoder, dataset, n, device=device, progress=update)
+    space = "z" if getattr(encoder, "space", "w") == "z" else "w"
+    return DirectionInputs(codes, labels[:, columns], names, space, f"{len(codes)} images of {data}, encoded")
+
+
+def _chosen_labels(names: list[str], attributes: Sequence[str] | None) -> tuple[list[int], list[str]]:
+    """Columns and names of the chosen attributes among the labels (all of them for None)."""
+    if attributes is None:
+        return list(range(len(names))), names
+    missing = [a for a in attributes if a not in names]
+    if missing:
+        raise DirectionError(f"--attributes: unknown {', '.join(missing)}; the labels are {', '.join(names)}")
+    return [names.index(a) for a in attributes], list(attributes)
+
+
+@contextlib.contextmanager
+def _bar(progress, **kwargs) -> Iterator[Callable[[int], None] | None]:
+    """The update function of a progress bar made by `progress`, or None without one."""
+    if progress is None:
+        yield None
+        return
+    with progress(**kwargs) as bar:
+        yield bar.update

@@ -27,10 +27,12 @@ one synthesis (or translation) and one judge call per batch, attribute and direc
 
 from __future__ import annotations
 
+import json
 import time
 from collections import defaultdict
 from dataclasses import dataclass
-from typing import Container, Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Container, Iterator, Mapping, Sequence
 
 import torch
 import torch.nn.functional as F
@@ -48,7 +50,10 @@ from ..imaging import make_grid
 from ..editing.fidelity import psnr
 from ..translate import Translator, translate_all_domains, translate_cycle
 from .critic import CriticTally
-from .features import Extractor
+from .features import Extractor, build_extractor
+
+if TYPE_CHECKING:
+    from ..studio import Studio
 
 DEFAULT_ALPHA = 1.5  # slider units: 1 = the gap between the class means (see editing.directions)
 GOAL = {"success_min": 0.9, "preserved_min": 0.9}
@@ -265,6 +270,49 @@ def picked_set(sets: Mapping[str, DirectionSet], section: Mapping, judge: Extrac
     picks = {name: (available[measured[name]["method"]], measured[name]["alpha"],  # in the judge's order
                     {k: measured[name][k] for k in ("success", "preserved", "n")}) for name in order}
     return assemble(method, picks, source), left_out
+
+
+def pick_from_evaluation(studio: Studio, name: str, evaluation: str, *, judge: str | None = None,
+                         set_name: str = "best", model: str | None = None) -> tuple[DirectionSet, dict[str, str]]:
+    """`picked_set` for the model `name` from an evaluation of it (the metrics.json that
+    `ganstudio eval --edit-alphas ...` wrote), refereed by the judge the evaluation names or by
+    `judge`. Picks are only as good as their measurement, so an evaluation of another generator
+    or one naming no judge is refused, and so is a `set_name` that would overwrite a computed
+    set. `model` is the model as the user named it, for the hint to evaluate it."""
+    sets = studio.directions(name)
+    if set_name in sets and not sets[set_name].origins:
+        raise EditMetricsError(f"--name {set_name}: '{name}' has a computed set of that name, which this would "
+                               "overwrite; choose another name")
+    metrics = _read_evaluation(evaluation)
+    g_hash = studio.generator_hash(name)
+    if metrics.get("generator_hash") != g_hash:
+        raise EditMetricsError(
+            f"--eval {evaluation}: it measured generator {metrics.get('generator_hash', '(unrecorded)')}, "
+            f"not '{name}' ({g_hash}); run `ganstudio eval --model {model or name} --edit-alphas ...` first")
+    features = metrics.get("features") or {}
+    if not judge and features.get("name") != "judge":
+        raise EditMetricsError(f"--eval {evaluation}: it names no judge (features: {features}); pass --judge")
+    referee = build_extractor("judge", judge or features.get("path"), studio.device)
+    section = metrics["edits"]
+    try:
+        source = f"picked from {evaluation} ({section['n']} samples, seeds {section['seeds'][0]}-{section['seeds'][1]})"
+        return picked_set(sets, section, referee, set_name, source)
+    except (KeyError, IndexError, TypeError) as exc:
+        raise EditMetricsError(f"--eval {evaluation}: malformed edits section (at {exc})") from None
+
+
+def _read_evaluation(path: str) -> dict:
+    """An evaluation's metrics.json, which must hold an edits section."""
+    try:
+        metrics = json.loads(Path(path).read_text())
+    except OSError as exc:
+        raise EditMetricsError(f"--eval {path}: cannot read file ({exc.strerror})") from None
+    except ValueError as exc:
+        raise EditMetricsError(f"--eval {path}: not JSON ({exc})") from None
+    if not isinstance(metrics, dict) or not isinstance(metrics.get("edits"), dict):
+        raise EditMetricsError(f"--eval {path}: no edits section; it must be the metrics.json of `ganstudio eval` "
+                               "on a generator with direction sets")
+    return metrics
 
 
 @dataclass

@@ -49,7 +49,8 @@ from ..editing.layers import PRESETS
 from ..imaging import make_grid, png_bytes, to_pils
 from ..plots import scatter_plot
 from ..latents import MAX_SEED, seed_batches, z_from_seeds
-from ..studio import DEFAULT_CHECKPOINTS, GENERATOR_ROLES, Studio, model_kind, resolve_device
+from ..options import open_model
+from ..studio import DEFAULT_CHECKPOINTS, GENERATOR_ROLES, model_kind, resolve_device
 from .disentanglement import dci, mig
 from .edits import evaluate_edits, evaluate_translation, render_section
 from .features import Extractor, build_extractor, extract
@@ -77,17 +78,6 @@ class EvalError(UserError):
 
 
 # ----- inputs -------------------------------------------------------------------------------------
-def open_model(model: str, checkpoint_dirs: Sequence[str | Path] = (), device: str = "cpu") -> tuple[Studio, str]:
-    """A studio serving `model` and its name there: a studio name under the shipped checkpoints
-    and the extra folders (as `ganstudio serve --checkpoints` looks them up), or a .safetensors
-    path (its folder joins the studio, so direction files beside it count)."""
-    dirs = [DEFAULT_CHECKPOINTS, *checkpoint_dirs]
-    path = Path(model).resolve()  # a link is served from the folder of the file it points to
-    if path.suffix == ".safetensors" and path.is_file():
-        return Studio([path.parent, *dirs], device=device), path.stem
-    return Studio(dirs, device=device), model
-
-
 def load_model(model: str, checkpoint_dirs: Sequence[str | Path] = (), device: str = "cpu") -> Checkpoint:
     """A checkpoint by file path, or by its studio name under the checkpoint folders."""
     studio, name = open_model(model, checkpoint_dirs, device)

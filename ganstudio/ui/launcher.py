@@ -10,6 +10,7 @@ import threading
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..options import DEVICE_HELP, add_checkpoints_argument, add_device_argument, checkpoint_dirs
 from ..threads import add_threads_argument, server_default
 from ..threads import configure as configure_threads
 
@@ -39,10 +40,7 @@ class LaunchOptions:
 def add_launch_arguments(p: argparse.ArgumentParser) -> None:
     p.add_argument("--host", default=DEFAULT_HOST, help="interface to bind (default 127.0.0.1: this machine only)")
     p.add_argument("--port", type=int, default=DEFAULT_PORT, help="port (default 7860)")
-    p.add_argument(
-        "--checkpoints", action="append", default=[], metavar="DIR",
-        help="an extra folder of checkpoints, besides the shipped ones (repeatable)",
-    )
+    add_checkpoints_argument(p, "an extra folder of checkpoints, besides the shipped ones (repeatable)")
     p.add_argument("--share", action="store_true", help="make a public share link (needs --auth)")
     p.add_argument("--auth", action="append", default=[], metavar="USER:PASS", help="require this login (repeatable)")
     p.add_argument(
@@ -50,7 +48,7 @@ def add_launch_arguments(p: argparse.ArgumentParser) -> None:
         help="allow --share without --auth (anyone with the link can use the studio)",
     )
     p.add_argument("--max-upload-mb", type=int, default=DEFAULT_MAX_UPLOAD_MB, help="upload size limit in MB")
-    p.add_argument("--device", default="auto", help="auto, cpu, cuda or cuda:N")
+    add_device_argument(p, help=DEVICE_HELP)
     p.add_argument("--runs", default="runs", metavar="DIR",
                    help="the training runs the Runs tab lists (default: runs, as `ganstudio train --out`)")
     add_threads_argument(p, inherit=True)  # `ganstudio --threads N serve` works too
@@ -66,9 +64,7 @@ def options_from_args(args: argparse.Namespace) -> LaunchOptions:
         raise LaunchError(f"--port must be between 1 and 65535, got {args.port}")
     if args.max_upload_mb < 1:
         raise LaunchError("--max-upload-mb must be at least 1")
-    from ..studio import DEFAULT_CHECKPOINTS
-
-    dirs = [DEFAULT_CHECKPOINTS, *(Path(d) for d in args.checkpoints)]
+    dirs = checkpoint_dirs(args.checkpoints)
     for d in dirs[1:]:
         if not d.is_dir():
             raise LaunchError(f"--checkpoints {d}: no such folder")

@@ -1,4 +1,4 @@
-"""`ganstudio eval` and `ganstudio judge`: measuring generators against real data."""
+"""`ganstudio eval`, `ganstudio curve` and `ganstudio judge`: measuring generators against real data."""
 
 from __future__ import annotations
 
@@ -7,11 +7,12 @@ import contextlib
 import json
 import shlex
 
-from .cli import CliError, comma_list
+from ..errors import CliError
+from ..options import add_checkpoints_argument, add_device_argument, add_model_argument, comma_list
 
 
 def eval_args(p: argparse.ArgumentParser) -> None:
-    p.add_argument("--model", required=True, help="a checkpoint file, or a model name under the checkpoint folders")
+    add_model_argument(p, help="a checkpoint file, or a model name under the checkpoint folders")
     p.add_argument("--data", help="real data spec (default: the data set named in the checkpoint header; for a "
                    "translation model, on a held-out stream when that data set has seeded streams, as SynthFaces)")
     p.add_argument("--features", default="judge", choices=["judge", "inception"],
@@ -28,9 +29,8 @@ def eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--kid-subset-size", type=int, default=1000)
     p.add_argument("--swd-descriptors", type=int, default=32768,
                    help="patches per pyramid level and set for the sliced Wasserstein distance (0: skip it)")
-    p.add_argument("--checkpoints", action="append", default=[], metavar="DIR",
-                   help="an extra folder to look up --model names in, besides the shipped checkpoints (repeatable)")
-    p.add_argument("--device", default="auto")
+    add_checkpoints_argument(p)
+    add_device_argument(p)
     p.add_argument("--out", required=True, help="folder for metrics.json, report.md and contact_sheet.png")
     edits = p.add_argument_group("edits", "a generator's attribute directions, judged before and after the edit "
                                  "(translation models are always judged on --n real images)")
@@ -51,7 +51,7 @@ def eval_args(p: argparse.ArgumentParser) -> None:
 
 
 def eval_run(args: argparse.Namespace) -> int:
-    from .metrics.evaluate import evaluate
+    from ..metrics.evaluate import evaluate
 
     with _user_errors():
         result = evaluate(
@@ -93,12 +93,12 @@ def curve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--swd-descriptors", type=int, default=32768,
                    help="patches per pyramid level and set for the sliced Wasserstein distance")
     p.add_argument("--seed", type=int, default=0)
-    p.add_argument("--device", default="cpu")
+    add_device_argument(p, default="cpu")
 
 
 def curve_run(args: argparse.Namespace) -> int:
-    from .metrics.curve import curves
-    from .studio import resolve_device
+    from ..metrics.curve import curves
+    from ..studio import resolve_device
 
     if args.n < 10 or args.every < 1 or args.swd_descriptors < 1:
         raise CliError("--n must be at least 10, --every and --swd-descriptors at least 1")
@@ -128,19 +128,19 @@ def judge_args(p: argparse.ArgumentParser) -> None:
                        "the judge reads content rather than sharpness (generated images are softer than real ones)")
     train.add_argument("--noise", type=float, default=0.0,
                        help="and noised with a random std up to this (image range -1..1)")
-    train.add_argument("--device", default="auto")
+    add_device_argument(train)
     check = sub.add_parser("eval", help="accuracy of a trained judge on labelled images")
     check.add_argument("--judge", required=True, help="judge checkpoint")
     check.add_argument("--data", required=True, help="labelled data spec (use a different seed than training)")
     check.add_argument("--n", type=int, default=1000, help="images to check (default 1000)")
     check.add_argument("--blur", type=float, default=0.0, help="blur the images by this Gaussian sigma (pixels) first")
-    check.add_argument("--device", default="auto")
+    add_device_argument(check)
 
 
 def judge_run(args: argparse.Namespace) -> int:
-    from .data import open_dataset
-    from .metrics import judge
-    from .studio import resolve_device
+    from ..data import open_dataset
+    from ..metrics import judge
+    from ..studio import resolve_device
 
     device = resolve_device(args.device)
     with _user_errors():
@@ -181,7 +181,7 @@ def _command_line(args: argparse.Namespace, command: str) -> str:
 @contextlib.contextmanager
 def _user_errors():
     """Unknown registry names (a KeyError) become one-line CLI errors like every UserError."""
-    from .registry import RegistryError
+    from ..registry import RegistryError
 
     try:
         yield

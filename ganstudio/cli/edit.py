@@ -1,4 +1,4 @@
-"""`ganstudio edit | invert | directions | traverse`: the editing core from the command line."""
+"""`ganstudio edit | invert | traverse | directions`: the editing core from the command line."""
 
 from __future__ import annotations
 
@@ -6,43 +6,19 @@ import argparse
 import json
 from pathlib import Path
 
-from .cli import CliError, comma_list
-
-
-def add_model_arguments(p: argparse.ArgumentParser, required: bool = True) -> None:
-    p.add_argument("--model", required=required, help="a model name under the checkpoint folders, or a .safetensors path")
-    p.add_argument("--checkpoints", action="append", default=[], metavar="DIR",
-                   help="extra checkpoint folder (besides the shipped checkpoints/)")
-    p.add_argument("--device", default="auto")
-
-
-def open_studio(args: argparse.Namespace):
-    """A Studio over the shipped and extra folders, plus the model name to use.
-
-    A path to a .safetensors file is accepted too: its folder joins the studio.
-    """
-    from .studio import DEFAULT_CHECKPOINTS, Studio
-
-    dirs = [DEFAULT_CHECKPOINTS, *(Path(d) for d in args.checkpoints)]
-    name = getattr(args, "model", None)
-    if name and name.endswith(".safetensors"):
-        path = Path(name)
-        if not path.is_file():
-            raise CliError(f"--model {name}: no such file")
-        dirs.insert(0, path.parent)
-        name = path.stem
-    return Studio(dirs, device=args.device), name
+from ..errors import CliError
+from ..options import add_model_arguments, comma_list, open_model
 
 
 def write_png(path: Path, image, recipe) -> None:
-    from .checkpoint import atomic_write_bytes
-    from .imaging import png_bytes
+    from ..checkpoint import atomic_write_bytes
+    from ..imaging import png_bytes
 
     atomic_write_bytes(path, png_bytes(image, recipe.to_dict() if recipe is not None else None))
 
 
 def parse_layers(text: str | None, num_ws: int) -> tuple[int, int] | None:
-    from .editing.layers import PRESETS, preset_rows
+    from ..editing.layers import PRESETS, preset_rows
 
     if text is None or text == "all":
         return None
@@ -72,10 +48,10 @@ def edit_args(p: argparse.ArgumentParser) -> None:
 
 
 def edit_run(args: argparse.Namespace) -> int:
-    from .editing.recipe import Edit
-    from .studio import StudioError
+    from ..editing.recipe import Edit
+    from ..studio import StudioError
 
-    studio, name = open_studio(args)
+    studio, name = open_model(args.model, args.checkpoints, args.device)
     try:
         if args.recipe:
             recipe = read_recipe(Path(args.recipe))
@@ -108,7 +84,7 @@ def edit_run(args: argparse.Namespace) -> int:
 
 
 def read_recipe(path: Path):
-    from .editing.recipe import RecipeError, read_recipe_file
+    from ..editing.recipe import RecipeError, read_recipe_file
 
     try:
         return read_recipe_file(path)
@@ -135,13 +111,13 @@ def invert_run(args: argparse.Namespace) -> int:
     from safetensors.torch import save as st_save
     from tqdm import tqdm
 
-    from .checkpoint import atomic_write_bytes
-    from .editing.fidelity import psnr, ssim
-    from .editing.inversion import InversionError, InversionSettings
-    from .imaging import ImageLoadError, from_pil, load_image, png_bytes, to_pil
-    from .studio import StudioError
+    from ..checkpoint import atomic_write_bytes
+    from ..editing.fidelity import psnr, ssim
+    from ..editing.inversion import InversionError, InversionSettings
+    from ..imaging import ImageLoadError, from_pil, load_image, png_bytes, to_pil
+    from ..studio import StudioError
 
-    studio, name = open_studio(args)
+    studio, name = open_model(args.model, args.checkpoints, args.device)
     try:
         image = load_image(args.image)
         settings = InversionSettings(
@@ -186,11 +162,11 @@ def traverse_args(p: argparse.ArgumentParser) -> None:
 
 
 def traverse_run(args: argparse.Namespace) -> int:
-    from .checkpoint import atomic_write_bytes
-    from .imaging import png_bytes
-    from .inspection import Inspector
+    from ..checkpoint import atomic_write_bytes
+    from ..imaging import png_bytes
+    from ..inspection import Inspector
 
-    studio, name = open_studio(args)
+    studio, name = open_model(args.model, args.checkpoints, args.device)
     layers = parse_layers(args.layers, studio.generator(name).num_ws)
     result = Inspector(studio).traverse(name, args.axis, args.seeds, args.range[0], args.range[1], args.steps,
                                         layers=layers, psi=args.psi, condition=args.condition)
@@ -202,10 +178,9 @@ def traverse_run(args: argparse.Namespace) -> int:
 
 
 # ----- directions ---------------------------------------------------------------------------
-SAMPLES_FIRST_SEED = 2_000_000  # apart from the seeds people browse (0..) and those `ganstudio eval` draws (1,000,000..)
-
-
 def directions_args(p: argparse.ArgumentParser) -> None:
+    from ..editing import SAMPLES_FIRST_SEED
+
     sub = p.add_subparsers(dest="action", metavar="ACTION", required=True)
     c = sub.add_parser("compute", help="compute a direction set for a model")
     add_model_arguments(c)
@@ -236,11 +211,11 @@ def directions_args(p: argparse.ArgumentParser) -> None:
 
 
 def directions_run(args: argparse.Namespace) -> int:
-    from .editing.directions import DirectionError
-    from .registry import RegistryError
-    from .studio import StudioError
+    from ..editing.directions import DirectionError
+    from ..registry import RegistryError
+    from ..studio import StudioError
 
-    studio, name = open_studio(args)
+    studio, name = open_model(args.model, args.checkpoints, args.device)
     try:
         result = _pick(args, studio, name) if args.action == "pick" else _compute(args, studio, name)
     except (StudioError, DirectionError, RegistryError) as exc:
@@ -252,36 +227,18 @@ def directions_run(args: argparse.Namespace) -> int:
 
 
 def _directions_path(args: argparse.Namespace, studio, name: str, set_name: str) -> Path:
-    from .editing.directions import DIRECTIONS_SUFFIX
+    from ..editing.directions import DIRECTIONS_SUFFIX
 
     entry = studio.entry(name)
     return Path(args.out) if args.out else entry.path.parent / f"{entry.path.stem}.{set_name}{DIRECTIONS_SUFFIX}"
 
 
 def _pick(args: argparse.Namespace, studio, name: str):
-    """The picked set (`metrics.edits.picked_set`) from an evaluation of this very generator."""
-    from .metrics.edits import picked_set
-    from .metrics.features import build_extractor
+    """The set `metrics.edits.pick_from_evaluation` gathers, with each pick and each attribute left out shown."""
+    from ..metrics.edits import pick_from_evaluation
 
-    sets = studio.directions(name)
-    if args.name in sets and not sets[args.name].origins:
-        raise CliError(f"--name {args.name}: '{name}' has a computed set of that name, which this would overwrite; "
-                       "choose another name")
-    metrics = _read_eval(args.eval)
-    g_hash = studio.generator_hash(name)
-    if metrics.get("generator_hash") != g_hash:
-        raise CliError(f"--eval {args.eval}: it measured generator {metrics.get('generator_hash', '(unrecorded)')}, "
-                       f"not '{name}' ({g_hash}); run `ganstudio eval --model {args.model} --edit-alphas ...` first")
-    features = metrics.get("features") or {}
-    if not args.judge and features.get("name") != "judge":
-        raise CliError(f"--eval {args.eval}: it names no judge (features: {features}); pass --judge")
-    judge = build_extractor("judge", args.judge or features.get("path"), studio.device)
-    section = metrics["edits"]
-    try:
-        source = f"picked from {args.eval} ({section['n']} samples, seeds {section['seeds'][0]}-{section['seeds'][1]})"
-        result, left_out = picked_set(sets, section, judge, args.name, source)
-    except (KeyError, IndexError, TypeError) as exc:
-        raise CliError(f"--eval {args.eval}: malformed edits section (at {exc})") from None
+    result, left_out = pick_from_evaluation(studio, name, args.eval, judge=args.judge, set_name=args.name,
+                                            model=args.model)
     for attribute, origin in result.origins.items():
         print(f"{attribute}: {origin['method']} x {origin['alpha']:g} "
               f"(success {origin['success']:.2f}, preserved {origin['preserved']:.2f})")
@@ -290,91 +247,24 @@ def _pick(args: argparse.Namespace, studio, name: str):
     return result
 
 
-def _read_eval(path: str) -> dict:
-    try:
-        metrics = json.loads(Path(path).read_text())
-    except OSError as exc:
-        raise CliError(f"--eval {path}: cannot read file ({exc.strerror})") from None
-    except ValueError as exc:
-        raise CliError(f"--eval {path}: not JSON ({exc})") from None
-    if not isinstance(metrics, dict) or not isinstance(metrics.get("edits"), dict):
-        raise CliError(f"--eval {path}: no edits section; it must be the metrics.json of `ganstudio eval` on a "
-                       "generator with direction sets")
-    return metrics
-
-
 def _compute(args: argparse.Namespace, studio, name: str):
+    """The set --method computes from `editing.codes.direction_inputs`, named as --name says."""
     from dataclasses import replace
 
-    from .editing.directions import compute
-
-    G = studio.generator(name)
-    codes, labels, names, space, source = _direction_inputs(args, studio, name, G)
-    result = compute(args.method, codes, labels, names, space, studio.generator_hash(name), G=G,
-                     n_components=args.components, units=studio.entry(name).info.meta.get("supervised_units"))
-    set_name = args.name or (f"{args.method}_samples" if args.labeller else args.method)
-    return replace(result, method=set_name, source=source)
-
-
-def _chosen_labels(names: list[str], attributes: str | None) -> tuple[list[int], list[str]]:
-    """Columns and names of the --attributes among the labels (all without it), checked before
-    any image is encoded or labelled."""
-    if not attributes:
-        return list(range(len(names))), names
-    wanted = comma_list(attributes)
-    missing = [a for a in wanted if a not in names]
-    if missing:
-        raise CliError(f"--attributes: unknown {', '.join(missing)}; the labels are {', '.join(names)}")
-    return [names.index(a) for a in wanted], wanted
-
-
-def _direction_inputs(args: argparse.Namespace, studio, name: str, G):
-    """(codes, labels, label names, space, source) for the method: sampled w for pca / sefa; for the
-    supervised methods encoded labelled images (--data) or labelled samples (--labeller), the
-    labels limited to --attributes."""
     from tqdm import tqdm
 
-    from .editing import codes as code_sources
+    from ..editing.codes import direction_inputs
+    from ..editing.directions import compute
+    from ..metrics.features import build_extractor
 
-    if args.n < 1:
-        raise CliError(f"--n must be at least 1, got {args.n}")
-    from .editing import directions  # noqa: F401  (importing it fills DIRECTIONS)
-    from .registry import DIRECTIONS
-
-    supervised = DIRECTIONS.having(supervised=True)
-    if args.method not in supervised:
-        if args.data or args.labeller or args.attributes:
-            raise CliError(f"{args.method} is unsupervised; --data, --labeller and --attributes are for "
-                           f"{', '.join(supervised)}")
-        seed = 0 if args.seed is None else args.seed
-        return (code_sources.sampled_ws(G, args.n, seed=seed, device=studio.device), None, None, "w",
-                f"{args.n} sampled w (seed {seed})")
-    if args.labeller:
-        from .metrics.features import build_extractor
-
-        labeller = build_extractor("judge", args.labeller, studio.device)
-        if labeller.label_kind != "attributes":
-            raise CliError(f"--labeller {args.labeller}: it decides {labeller.label_kind} labels; directions need "
-                           "attributes (a judge trained on attribute-labelled images)")
-        columns, names = _chosen_labels(list(labeller.label_names), args.attributes)
-        first = SAMPLES_FIRST_SEED if args.seed is None else args.seed
-        with tqdm(total=args.n, desc="label samples", unit="img") as bar:
-            codes, labels = code_sources.labelled_samples(G, lambda images: labeller(images)[1], args.n, first,
-                                                          device=studio.device, progress=bar.update)
-        return (codes, labels[:, columns], names, "w",
-                f"{args.n} samples (seeds {first}-{first + args.n - 1}) labelled by {Path(args.labeller).name}")
-    E = studio.network(name, "E")
-    if E is None:
-        raise CliError(f"{args.method} needs the model's encoder (role E) and --data, or --labeller; "
-                       f"'{name}' has no encoder")
-    if not args.data:
-        raise CliError(f"{args.method} needs labelled images (--data SPEC) or a classifier to label samples "
-                       "(--labeller JUDGE)")
-    from .data import open_dataset
-
-    dataset = open_dataset(args.data, resolution=G.resolution)
-    columns, names = _chosen_labels(list(dataset.label_names), args.attributes)
-    with tqdm(total=min(args.n, len(dataset)), desc="encode", unit="img") as bar:
-        codes, labels = code_sources.encode_dataset(E, dataset, args.n, device=studio.device, progress=bar.update)
-    space = "z" if getattr(E, "space", "w") == "z" else "w"
-    return codes, labels[:, columns], names, space, f"{len(codes)} images of {args.data}, encoded"
+    G = studio.generator(name)
+    inputs = direction_inputs(
+        args.method, G, args.n, model=name, device=studio.device, seed=args.seed,
+        attributes=comma_list(args.attributes) if args.attributes else None, encoder=studio.network(name, "E"),
+        data=args.data, labeller=args.labeller, progress=tqdm,
+        open_labeller=lambda path: build_extractor("judge", path, studio.device),
+    )
+    result = compute(args.method, inputs.codes, inputs.labels, inputs.names, inputs.space, studio.generator_hash(name),
+                     G=G, n_components=args.components, units=studio.entry(name).info.meta.get("supervised_units"))
+    set_name = args.name or (f"{args.method}_samples" if args.labeller else args.method)
+    return replace(result, method=set_name, source=inputs.source)
