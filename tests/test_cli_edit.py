@@ -93,3 +93,21 @@ def test_directions_compute_pca_and_sefa_beside_the_model(unit, tmp_path):
     from ganstudio.studio import Studio
 
     assert sorted(Studio(tmp_path).directions("faces")) == ["mean_diff", "pca", "sefa"]
+
+
+def test_directions_import_reads_other_tools_files_into_a_set_the_studio_offers(unit, tmp_path, capsys):
+    import numpy as np
+
+    from ganstudio.studio import Studio
+
+    w_dim = Studio(tmp_path).generator("faces").w_dim
+    for attribute in ("smile", "age"):
+        np.save(tmp_path / f"stylegan_faces_{attribute}_w_boundary.npy", np.random.default_rng(0).normal(size=(1, w_dim)))
+    files = [str(tmp_path / f"stylegan_faces_{a}_w_boundary.npy") for a in ("smile", "age")]
+    assert main(["directions", "import", "--model", str(unit), *files, "--name", "interfacegan"]) == 0
+    assert "2 interfacegan directions (w space)" in capsys.readouterr().out
+    imported = Studio(tmp_path).directions("faces")["interfacegan"]
+    assert imported.names == ["smile", "age"] and "imported from stylegan_faces_smile_w_boundary.npy" in imported.source
+    np.save(tmp_path / "short.npy", np.ones((1, w_dim - 1)))
+    assert main(["directions", "import", "--model", str(unit), str(tmp_path / "short.npy"), "--space", "w"]) == 2
+    assert f"short.npy: vectors of length {w_dim - 1}, but this generator's w has {w_dim}" in capsys.readouterr().err

@@ -208,6 +208,16 @@ def directions_args(p: argparse.ArgumentParser) -> None:
     k.add_argument("--judge", help="the judge that refereed the edits (default: the one the evaluation names)")
     k.add_argument("--name", default="best", help="the set's name in the studio (default: best)")
     k.add_argument("--out", help="output file (default: beside the model as NAME.SET.directions.safetensors)")
+    i = sub.add_parser("import", help="read direction files from other tools (InterFaceGAN boundaries .npy, "
+                                      "component .npy such as SeFa's, GANSpace .npz) as a set for a model")
+    add_model_arguments(i)
+    i.add_argument("files", nargs="+", metavar="FILE", help=".npy or .npz files, all in one latent space")
+    i.add_argument("--space", choices=["z", "w"], help="the space they live in (default: read from the file names, "
+                                                       "e.g. *_w_boundary.npy)")
+    i.add_argument("--names", help="comma-separated names for the directions, in file order (default: an "
+                                   "InterFaceGAN boundary's attribute word, FILEi for components, PCi for GANSpace)")
+    i.add_argument("--name", default="imported", help="the set's name in the studio (default: imported)")
+    i.add_argument("--out", help="output file (default: beside the model as NAME.SET.directions.safetensors)")
 
 
 def directions_run(args: argparse.Namespace) -> int:
@@ -217,7 +227,7 @@ def directions_run(args: argparse.Namespace) -> int:
 
     studio, name = open_model(args.model, args.checkpoints, args.device)
     try:
-        result = _pick(args, studio, name) if args.action == "pick" else _compute(args, studio, name)
+        result = {"pick": _pick, "compute": _compute, "import": _import}[args.action](args, studio, name)
     except (StudioError, DirectionError, RegistryError) as exc:
         raise CliError(str(exc)) from None
     out = _directions_path(args, studio, name, result.method)
@@ -245,6 +255,14 @@ def _pick(args: argparse.Namespace, studio, name: str):
     for attribute, why in left_out.items():
         print(f"{attribute}: left out, {why}")
     return result
+
+
+def _import(args: argparse.Namespace, studio, name: str):
+    """The set `editing.direction_files` reads from other tools' files."""
+    from ..editing.direction_files import import_directions
+
+    return import_directions(args.files, studio.generator(name), studio.generator_hash(name), args.name,
+                             space=args.space, names=comma_list(args.names) or None, device=studio.device)
 
 
 def _compute(args: argparse.Namespace, studio, name: str):

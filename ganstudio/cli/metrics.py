@@ -90,6 +90,8 @@ def curve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--judge", help="judge checkpoint (default: as for `ganstudio eval`)")
     p.add_argument("--n", type=int, default=1000, help="samples per snapshot, and real images per real set")
     p.add_argument("--every", type=int, default=1, help="measure every N-th snapshot (the newest always)")
+    p.add_argument("--until-minutes", type=float, metavar="M",
+                   help="only the snapshots made within M minutes of training: runs compared at one budget")
     p.add_argument("--swd-descriptors", type=int, default=32768,
                    help="patches per pyramid level and set for the sliced Wasserstein distance")
     p.add_argument("--seed", type=int, default=0)
@@ -104,7 +106,7 @@ def curve_run(args: argparse.Namespace) -> int:
         raise CliError("--n must be at least 10, --every and --swd-descriptors at least 1")
     with _user_errors():
         curves(args.runs, args.out, names=comma_list(args.names), data=args.data, judge=args.judge, n=args.n,
-               seed=args.seed, every=args.every, device=resolve_device(args.device),
+               seed=args.seed, every=args.every, until_minutes=args.until_minutes, device=resolve_device(args.device),
                swd_descriptors=args.swd_descriptors)
     print(f"wrote {args.out}/curve.md and curve.png")
     return 0
