@@ -10,6 +10,8 @@ from ganstudio.ui.app import build_app
 from ganstudio.ui.launcher import LaunchError, add_launch_arguments, launch_kwargs, options_from_args
 from tests.conftest import launch_local
 
+pytestmark = pytest.mark.slow  # starts a server: the full lane only
+
 
 def _args(*argv):
     p = argparse.ArgumentParser()

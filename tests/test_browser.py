@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 
 CHROMIUM = shutil.which("chromium")
-pytestmark = pytest.mark.browser
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
 SHOTS = Path(os.environ.get("GANSTUDIO_SCREENSHOTS", "")) if os.environ.get("GANSTUDIO_SCREENSHOTS") else None
 
 if not CHROMIUM:

@@ -2,6 +2,7 @@ import json
 import subprocess
 import sys
 
+import pytest
 from ganstudio import __version__
 from ganstudio.cli import main
 from tests.conftest import make_tiny
@@ -23,6 +24,7 @@ def test_info_prints_header_json(checkpoint_dir, capsys):
     assert data["networks"]["G_ema"]["values"] == sum(t.numel() for t in make_tiny().state_dict().values())
 
 
+@pytest.mark.slow
 def test_a_reader_that_stops_early_gets_no_traceback(checkpoint_dir):
     """`ganstudio info X | head -1`: the pipe closes before ganstudio has written (it is still importing)."""
     proc = subprocess.Popen([sys.executable, "-m", "ganstudio", "info", str(checkpoint_dir / "tiny.safetensors")],
@@ -40,6 +42,7 @@ def test_info_on_bad_file_is_one_line_and_nonzero(tmp_path, capsys):
     assert len(err.splitlines()) == 1 and "bad.safetensors" in err
 
 
+@pytest.mark.slow
 def test_console_script_runs(checkpoint_dir):
     out = subprocess.run([sys.executable, "-m", "ganstudio", "info", str(checkpoint_dir / "tiny.safetensors")],
                          capture_output=True, text=True, timeout=120)

@@ -28,6 +28,8 @@ from PIL import Image
 from tests.test_app import launched  # noqa: F401  (the launched-app fixture)
 from tests.test_data_folders import _bomb_png, _chunk, _exif_rotated_jpeg, _jpeg, _palette_png, _png, _truncated_png
 
+pytestmark = pytest.mark.slow  # starts a server: the full lane only
+
 RED, BLUE, WHITE = (255, 0, 0), (0, 0, 255), (255, 255, 255)
 LEFT, RIGHT, TOP, BOTTOM = (0.25, 0.5), (0.75, 0.5), (0.5, 0.25), (0.5, 0.75)
 INVALID_TYPE = "Invalid file type"  # gradio's own refusal of a file the picker does not offer

@@ -3,6 +3,8 @@
 import ast
 from pathlib import Path
 
+import pytest
+
 PACKAGE = Path(__file__).resolve().parent.parent / "ganstudio"
 
 
@@ -68,6 +70,7 @@ def test_only_the_entry_points_import_the_command_line():
     assert offenders == []
 
 
+@pytest.mark.slow
 def test_importing_the_app_module_launches_nothing():
     import subprocess
     import sys

@@ -10,6 +10,8 @@ from tests._metrics_data import ATTRIBUTES, AttributeImages, install_fake_data, 
 from tests.conftest import launch_local
 from tests.test_inspection import inspector  # noqa: F401  (the fixture)
 
+pytestmark = pytest.mark.slow  # starts a server: the full lane only
+
 
 @pytest.fixture
 def client(inspector, monkeypatch):  # noqa: F811

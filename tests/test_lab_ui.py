@@ -12,6 +12,8 @@ from ganstudio.ui.tabs.playground import Sessions
 from tests.conftest import launch_local
 from tests.training_kit import ToyImages, tiny_config
 
+pytestmark = pytest.mark.slow  # starts a server: the full lane only
+
 # target, points, upload, objective, options, k, optimiser, G lr, D lr, batch, G width/depth, D width/depth, z, seed
 CONTROLS = ["ring", "", None, "nonsaturating", "", 1, "adam", 1e-3, 1e-3, 32, 16, 1, 16, 1, 2, 0]
 

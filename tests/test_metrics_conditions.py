@@ -73,6 +73,7 @@ def test_a_code_the_generator_ignores_scores_near_chance(judge_path):
     assert result["matched_accuracy"] < 0.5 and result["chance"] == 0.25
 
 
+@pytest.mark.slow
 def test_eval_reports_the_code_match_for_infogan_checkpoints(judge_path, tmp_path, monkeypatch):
     install_fake_data(monkeypatch, quads=lambda: LabelledDigits(200))
     folder = tmp_path / "checkpoints"
@@ -111,6 +112,7 @@ class QuadrantCGAN(QuadrantInfoGAN):
         return super().synthesis(torch.cat([ws[:, :, :self.z_dim], padded.unsqueeze(1)], 2))
 
 
+@pytest.mark.slow
 def test_eval_reports_how_often_a_conditional_generator_draws_the_asked_class(judge_path, tmp_path, monkeypatch):
     install_fake_data(monkeypatch, quads=lambda: LabelledDigits(200))
     folder = tmp_path / "checkpoints"

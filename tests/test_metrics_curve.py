@@ -24,6 +24,7 @@ def runs(tmp_path, monkeypatch):
     return folders, judge
 
 
+@pytest.mark.slow
 def test_curve_measures_every_snapshot_of_every_run(runs, tmp_path):
     folders, judge = runs
     out = tmp_path / "curve"
@@ -43,6 +44,7 @@ def test_curve_measures_every_snapshot_of_every_run(runs, tmp_path):
     assert Image.open(out / "curve.png").size == (1280, 800)  # four charts, two by two
 
 
+@pytest.mark.slow
 def test_curve_every_keeps_the_newest_and_names_must_match(runs, tmp_path, capsys):
     folders, judge = runs
     out = tmp_path / "curve"

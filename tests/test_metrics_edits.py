@@ -350,6 +350,7 @@ def _eval(models, judge, tmp_path, name, *extra):
     return json.loads((out / "metrics.json").read_text()), out
 
 
+@pytest.mark.slow
 def test_eval_adds_an_edits_section_for_a_generator_with_directions(models, judges, tmp_path, capsys):
     result, out = _eval(models, judges["attrs"], tmp_path, "oracle", "--edit-n", "40")
     assert "FD" in capsys.readouterr().out and "fd" in result  # the generator metrics stay
@@ -370,6 +371,7 @@ def test_eval_adds_an_edits_section_for_a_generator_with_directions(models, judg
     assert by_path["edits"]["rows"]["exact@coarse"] == [0, 1]  # the oracle has one row: every preset is it
 
 
+@pytest.mark.slow
 def test_directions_pick_gathers_what_an_eval_measured_best_and_the_studio_opens_on_it(models, judges, tmp_path,
                                                                                       capsys):
     from ganstudio.studio import Studio
@@ -446,6 +448,7 @@ def test_eval_measures_translation_models(models, judges, tmp_path, capsys):
     assert "add = no Eyeglasses → Eyeglasses" in (out / "report.md").read_text()
 
 
+@pytest.mark.slow
 def test_directions_compute_can_label_the_generators_own_samples(models, judges, tmp_path, capsys):
     from ganstudio.studio import Studio
 

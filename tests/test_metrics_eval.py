@@ -43,6 +43,7 @@ def _eval(models, judge_path, tmp_path, name, *extra):
     return json.loads((out / "metrics.json").read_text()), out
 
 
+@pytest.mark.slow
 def test_a_generator_that_samples_the_data_scores_like_real_data(models, judge_path, tmp_path):
     good, out = _eval(models, judge_path, tmp_path, "oracle")
     assert good["data"] == "attrs:32"  # taken from the checkpoint header
@@ -70,6 +71,7 @@ def test_a_generator_that_samples_the_data_scores_like_real_data(models, judge_p
     assert sheet.size == (8 * 32 + 9 * 2, 8 * 32 + 9 * 2)  # 32 samples over 32 real images
 
 
+@pytest.mark.slow
 def test_mode_collapse_shows_in_every_number(models, judge_path, tmp_path):
     good, _ = _eval(models, judge_path, tmp_path, "oracle")
     bad, _ = _eval(models, judge_path, tmp_path, "collapsed")
@@ -111,6 +113,7 @@ def test_user_errors_are_one_line(models, judge_path, tmp_path, capsys):
     assert "edit layers: unknown preset top; known: all, coarse, middle, fine" in capsys.readouterr().err
 
 
+@pytest.mark.slow
 def test_the_judge_is_found_by_the_data_set_it_was_trained_on(models, judge_path, tmp_path):
     import shutil
 
@@ -146,6 +149,7 @@ def test_held_out_images_come_from_another_stream_where_the_data_set_has_streams
     assert spec == f"folder:{tmp_path}?resolution=16" and len(folder) == 2  # a folder has no streams: itself
 
 
+@pytest.mark.slow
 def test_attributes_drawn_from_the_noise_inputs_show_when_the_noise_is_off(models, judge_path, tmp_path):
     noisy, out = _eval(models, judge_path, tmp_path, "noisy")
     off = noisy["noise_off"]

@@ -12,6 +12,7 @@ from tests._metrics_data import ATTRIBUTES, AttributeImages, LabelledDigits, Poi
 SMALL = {"channels": (8, 16), "feature_dim": 16, "batch_size": 32}
 
 
+@pytest.mark.slow
 def test_judge_learns_visible_attributes_and_reports_heldout_accuracy():
     model, report = train_judge(AttributeImages(400), steps=60, heldout=100, **SMALL)
     assert report.label_names == ATTRIBUTES and report.label_kind == "attributes"

@@ -38,6 +38,7 @@ def test_sliced_wasserstein_is_zero_for_equal_sets_and_grows_with_a_shift():
 FAST = {"directions": 64, "repeats": 1}
 
 
+@pytest.mark.slow
 def test_swd_sees_what_each_level_holds():
     real, other = _images(64, 1), _images(64, 2)
     base = swd_of_images(real, other, **FAST)

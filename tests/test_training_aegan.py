@@ -45,6 +45,7 @@ def test_batch_correlation_ignores_scale_and_offset_and_constant_targets():
     assert float(value.detach()) == 0.0 and value.requires_grad
 
 
+@pytest.mark.slow
 def test_aegan_trains_generator_and_encoder_and_exports_the_unit(tmp_path):
     data = ToyImages(n=64, resolution=16, labels=("A", "B"), kind="attributes")
     trainer = Trainer(aegan_config(ae_labels=1.0), data, out=tmp_path / "runs", progress=False)

@@ -8,10 +8,13 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 import torch
 from safetensors.torch import load_file
 
 from ganstudio.training.runs import read_stats
+
+pytestmark = pytest.mark.slow  # spawns training processes: the full lane only
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -1,5 +1,6 @@
 """The encoder recipe learns to invert a frozen generator and exports the whole model unit."""
 
+import pytest
 import torch
 
 from ganstudio import checkpoint
@@ -28,6 +29,7 @@ class Faces(torch.utils.data.Dataset):
         return self.images[i], torch.zeros(0)
 
 
+@pytest.mark.slow
 def test_encoder_recipe_trains_and_exports_a_model_unit(tmp_path):
     torch.manual_seed(0)
     G = StyleGANGenerator(StyleGANConfig(resolution=16, z_dim=8, w_dim=8, channel_base=64, channel_max=16,

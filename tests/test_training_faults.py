@@ -40,6 +40,7 @@ def _step_of(snapshot: Path) -> int:
     return int(snapshot.stem.split("-")[1])
 
 
+@pytest.mark.slow
 def test_kill_9_after_a_snapshot_then_resume_latest_continues_from_it(toy_data, tmp_path, capsys):
     runs_dir = tmp_path / "runs"
     # Snapshots every 2 steps, stats every step (so steps past the last snapshot are logged);

@@ -157,6 +157,7 @@ sys.exit(trainer.run().exit_code)
 """
 
 
+@pytest.mark.slow
 def test_sigterm_in_a_subprocess_saves_and_exits_143(tmp_path):
     proc = subprocess.Popen([sys.executable, "-c", SCRIPT, str(tmp_path)], cwd=ROOT,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

@@ -49,6 +49,7 @@ def trained(tmp_path_factory):
     return runs
 
 
+@pytest.mark.slow
 def test_cyclegan_trains_and_exports_a_translation_model(trained):
     _, run_dir, unit = trained["cyclegan"]
     stats = read_stats(run_dir)
@@ -75,6 +76,7 @@ def test_cyclegan_learning_rate_is_constant_then_decays_to_zero(tmp_path):
     assert lr == pytest.approx(trainer.config.g_lr * recipe.lr_factor(24))
 
 
+@pytest.mark.slow
 def test_cyclegan_resume_restores_the_history_pools(tmp_path):
     config = tiny_config(**TINY_CYCLE, kimg=0.048, snapshot_kimg=1.0, seed=3, loss_args={"pool_size": 3})
     straight = Trainer(config, unpaired(), out=tmp_path / "a", progress=False)
@@ -109,6 +111,7 @@ def test_stargan_trains_with_n_critic_and_exports_groups(trained):
     assert [name for name, _ in figure.images][0] == "input" and len(figure.images) == 1 + len(HAIR)
 
 
+@pytest.mark.slow
 def test_trained_models_are_served_by_the_translate_endpoints(trained, tmp_path):
     from gradio_client import Client, handle_file
     from gradio_client.exceptions import AppError
