@@ -25,7 +25,7 @@ import torch
 from torch import nn
 
 from . import __version__
-from .config import ConfigError, to_dict
+from .config_io import ConfigError, to_dict
 from .errors import UserError
 from .registry import ARCHS, RegistryError
 

@@ -28,7 +28,7 @@ from .editing import codes as code_sources
 from .editing import directions as direction_methods
 from .editing.directions import DirectionError, DirectionSet
 from .editing.edit import ResolvedEdit, apply_edits
-from .editing.layers import check_rows
+from .editing.layer_ranges import check_rows
 from .errors import UserError
 from .imaging import make_grid, to_pils
 from .latents import z_from_seeds

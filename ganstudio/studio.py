@@ -26,9 +26,9 @@ from .editing.conditions import ConditionError, ConditionSpec
 from .editing.directions import DIRECTIONS_SUFFIX, DirectionError, DirectionSet
 from .editing.edit import ResolvedEdit, apply_edits
 from .editing.inversion import InversionSettings, InversionStep, invert
-from .editing.layers import check_rows
+from .editing.layer_ranges import check_rows
 from .editing.recipe import Edit, Recipe
-from .editing import sampling
+from .editing import mixing
 from .errors import UserError
 from .imaging import from_pil, to_pil, to_pils
 from .latents import MAX_SEED, z_from_seed, z_from_seeds
@@ -439,7 +439,7 @@ class Studio:
                            self.conditions(model, rows_list), psi=psi)
         col_ws = self.map_codes(model, G, z_from_seeds(cols_list, G.z_dim).to(self.device),
                            self.conditions(model, cols_list), psi=psi)
-        grid = sampling.mix_styles(row_ws, col_ws, rows)
+        grid = mixing.mix_styles(row_ws, col_ws, rows)
         images = self._synthesize(G, grid.flatten(0, 1), noise_mode)
         out, k = [], 0
         for r, row_seed in enumerate(rows_list):
@@ -464,10 +464,10 @@ class Studio:
         if space == "z":
             if za is None or zb is None:
                 raise StudioError("z interpolation needs codes in z (seeds); use w for inverted codes")
-            ws = G.mapping(sampling.interpolate(za[0], zb[0], frames, "z"), psi=a.psi, cutoff=a.cutoff,
+            ws = G.mapping(mixing.interpolate(za[0], zb[0], frames, "z"), psi=a.psi, cutoff=a.cutoff,
                            c=self._path_conditions(a, b, frames))
         else:
-            ws = sampling.interpolate(wa[0], wb[0], frames, "w")
+            ws = mixing.interpolate(wa[0], wb[0], frames, "w")
         return self._frames(G, ws, a.noise_mode)
 
     @torch.inference_mode()
@@ -483,10 +483,10 @@ class Studio:
         z = z_from_seeds(seed_list, G.z_dim).to(self.device)
         c = self.condition_vectors(model, self.conditions(model, seed_list))
         if space == "z":
-            c_path = None if c is None else sampling.latent_walk(c, frames_per_step, "w")
-            ws = G.mapping(sampling.latent_walk(z, frames_per_step, "z"), psi=psi, c=c_path)
+            c_path = None if c is None else mixing.latent_walk(c, frames_per_step, "w")
+            ws = G.mapping(mixing.latent_walk(z, frames_per_step, "z"), psi=psi, c=c_path)
         else:
-            ws = sampling.latent_walk(G.mapping(z, psi=psi, c=c), frames_per_step, "w")
+            ws = mixing.latent_walk(G.mapping(z, psi=psi, c=c), frames_per_step, "w")
         return self._frames(G, ws, "const")
 
     def _path_conditions(self, a: Recipe, b: Recipe, frames: int) -> torch.Tensor | None:
@@ -495,7 +495,7 @@ class Studio:
         if ends[0] is None:
             return None
         c = self.condition_vectors(a.model, ends[0] + ends[1])
-        return sampling.interpolate(c[0], c[1], frames, "w")
+        return mixing.interpolate(c[0], c[1], frames, "w")
 
     def _frames(self, G: nn.Module, ws: torch.Tensor, noise_mode: str, batch: int = 16) -> list[Image.Image]:
         return [img for i in range(0, len(ws), batch) for img in to_pils(self._synthesize(G, ws[i:i + batch], noise_mode))]

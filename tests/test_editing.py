@@ -12,7 +12,7 @@ from ganstudio.editing import directions as dirs
 from ganstudio.editing.directions import DirectionError, DirectionSet, orthogonalize
 from ganstudio.editing.edit import ResolvedEdit, apply_edits
 from ganstudio.editing.inversion import InversionError, InversionSettings, invert, run_inversion
-from ganstudio.editing.layers import LayerRangeError, check_rows, preset_rows
+from ganstudio.editing.layer_ranges import LayerRangeError, check_rows, preset_rows
 from ganstudio.editing.recipe import Edit, Recipe, RecipeError
 from ganstudio.imaging import png_bytes, read_png_recipe
 from ganstudio.errors import UserError

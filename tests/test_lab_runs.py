@@ -93,8 +93,8 @@ def test_the_run_reader_survives_broken_folders_and_opens_image_runs(tmp_path):
 
 
 def test_the_toy_recipe_refuses_images():
-    from ganstudio.config import ConfigError
-    from ganstudio.training.config import TrainConfig
+    from ganstudio.config_io import ConfigError
+    from ganstudio.training.train_config import TrainConfig
     from ganstudio.registry import RECIPES
     from ganstudio.training.recipes import DataInfo
 

@@ -5,7 +5,7 @@ import torch
 from PIL import Image
 
 from ganstudio import checkpoint
-from ganstudio.editing.sampling import interpolate, latent_walk, mix_styles
+from ganstudio.editing.mixing import interpolate, latent_walk, mix_styles
 from ganstudio.imaging import animation_bytes
 from ganstudio.studio import Studio, StudioError
 from tests.conftest import make_tiny

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from ganstudio import checkpoint
-from ganstudio.config import ConfigError
+from ganstudio.config_io import ConfigError
 from ganstudio.studio import Studio
 from ganstudio.training.aegan_recipe import batch_correlation, pyramid_l1
 from ganstudio.training.export import export_run

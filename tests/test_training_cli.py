@@ -7,10 +7,10 @@ import torch
 
 from ganstudio.cli import main
 from ganstudio.cli import train as train_cli
-from ganstudio.config import ConfigError
+from ganstudio.config_io import ConfigError
 from ganstudio.registry import LOSSES
 from ganstudio.studio import Studio
-from ganstudio.training.config import TrainConfig, parse_set, resolve
+from ganstudio.training.train_config import TrainConfig, parse_set, resolve
 from tests.training_kit import ToyImages
 
 FAST = ["--arch", "tiny", "--kimg", "0.032", "--batch", "8", "--snapshot-kimg", "0.016", "--no-progress",

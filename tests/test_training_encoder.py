@@ -7,7 +7,7 @@ from ganstudio import checkpoint
 from ganstudio.models.discriminator import ResNetDConfig, ResNetDiscriminator
 from ganstudio.models.stylegan import StyleGANConfig, StyleGANGenerator
 from ganstudio.studio import Studio
-from ganstudio.training.config import TrainConfig
+from ganstudio.training.train_config import TrainConfig
 from ganstudio.training.export import export_run
 from ganstudio.training.loop import Trainer
 from ganstudio.training.runs import read_stats

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 import torch
 
-from ganstudio.config import ConfigError
+from ganstudio.config_io import ConfigError
 from ganstudio.training import Trainer, TrainingError
 from ganstudio.training.runs import RunError, find_resume, read_config, read_stats
 from tests.training_kit import ToyImages, tiny_config

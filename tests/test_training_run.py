@@ -9,7 +9,7 @@ import torch
 from PIL import Image
 
 from ganstudio import checkpoint
-from ganstudio.config import ConfigError
+from ganstudio.config_io import ConfigError
 from ganstudio.latents import z_from_seeds
 from ganstudio.models.tiny import TinyConfig, TinyGenerator
 from ganstudio.studio import Studio

@@ -6,7 +6,7 @@ import torch
 from PIL import Image
 
 from ganstudio import checkpoint
-from ganstudio.config import ConfigError
+from ganstudio.config_io import ConfigError
 from ganstudio.data.wrappers import Unpaired
 from ganstudio.studio import Studio
 from ganstudio.training import Trainer

@@ -9,7 +9,7 @@ from ganstudio import checkpoint
 from ganstudio.models.discriminator import ResNetDConfig, ResNetDiscriminator
 from ganstudio.models.stylegan import StyleGANConfig, StyleGANGenerator
 from ganstudio.training import Trainer
-from ganstudio.training.config import TrainConfig
+from ganstudio.training.train_config import TrainConfig
 from ganstudio.training.export import export_run
 from ganstudio.training.runs import RunError, read_config
 from tests.training_kit import ToyImages, tiny_config

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch.utils.data import Dataset
 
-from ganstudio.training.config import TrainConfig
+from ganstudio.training.train_config import TrainConfig
 
 
 class ToyImages(Dataset):

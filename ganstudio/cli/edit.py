@@ -18,7 +18,7 @@ def write_png(path: Path, image, recipe) -> None:
 
 
 def parse_layers(text: str | None, num_ws: int) -> tuple[int, int] | None:
-    from ..editing.layers import PRESETS, preset_rows
+    from ..editing.layer_ranges import PRESETS, preset_rows
 
     if text is None or text == "all":
         return None

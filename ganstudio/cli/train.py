@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 from ..errors import CliError
 
 if TYPE_CHECKING:
-    from ..training.config import TrainConfig
+    from ..training.train_config import TrainConfig
 
 
 def data_args(p: argparse.ArgumentParser) -> None:
@@ -26,7 +26,7 @@ def data_args(p: argparse.ArgumentParser) -> None:
 
 
 def data_run(args: argparse.Namespace) -> int:
-    from ..data.export import export_synthfaces
+    from ..data.synthfaces_export import export_synthfaces
 
     try:
         out = export_synthfaces(args.out, args.n, args.resolution, args.seed, overwrite=args.overwrite)
@@ -81,7 +81,7 @@ def open_training_data(spec: str, resolution: int | None = None) -> Any:
 
 def _changes(args: argparse.Namespace) -> dict[str, Any]:
     """Only what the user gave: flags left at None and --set pairs."""
-    from ..training.config import parse_set
+    from ..training.train_config import parse_set
 
     changes = {field: getattr(args, flag) for flag, field in FLAGS.items() if getattr(args, flag, None) is not None}
     changes.update(parse_set(args.set or []))
@@ -89,10 +89,10 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
 
 
 def train_run(args: argparse.Namespace) -> int:
-    from ..config import ConfigError
+    from ..config_io import ConfigError
     from ..registry import RECIPES, RegistryError
     from ..training import distributed, runs
-    from ..training.config import TrainConfig, merge
+    from ..training.train_config import TrainConfig, merge
     from ..training.loop import Trainer, TrainingError
     from ..training.runs import RunError
 
@@ -139,7 +139,7 @@ def train_run(args: argparse.Namespace) -> int:
 def _dry_run(config: TrainConfig, dataset: Any) -> int:
     """The resolved config and the networks it builds, without training or writing anything."""
     from ..registry import LOSSES, RECIPES
-    from ..training.config import resolve
+    from ..training.train_config import resolve
     from ..training.distributed import pick_device
     from ..training.recipes import describe_dataset
     from ..training.runs import describe_network

@@ -31,7 +31,7 @@ from ..metrics.modes import mode_counter
 from ..models.mlp2d import ACTIVATIONS
 from ..plots import View
 from ..registry import LOSSES
-from ..training.config import OPTIMIZERS, TrainConfig
+from ..training.train_config import OPTIMIZERS, TrainConfig
 from ..training.loop import Trainer
 from ..training.toy_pictures import render_frame
 

@@ -44,7 +44,7 @@ from ..domains import hair_colour_groups
 from ..editing.codes import seed_samples
 from ..editing.directions import DirectionError, DirectionSet, assemble
 from ..editing.edit import ResolvedEdit, apply_edits
-from ..editing.layers import check_rows, preset_rows
+from ..editing.layer_ranges import check_rows, preset_rows
 from ..errors import UserError
 from ..imaging import make_grid
 from ..editing.fidelity import psnr

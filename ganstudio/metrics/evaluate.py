@@ -45,7 +45,7 @@ from ..errors import UserError
 from ..checkpoint import Checkpoint
 from ..data import DataSpecError, data_set_name, on_stream, parse_spec
 from ..editing.conditions import ConditionSpec
-from ..editing.layers import PRESETS
+from ..editing.layer_ranges import PRESETS
 from ..imaging import make_grid, png_bytes, to_pils
 from ..plots import scatter_plot
 from ..latents import MAX_SEED, seed_batches, z_from_seeds

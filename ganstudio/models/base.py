@@ -8,7 +8,7 @@ from typing import Any, ClassVar, Mapping
 import torch
 from torch import nn
 
-from ..config import from_dict
+from ..config_io import from_dict
 
 
 class ConfigModule(nn.Module):

@@ -4,7 +4,7 @@ per family, each registering itself in RECIPES), the loop (loop.py), run folders
 
 from ..registry import RECIPES
 from . import aegan_recipe, encoder_recipe, recipes, toy_recipe, translation_recipes  # noqa: F401  (registration)
-from .config import TrainConfig
+from .train_config import TrainConfig
 from .loop import RunResult, Trainer, TrainingError
 from .recipes import DataInfo, Phase, Recipe, StepContext
 

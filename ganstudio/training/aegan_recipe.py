@@ -33,12 +33,12 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..config import ConfigError
+from ..config_io import ConfigError
 from ..models.encoder import Encoder, EncoderConfig
 from .losses import Losses
 from ..registry import RECIPES
 from .recipes import DataInfo, GanRecipe, Phase, StepContext, add_term
-from .config import TrainConfig
+from .train_config import TrainConfig
 
 PYRAMID_LEVELS = 4  # 64, 32, 16 and 8 px for a 64 px model
 

@@ -22,7 +22,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from .. import checkpoint
-from ..config import ConfigError
+from ..config_io import ConfigError
 from ..latents import z_from_seeds
 from ..models.encoder import Encoder, EncoderConfig
 from ..registry import RECIPES

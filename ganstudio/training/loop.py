@@ -33,13 +33,13 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, DistributedSampler, Sampler, default_collate
 
 from .. import __version__
-from ..config import ConfigError
+from ..config_io import ConfigError
 from ..checkpoint import atomic_write_bytes
 from ..imaging import make_grid, png_bytes, to_pils
 from ..registry import LOSSES
 from . import distributed as dist
 from . import runs
-from .config import RESUMABLE, TrainConfig, merge, resolve
+from .train_config import RESUMABLE, TrainConfig, merge, resolve
 from ..registry import RECIPES
 from .recipes import Phase, Recipe, StepContext, describe_dataset
 from .state import load_optimizer_state, optimizer_state, rng_state, seed_everything, set_rng_state

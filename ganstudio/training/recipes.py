@@ -48,11 +48,11 @@ import torch
 from torch import nn
 
 from .. import models  # noqa: F401  (importing the package fills ARCHS)
-from ..config import ConfigError
+from ..config_io import ConfigError
 from ..latents import z_from_seeds
 from ..registry import ARCHS, LOSSES, RECIPES
 from .augment import diff_augment, parse_policy
-from .config import TrainConfig
+from .train_config import TrainConfig
 from .losses import GanBatch, Losses, class_loss, info_loss, r1_penalty
 
 

@@ -27,7 +27,7 @@ from torch import nn
 
 from .. import checkpoint
 from ..checkpoint import atomic_write_bytes
-from ..config import to_dict
+from ..config_io import to_dict
 from ..errors import UserError
 
 RUN_NAME = re.compile(r"^(\d{5})-")

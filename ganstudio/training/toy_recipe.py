@@ -17,11 +17,11 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from ..config import ConfigError
+from ..config_io import ConfigError
 from ..registry import LOSSES
 from ..registry import RECIPES
 from .recipes import DataInfo, GanRecipe, StepContext
-from .config import TrainConfig
+from .train_config import TrainConfig
 
 PLOT_SAMPLES = 1000  # samples in a run's pictures (fixed z, so pictures of a run line up)
 PLOT_REALS = 2000  # the most recent real points kept for the pictures

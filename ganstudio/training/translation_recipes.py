@@ -1,5 +1,5 @@
 """The `cyclegan` and `stargan` recipes: unpaired image-to-image translation, trained by the
-same loop as every GAN. The loss terms themselves are in translation_terms.py; this module
+same loop as every GAN. The loss terms themselves are in translation_losses.py; this module
 wires them into phases, keeps CycleGAN's history pools and learning-rate decay, and writes
 the header fields `ganstudio.translate` reads.
 
@@ -20,14 +20,14 @@ from typing import Any, ClassVar
 import torch
 from torch import nn
 
-from ..config import ConfigError
+from ..config_io import ConfigError
 from ..domains import DomainError, group_indices, hair_colour_groups
 from ..models.translation import CYCLEGAN_ROLES, STARGAN_ROLES, translation_meta
 from ..registry import LOSSES
 from .losses import GanBatch
 from ..registry import RECIPES
 from .recipes import DataInfo, Phase, Recipe, StepContext, build_arch
-from .translation_terms import (
+from .translation_losses import (
     LSGAN, ImagePool, PatchAdversarial, cyclegan_discriminator_terms, cyclegan_generator_terms, identity,
     linear_decay, sample_target_labels, stargan_discriminator_terms, stargan_generator_terms,
 )

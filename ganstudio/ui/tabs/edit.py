@@ -9,7 +9,7 @@ import gradio as gr
 
 from ...editing import history as hist
 from ...editing.directions import DirectionSet
-from ...editing.layers import PRESETS, preset_rows
+from ...editing.layer_ranges import PRESETS, preset_rows
 from ...editing.recipe import Recipe
 from ...imaging import png_bytes
 from ...studio import Studio, StudioError

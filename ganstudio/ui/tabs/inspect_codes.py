@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ...editing.layers import PRESETS, preset_rows
+from ...editing.layer_ranges import PRESETS, preset_rows
 from ...inspection import Inspector, MAX_STEPS
 from ...studio import Studio, StudioError
 from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, user_errors

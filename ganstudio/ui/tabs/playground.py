@@ -19,7 +19,7 @@ import pandas as pd
 from ...lab.toy import POINTS, PRESETS, TARGETS, LabError, ToySettings, ToyTrainer, points_from_text
 from ...registry import LOSSES
 from ...studio import Studio
-from ...training.config import OPTIMIZERS
+from ...training.train_config import OPTIMIZERS
 from ..common import MODEL_GROUP, UPLOAD_HEIGHT, handoff_file, term_plot, user_errors
 
 MAX_SESSIONS = 8

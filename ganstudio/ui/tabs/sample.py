@@ -8,7 +8,7 @@ from typing import Callable
 import gradio as gr
 from PIL import Image
 
-from ...editing.layers import PRESETS, preset_rows
+from ...editing.layer_ranges import PRESETS, preset_rows
 from ...imaging import ANIMATION_FORMATS, animation_bytes, make_grid
 from ...studio import MAX_SEEDS_PER_CALL, Studio, StudioError, parse_seeds
 from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, handoff_file, user_errors

@@ -15,7 +15,7 @@ from typing import Any, Mapping
 import torch
 
 from .. import models  # noqa: F401  (importing the package fills ARCHS, whose archs carry their training defaults)
-from ..config import ConfigError, from_dict, to_dict
+from ..config_io import ConfigError, from_dict, to_dict
 from ..registry import ARCHS
 
 

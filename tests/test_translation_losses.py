@@ -5,7 +5,7 @@ import torch
 from torch import nn
 
 from ganstudio.domains import group_indices
-from ganstudio.training.translation_terms import (
+from ganstudio.training.translation_losses import (
     ImagePool, cycle_loss, cyclegan_discriminator_terms, cyclegan_generator_terms, domain_classification_loss,
     identity_loss, linear_decay, lsgan_d, lsgan_g, reconstruction_loss, sample_target_labels,
     stargan_discriminator_terms, stargan_generator_terms,
