@@ -35,7 +35,7 @@ class Requests:
     """The request kinds, as gradio_client calls with varied arguments."""
 
     def __init__(self, studio, model: str, photo: Path, invert_steps: int):
-        from ganstudio.editing.layers import preset_rows
+        from ganstudio.editing.layer_ranges import preset_rows
         from ganstudio.editing.recipe import Edit
 
         self.model, self.photo, self.invert_steps = model, str(photo), invert_steps

@@ -29,7 +29,7 @@ from torch.utils.data import DataLoader, Dataset  # noqa: E402
 
 from ganstudio.registry import ARCHS  # noqa: E402
 from ganstudio.training import Trainer  # noqa: E402
-from ganstudio.training.config import TrainConfig  # noqa: E402
+from ganstudio.training.train_config import TrainConfig  # noqa: E402
 from ganstudio.registry import RECIPES  # noqa: E402
 from ganstudio.training.recipes import describe_dataset  # noqa: E402
 
@@ -140,7 +140,7 @@ def main() -> int:
     if args.threads:
         torch.set_num_threads(args.threads)
 
-    from ganstudio.training.config import merge, parse_set
+    from ganstudio.training.train_config import merge, parse_set
 
     print(f"# {platform.node()} | {platform.processor() or platform.machine()} | {os.cpu_count()} CPUs | "
           f"torch {torch.__version__} | threads {torch.get_num_threads()} | "
