@@ -178,3 +178,22 @@ def test_noise_max_res_leaves_the_finer_levels_without_noise_inputs():
     assert not any("noise" in name for name in quiet.state_dict())
     with pytest.raises(ValueError, match="noise_max_res"):
         StyleGANConfig(**{**TINY, "noise_max_res": -1})
+
+
+def test_a_preview_is_the_skip_sum_at_a_lower_level():
+    G = make(resolution=32)
+    ws = G.mapping(torch.randn(2, G.z_dim))
+    assert G.preview_resolutions == (4, 8, 16)
+    last = {}
+    G.synthesis_net.blocks[-1].torgb.register_forward_hook(lambda module, args, out: last.update(rgb=out))
+    with torch.no_grad():
+        full = G.synthesis(ws)
+        preview = G.synthesis(ws, resolution=16)
+    assert preview.shape == (2, 3, 16, 16)
+    from ganstudio.models.layers import upsample2d
+
+    # the full frame is the preview upsampled plus the last level's own RGB
+    assert torch.allclose(full, upsample2d(preview, G.synthesis_net.skip_kernel) + last["rgb"], atol=1e-6)
+    assert torch.equal(G.synthesis(ws, resolution=32), full)
+    with pytest.raises(ValueError, match="resolution must be one of 4, 8, 16 or 32, got 12"):
+        G.synthesis(ws, resolution=12)

@@ -169,9 +169,10 @@ class SynthesisNetwork(nn.Module):
         self.blocks = nn.ModuleList(SynthesisBlock(config, r) for r in resolutions)
         self.register_buffer("skip_kernel", fir_kernel(gain=4.0), persistent=False)
 
-    def forward(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
+    def forward(self, ws: torch.Tensor, noise_mode: str = "const", levels: int | None = None) -> torch.Tensor:
         """Block k >= 1 reads rows 2k-1, 2k (convs) and 2k+1 (toRGB, shared with the next block's
-        first conv); the 4x4 block reads rows 0 and 1, as in StyleGAN2."""
+        first conv); the 4x4 block reads rows 0 and 1, as in StyleGAN2. With `levels`, only the
+        first that many blocks run: the skip architecture's image at that block's resolution."""
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}")
         first = self.blocks[0]
@@ -179,7 +180,7 @@ class SynthesisNetwork(nn.Module):
         x = first.conv1(x, ws[:, 0], noise_mode)
         img = first.torgb(x, ws[:, 1])
         i = 1
-        for block in self.blocks[1:]:
+        for block in self.blocks[1:levels]:
             x = block.conv0(x, ws[:, i], noise_mode)
             x = block.conv1(x, ws[:, i + 1], noise_mode)
             img = upsample2d(img, self.skip_kernel) + block.torgb(x, ws[:, i + 2])
@@ -215,11 +216,25 @@ class StyleGANGenerator(Generator):
         ws = w.unsqueeze(1).repeat(1, self.num_ws, 1)
         return truncate(ws, self.w_avg, psi, cutoff)
 
-    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
-        """Images [B, 3, R, R], roughly in [-1, 1] (not clamped, so gradients stay honest)."""
+    def synthesis(self, ws: torch.Tensor, noise_mode: str = "const", resolution: int | None = None) -> torch.Tensor:
+        """Images [B, 3, R, R], roughly in [-1, 1] (not clamped, so gradients stay honest).
+
+        `resolution` (one of `preview_resolutions`) stops at that level: the skip architecture
+        sums every level's RGB output, so the partial sum is the image at that size, and it costs
+        a fraction of the full frame (a slider's preview while it is dragged)."""
         if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
             raise ValueError(f"ws must be [B, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
-        return self.synthesis_net(ws, noise_mode)
+        if resolution is None or resolution == self.resolution:
+            return self.synthesis_net(ws, noise_mode)
+        if resolution not in self.preview_resolutions:
+            raise ValueError(f"resolution must be one of {', '.join(map(str, self.preview_resolutions))} "
+                             f"or {self.resolution}, got {resolution}")
+        return self.synthesis_net(ws, noise_mode, levels=int(math.log2(resolution)) - 1)
+
+    @property
+    def preview_resolutions(self) -> tuple[int, ...]:
+        """The sizes below the full one that `synthesis(resolution=...)` can stop at."""
+        return tuple(2**i for i in range(2, int(math.log2(self.resolution))))
 
     def style_affines(self) -> list[torch.Tensor]:
         """Per w row, the stacked style-affine weights of every layer that reads it ([n, w_dim]),
