@@ -100,3 +100,21 @@ def test_the_encoder_recipe_takes_only_E_and_keeps_its_generator_frozen(tmp_path
     assert trainer.init_record["roles"] == {"E": "E"}
     assert _same(_weights(trainer.nets["E"]), _weights(earlier.nets["E"]))
     assert _same(_weights(trainer.nets["G_ema"]), _weights(G_new))  # from --generator, not from the old unit
+
+
+def test_a_generator_with_fewer_noise_inputs_starts_from_one_with_more(tmp_path):
+    G = dict(resolution=16, z_dim=8, w_dim=8, mapping_layers=2, channel_base=256, channel_max=16)
+    D = dict(resolution=16, channel_base=256, channel_max=16)
+    first = Trainer(tiny_config(arch="stylegan", G=G, D=D), ToyImages(), out=tmp_path / "first", progress=False).run()
+    exported = export_run(first.run_dir, tmp_path / "noisy.safetensors")
+    trainer = Trainer(tiny_config(arch="stylegan", G={**G, "noise_max_res": 8}, D=D, init=str(exported)), ToyImages(),
+                      out=tmp_path / "second", progress=False)
+    dropped = read_config(trainer.run_dir)["init"]["dropped_noise_inputs"]
+    assert dropped["G"] == [f"synthesis_net.blocks.2.{conv}.{key}" for conv in ("conv0", "conv1")
+                            for key in ("noise_const", "noise_strength")]
+    source = _weights(checkpoint.load(exported)["G_ema"])
+    kept = _weights(trainer.nets["G"])
+    assert all(torch.equal(kept[k], source[k]) for k in kept)  # everything else comes along unchanged
+    with pytest.raises(RunError, match="size mismatch"):  # other differences are still refused
+        Trainer(tiny_config(arch="stylegan", G={**G, "channel_max": 8}, D=D, init=str(exported)), ToyImages(),
+                out=None, progress=False)

@@ -8,6 +8,10 @@ all start fresh, which is all an exported checkpoint can give (it keeps weights 
 Only the networks the recipe trains take weights; frozen ones (the encoder recipe's G_ema
 and D, which come from `--generator`) stay as the recipe built them. An export usually
 holds G_ema but not G, so a trained role and its EMA twin stand in for each other.
+
+Noise inputs are the one difference allowed: a run whose generator has fewer of them (e.g.
+`--set G.noise_max_res=16`) starts from a model that had more, the surplus inputs dropped and
+recorded, so the features those inputs painted have to come from w from then on.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ import hashlib
 from pathlib import Path
 from typing import Iterable, Mapping
 
+import torch
 from torch import nn
 
 from .. import checkpoint
@@ -42,20 +47,33 @@ def init_from_checkpoint(
     targets = {role: nets[role] for role in trained}
     targets.update({twin: twins[twin] for twin, src in follows.items() if src in targets})
     filled: dict[str, str] = {}
+    dropped: dict[str, list[str]] = {}
     for role, net in targets.items():
         stand_in = follows.get(role) or twin_of.get(role)
         source_role = next((r for r in (role, stand_in) if r in source.networks), None)
         if source_role is None:
             continue
-        load_weights(net, source.networks[source_role].state_dict(),
-                     f"--init {path}: its '{source_role}' does not fit this run's '{role}' "
-                     "(it needs the same arch and --set G.* / D.* options)")
+        weights, surplus = without_surplus_noise(source.networks[source_role].state_dict(), net.state_dict())
+        load_weights(net, weights, f"--init {path}: its '{source_role}' does not fit this run's '{role}' "
+                                   "(it needs the same arch and --set G.* / D.* options)")
         filled[role] = source_role
+        if surplus:
+            dropped[role] = surplus
     if not filled:
         raise RunError(f"--init {path}: has none of the networks this run trains ({', '.join(targets)}); "
                        f"it has {', '.join(source.networks)}")
     return {"path": str(path), "sha256": _sha256(path), "roles": filled,
-            "fresh": sorted(set(targets) - set(filled))}
+            "fresh": sorted(set(targets) - set(filled)), **({"dropped_noise_inputs": dropped} if dropped else {})}
+
+
+NOISE_INPUT_KEYS = (".noise_strength", ".noise_const")
+
+
+def without_surplus_noise(weights: Mapping[str, torch.Tensor], target: Mapping[str, torch.Tensor]
+                          ) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """`weights` less the noise inputs `target` does not have, and the names of those dropped."""
+    surplus = sorted(k for k in weights if k not in target and k.endswith(NOISE_INPUT_KEYS))
+    return {k: v for k, v in weights.items() if k not in surplus}, surplus
 
 
 def _sha256(path: Path) -> str:
