@@ -29,6 +29,21 @@ class Faces(torch.utils.data.Dataset):
         return self.images[i], torch.zeros(0)
 
 
+def test_a_generator_without_its_discriminator_gets_an_encoder_too(tmp_path):
+    """An imported G_ema (NVlabs or rosinality files carry no usable D): the perceptual term is an
+    image-pyramid L1, and the unit exported is G_ema and E."""
+    torch.manual_seed(0)
+    G = StyleGANGenerator(StyleGANConfig(resolution=16, z_dim=8, w_dim=8, channel_base=64, channel_max=16,
+                                         mapping_layers=2))
+    source = checkpoint.save(tmp_path / "imported.safetensors", {"G_ema": G}, dataset="")
+    config = TrainConfig(recipe="encoder", arch="encoder", data="test", generator=str(source), batch=8,
+                         kimg=0.064, snapshot_kimg=0.064, workers=0, log_every=2, G={"channel_base": 64, "channel_max": 16})
+    result = Trainer(config, Faces(G), out=tmp_path / "runs", progress=False).run()
+    assert read_stats(result.run_dir)[-1]["losses"]["E/perceptual"] > 0
+    info = checkpoint.read_info(export_run(result.run_dir, tmp_path / "ckpt" / "imported-e.safetensors"))
+    assert info.roles == ("G_ema", "E")
+
+
 @pytest.mark.slow
 def test_encoder_recipe_trains_and_exports_a_model_unit(tmp_path):
     torch.manual_seed(0)

@@ -5,10 +5,11 @@ Two terms, as in the seed's "Intelligent Photo Editing" and its successors:
 * latent regression on generated pairs: ||E(G(w)) - w||^2, with style-mixed w+ so every row
   is exercised;
 * reconstruction of real images: pixel MSE + a perceptual term on the model's own
-  discriminator features (no downloaded networks), ||G(E(x)) - x||.
+  discriminator features (no downloaded networks), ||G(E(x)) - x||. A generator that came
+  without its discriminator (an imported G_ema) gets an L1 over an image pyramid instead.
 
-The frozen G_ema and D travel with E in snapshots and in the export, so the exported file is
-the complete model unit the studio serves (generate, invert, edit).
+The frozen G_ema and D (when there is one) travel with E in snapshots and in the export, so
+the exported file is the complete model unit the studio serves (generate, invert, edit).
 
     ganstudio train encoder --generator checkpoints/faces.safetensors --data synthfaces:64
 """
@@ -26,6 +27,7 @@ from ..config_io import ConfigError
 from ..latents import z_from_seeds
 from ..models.encoder import Encoder, EncoderConfig
 from ..registry import RECIPES
+from .aegan_recipe import pyramid_l1
 from .recipes import Phase, Recipe, StepContext
 
 DEFAULT_WEIGHTS = {"latent": 1.0, "pixel": 1.0, "perceptual": 0.5}
@@ -42,7 +44,8 @@ class EncoderRecipe(Recipe):
     def __init__(self, config, data):
         super().__init__(config, data)
         if not config.generator:
-            raise ConfigError("the encoder recipe needs --generator MODEL (a checkpoint with G_ema or G, and D)")
+            raise ConfigError("the encoder recipe needs --generator MODEL (a checkpoint with G_ema or G, and "
+                              "preferably D)")
         unknown = set(config.loss_args) - set(DEFAULT_WEIGHTS)
         if unknown:
             raise ConfigError(f"encoder loss_args: unknown {', '.join(sorted(unknown))}; known: "
@@ -56,8 +59,10 @@ class EncoderRecipe(Recipe):
             raise ConfigError(f"--generator: {exc}") from None
         G = source.networks.get("G_ema") or source.networks.get("G")
         D = source.networks.get("D")
-        if G is None or D is None or not hasattr(G, "num_ws"):
-            raise ConfigError(f"--generator {self.config.generator}: needs a style generator (G_ema or G) and D")
+        if G is None or not hasattr(G, "num_ws"):
+            raise ConfigError(f"--generator {self.config.generator}: needs a style generator (G_ema or G)")
+        if D is None:  # the perceptual term falls back to a pyramid L1; the export has no D either
+            self.export_roles = ("G_ema", "E")
         if self.data.resolution and self.data.resolution != G.resolution:
             raise ConfigError(f"--generator makes {G.resolution} px images but the data is {self.data.resolution} px")
         options = {"resolution": G.resolution, "code_dim": G.w_dim, "num_ws": G.num_ws, "space": "w+",
@@ -69,11 +74,11 @@ class EncoderRecipe(Recipe):
         with torch.no_grad():
             E.center.copy_(G.w_avg)
         self.source_meta = {"generator": str(self.config.generator), "generator_dataset": source.info.dataset or ""}
-        frozen = {"G_ema": "G_ema" if "G_ema" in source.networks else "G", "D": "D"}
+        frozen = {"G_ema": "G_ema" if "G_ema" in source.networks else "G", **({"D": "D"} if D is not None else {})}
         self.source_training = {role: source.info.networks[theirs].trained
                                 or {"step": source.info.step, "kimg": source.info.kimg}
                                 for role, theirs in frozen.items()}
-        return {"G_ema": G.requires_grad_(False), "D": D.requires_grad_(False), "E": E}
+        return {"G_ema": G.requires_grad_(False), "E": E, **({"D": D.requires_grad_(False)} if D is not None else {})}
 
     def phases(self) -> list[Phase]:
         return [Phase("E", ("E",), self.step, lr=self.config.g_lr)]
@@ -88,15 +93,18 @@ class EncoderRecipe(Recipe):
             return G.synthesis(ws), ws
 
     def step(self, nets: dict[str, nn.Module], batch: Any, ctx: StepContext) -> dict[str, torch.Tensor]:
-        G, D, E = nets["G_ema"], nets["D"], nets["E"]
+        G, D, E = nets["G_ema"], nets.get("D"), nets["E"]
         real = self.reals(batch)
         fake, ws = self._generated_pairs(G, real.shape[0], real.device)
         latent = F.mse_loss(E(fake), ws)
         recon = G.synthesis(E(real))
         pixel = F.mse_loss(recon, real)
-        with torch.no_grad():
-            target_features = D.features(real)
-        perceptual = F.mse_loss(D.features(recon), target_features)
+        if D is None:
+            perceptual = pyramid_l1(recon, real)
+        else:
+            with torch.no_grad():
+                target_features = D.features(real)
+            perceptual = F.mse_loss(D.features(recon), target_features)
         w = self.weights
         loss = w["latent"] * latent + w["pixel"] * pixel + w["perceptual"] * perceptual
         return {"loss": loss, "latent": latent.detach(), "pixel": pixel.detach(), "perceptual": perceptual.detach()}
