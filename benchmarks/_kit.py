@@ -95,14 +95,15 @@ def open_studio(args: argparse.Namespace):
     """The Studio and model name the CLI would use for these arguments; exits clearly without the model."""
     from ganstudio.errors import CliError, UserError
     from ganstudio.options import open_model
+    from ganstudio.studio import Studio
 
     try:
-        studio, name = open_model(args.model, args.checkpoints, args.device)
-        studio.entry(name)
+        catalogue, name = open_model(args.model, args.checkpoints, args.device)
+        catalogue.entry(name)
     except (CliError, UserError) as exc:
         sys.exit(f"{exc}\n(the shipped model is made by `bash checkpoints/train_shipped.sh`; "
                  "or give --checkpoints DIR --model NAME)")
-    return studio, name
+    return Studio(catalogue), name
 
 
 def rss_mib(pid: int | None = None) -> float | None:
@@ -130,7 +131,7 @@ class Server:
     """
 
     def __init__(self, studio, device: str = "auto", timeout: float = 180.0, threads: int | None = None):
-        from ganstudio.studio import DEFAULT_CHECKPOINTS
+        from ganstudio.catalogue import DEFAULT_CHECKPOINTS
 
         self.folder = Path(tempfile.mkdtemp(prefix="ganstudio-bench-"))
         self.temp, self.log = self.folder / "gradio", self.folder / "server.log"
@@ -138,7 +139,7 @@ class Server:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
         self.url = f"http://127.0.0.1:{port}/"
-        extra = [d for d in studio.checkpoint_dirs if d != DEFAULT_CHECKPOINTS.resolve() and d.is_dir()]
+        extra = [d for d in studio.catalogue.checkpoint_dirs if d != DEFAULT_CHECKPOINTS.resolve() and d.is_dir()]
         self.command = [sys.executable, "-m", "ganstudio", *(["--threads", str(threads)] if threads else []),
                         "serve", "--host", "127.0.0.1", "--port", str(port),
                         "--device", device, *(arg for d in extra for arg in ("--checkpoints", str(d)))]

@@ -83,7 +83,7 @@ def main() -> None:
     import torch
 
     studio, model = open_studio(args)
-    G, E, D = studio.generator(model), studio.network(model, "E"), studio.network(model, "D")
+    G, E, D = studio.generator(model), studio.catalogue.network(model, "E"), studio.catalogue.network(model, "D")
     targets = [t.to(studio.device) for t in held_out_images(args.seed, args.images, G.resolution)]
     print(machine())
     print(f"model {model} ({G.resolution} px, encoder {'yes' if E is not None else 'no'}, discriminator "
@@ -141,7 +141,7 @@ def open_judge(args, studio, model):
 
     if args.judge:
         return JudgeExtractor(args.judge, studio.device)
-    dataset = studio.entry(model).info.dataset
+    dataset = studio.catalogue.entry(model).info.dataset
     return JudgeExtractor(find_judge(dataset, args.checkpoints), studio.device) if dataset else None
 
 

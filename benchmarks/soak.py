@@ -39,7 +39,7 @@ class Requests:
         from ganstudio.editing.recipe import Edit
 
         self.model, self.photo, self.invert_steps = model, str(photo), invert_steps
-        self.has_encoder = studio.network(model, "E") is not None
+        self.has_encoder = studio.catalogue.network(model, "E") is not None
         num_ws = studio.generator(model).num_ws  # tiny test models have too few style rows for every preset
         self.presets = [p for p in ("coarse", "middle", "fine") if len(range(*preset_rows(p, num_ws)))]
         sets = studio.directions(model)

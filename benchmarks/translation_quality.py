@@ -61,8 +61,8 @@ def main() -> None:
     print(machine())
     summary = []
     for model in args.models:
-        studio, name = open_model(model, args.checkpoints)
-        data = on_stream(studio.entry(name).info.dataset, args.seed)
+        catalogue, name = open_model(model, args.checkpoints)
+        data = on_stream(catalogue.entry(name).info.dataset, args.seed)
         result = evaluate(model, out / Path(model).stem, data=data, n=args.n, device=args.device,
                           checkpoint_dirs=args.checkpoints)
         section = result["translation"]

@@ -19,8 +19,9 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from ganstudio.catalogue import DEFAULT_CHECKPOINTS  # noqa: E402
 from ganstudio.data.synthfaces import render_face  # noqa: E402
-from ganstudio.studio import DEFAULT_CHECKPOINTS, Studio  # noqa: E402
+from ganstudio.studio import Studio  # noqa: E402
 from ganstudio.ui.app import build_app  # noqa: E402
 from ganstudio.ui.common import CSS  # noqa: E402
 from tests.conftest import launch_local  # noqa: E402

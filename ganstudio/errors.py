@@ -14,3 +14,10 @@ class CliError(Exception):
 
     Here rather than in the CLI so that the modules the commands share raise it without
     importing the command line back."""
+
+
+class StudioError(UserError):
+    """A request the studio cannot serve; the message is meant for the user.
+
+    Here rather than in studio.py because the catalogue below it raises it too (an unknown
+    model, an unreadable file), and callers catch one class for both."""

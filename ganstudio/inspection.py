@@ -102,6 +102,7 @@ class Inspector:
 
     def __init__(self, studio: Studio):
         self.studio = studio
+        self.catalogue = studio.catalogue
         self._computed: dict[tuple[str, str, str], DirectionSet] = {}
         self._spread: dict[tuple[str, str], torch.Tensor] = {}
         self._lock = threading.Lock()
@@ -133,7 +134,7 @@ class Inspector:
         return sets
 
     def _unsupervised(self, model: str, method: str) -> DirectionSet:
-        key = (model, self.studio.generator_hash(model), method)
+        key = (model, self.catalogue.generator_hash(model), method)
         with self._lock:
             if key in self._computed:
                 return self._computed[key]
@@ -151,7 +152,7 @@ class Inspector:
 
     def w_spread(self, model: str) -> torch.Tensor:
         """Standard deviation of each w dimension over sampled w (the unit of a w[i] axis)."""
-        key = (model, self.studio.generator_hash(model))
+        key = (model, self.catalogue.generator_hash(model))
         with self._lock:
             if key in self._spread:
                 return self._spread[key]
@@ -248,13 +249,13 @@ class Inspector:
 
     def judges(self) -> list[str]:
         """Models that are attribute judges (classifiers trained on real images)."""
-        return [e.name for e in self.studio.models() if e.info is not None and e.info.primary == "judge"]
+        return [e.name for e in self.catalogue.models() if e.info is not None and e.info.primary == "judge"]
 
     def judge_for(self, model: str) -> str | None:
         """The judge trained on the model's kind of data (same data set name), else the first one."""
         judges = self.judges()
-        data = data_set_name(self.studio.entry(model).info.dataset)
-        matching = [j for j in judges if data_set_name(self.studio.entry(j).info.dataset) == data]
+        data = data_set_name(self.catalogue.entry(model).info.dataset)
+        matching = [j for j in judges if data_set_name(self.catalogue.entry(j).info.dataset) == data]
         return (matching or judges or [None])[0]
 
     @torch.inference_mode()
@@ -272,7 +273,7 @@ class Inspector:
             raise StudioError(f"model '{model}' has no '{method}' directions; it has: {', '.join(sets)}")
         if judge not in self.judges():
             raise StudioError(f"'{judge}' is not a judge; available: {', '.join(self.judges()) or 'none'}")
-        extractor = build_extractor("judge", studio.entry(judge).path, studio.device)
+        extractor = build_extractor("judge", self.catalogue.entry(judge).path, studio.device)
         G = studio.generator(model)
         rows = check_rows(layers, G.num_ws)
         seeds = list(range(seed, seed + int(n)))
@@ -299,7 +300,7 @@ class Inspector:
         from .data import open_dataset
         from .metrics.disentanglement import dci, mig
 
-        E = self.studio.network(model, "E")
+        E = self.catalogue.network(model, "E")
         if E is None:
             raise StudioError(f"model '{model}' has no encoder, so there are no codes of real images to score")
         try:

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Iterable
 from .errors import CliError
 
 if TYPE_CHECKING:
-    from .studio import Studio
+    from .catalogue import Catalogue
 
 MODEL_HELP = "a model name under the checkpoint folders, or a .safetensors path"
 CHECKPOINTS_HELP = "an extra folder to look up --model names in, besides the shipped checkpoints (repeatable)"
@@ -45,22 +45,23 @@ def add_model_arguments(p: argparse.ArgumentParser, required: bool = True) -> No
 
 def checkpoint_dirs(extra: Iterable[str | os.PathLike] = ()) -> list[Path]:
     """The folders --checkpoints means: the shipped checkpoints, then each extra one."""
-    from .studio import DEFAULT_CHECKPOINTS
+    from .catalogue import DEFAULT_CHECKPOINTS
 
     return [DEFAULT_CHECKPOINTS, *(Path(d) for d in extra)]
 
 
 def open_model(model: str | None, extra_dirs: Iterable[str | os.PathLike] = (),
-               device: str = "auto") -> tuple[Studio, str | None]:
-    """A Studio over the checkpoint folders, and the name `model` has in it.
+               device: str = "auto") -> tuple[Catalogue, str | None]:
+    """A Catalogue of the checkpoint folders, and the name `model` has in it (a command that
+    renders builds its Studio on it).
 
     `model` is a model name as the studio lists it, or a path ending in .safetensors: that file
-    must exist, its folder joins the studio (first, so the direction files beside it count) and
-    its stem is the name; a link is served from the folder of the file it points to. Every
+    must exist, its folder joins the catalogue (first, so the direction files beside it count)
+    and its stem is the name; a link is served from the folder of the file it points to. Every
     command resolves --model here, so a name or a path means the same everywhere. None (an
-    optional --model left out) gives the studio alone.
+    optional --model left out) gives the catalogue alone.
     """
-    from .studio import Studio
+    from .catalogue import Catalogue
 
     dirs = checkpoint_dirs(extra_dirs)
     if model and model.endswith(".safetensors"):
@@ -68,8 +69,8 @@ def open_model(model: str | None, extra_dirs: Iterable[str | os.PathLike] = (),
         if not path.is_file():
             raise CliError(f"--model {model}: no such file")
         path = path.resolve()
-        return Studio([path.parent, *dirs], device=device), path.stem
-    return Studio(dirs, device=device), model
+        return Catalogue([path.parent, *dirs], device=device), path.stem
+    return Catalogue(dirs, device=device), model
 
 
 def comma_list(text: str | None) -> list[str]:

@@ -1,57 +1,34 @@
 """The headless studio: everything the app does, as plain Python calls.
 
-`Studio` finds models under one or more checkpoint folders (reading headers
-only), loads them lazily into a small cache, and turns user requests (model
-name, seeds, sliders) into images plus the latent codes behind them. The
-Gradio layer, the CLI and notebooks all call this; none of them touch torch.
+`Studio` turns user requests (model name, seeds, sliders, recipes) into images plus the latent
+codes behind them, on the models of a `Catalogue` (ganstudio.catalogue), which finds, loads and
+caches them. The Gradio layer, the CLI and notebooks all call this; none of them touch torch.
 """
 
 from __future__ import annotations
 
 import os
-import threading
-import weakref
-from collections import OrderedDict
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import Iterable, Iterator
 
 import torch
 from PIL import Image
 from torch import nn
 
-from . import checkpoint
-from .checkpoint import Checkpoint, CheckpointError, CheckpointInfo
+from .catalogue import Catalogue
+from .catalogue import DEFAULT_CHECKPOINTS  # noqa: F401  (re-exported: scripts open a Studio on the shipped models)
 from .editing.conditions import ConditionError, ConditionSpec
-from .editing.directions import DIRECTIONS_SUFFIX, DirectionError, DirectionSet
+from .editing.directions import DirectionSet
 from .editing.edit import ResolvedEdit, apply_edits
 from .editing.inversion import InversionSettings, InversionStep, invert
 from .editing.layer_ranges import check_rows
 from .editing.recipe import Edit, Recipe
 from .editing import mixing
-from .errors import UserError
+from .errors import StudioError, UserError
 from .imaging import from_pil, to_pil, to_pils
 from .latents import MAX_SEED, z_from_seed, z_from_seeds
 
-GENERATOR_ROLES = ("G_ema", "G")
-# The shipped models: `checkpoints/` beside the package in a source checkout.
-DEFAULT_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 MAX_SEEDS_PER_CALL = 64
-
-
-class StudioError(UserError):
-    """A request the studio cannot serve; the message is meant for the user."""
-
-
-@dataclass(frozen=True)
-class ModelEntry:
-    """One checkpoint found on disk: its name in the studio, header info and model card."""
-
-    name: str
-    path: Path
-    info: CheckpointInfo | None
-    card: str | None
-    error: str | None = None
 
 
 @dataclass
@@ -70,12 +47,6 @@ class Rendered:
     image: Image.Image
     ws: torch.Tensor
     recipe: Recipe
-
-
-def resolve_device(device: str = "auto") -> torch.device:
-    if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    return torch.device(device)
 
 
 def parse_seeds(text: str | int | Iterable[int]) -> list[int]:
@@ -112,177 +83,38 @@ def parse_seeds(text: str | int | Iterable[int]) -> list[int]:
 
 
 class Studio:
+    """The operations (sample, mix, walk, render, edit, interpolate, invert, translate) on the
+    models of a catalogue. Holds no state of its own, so any number can share one catalogue."""
+
     def __init__(
         self,
-        checkpoint_dirs: str | os.PathLike | Iterable[str | os.PathLike],
+        catalogue: Catalogue | str | os.PathLike | Iterable[str | os.PathLike],
         device: str = "auto",
         cache_size: int = 4,
     ):
-        if isinstance(checkpoint_dirs, (str, os.PathLike)):
-            checkpoint_dirs = [checkpoint_dirs]
-        self.checkpoint_dirs = [Path(d).resolve() for d in checkpoint_dirs]
-        self.device = resolve_device(device)
-        self.cache_size = cache_size
-        self._cache: OrderedDict[tuple[str, float, int], Checkpoint] = OrderedDict()
-        self._headers: dict[Path, tuple[tuple, ModelEntry]] = {}
-        self._scanned: tuple[tuple, tuple[dict[str, ModelEntry], set[str]]] | None = None
-        self._directions: dict[tuple, dict[str, DirectionSet]] = {}
-        self._hashes: weakref.WeakKeyDictionary[nn.Module, str] = weakref.WeakKeyDictionary()
-        self._lock = threading.RLock()
+        """On `catalogue`, or on a new one over these checkpoint folders (with `device` and `cache_size`)."""
+        if not isinstance(catalogue, Catalogue):
+            catalogue = Catalogue(catalogue, device=device, cache_size=cache_size)
+        self.catalogue = catalogue
+        self.device = catalogue.device
 
-    def add_checkpoint_dir(self, folder: str | os.PathLike) -> None:
-        """List the models in one more folder from now on (e.g. runs opened from the Runs tab)."""
-        path = Path(folder).resolve()
-        with self._lock:
-            if path not in self.checkpoint_dirs:
-                self.checkpoint_dirs.append(path)
-
-    # ----- model discovery (headers only) -------------------------------------------------
-    def models(self) -> list[ModelEntry]:
-        """Every checkpoint under the folders, as they are now (headers only)."""
-        return list(self._scan()[0].values())
-
-    def _fingerprint(self) -> tuple:
-        """Path, mtime and size of every model and card file: what a scan's result depends on.
-        Far cheaper than a scan, which renders run several times per frame."""
-        found = []
-        for root in self.checkpoint_dirs:
-            for folder, _, files in os.walk(root):
-                for file in files:
-                    if file.endswith((".safetensors", ".md")):
-                        try:
-                            st = os.stat(os.path.join(folder, file))
-                        except OSError:  # a dangling link, or a file removed meanwhile
-                            continue
-                        found.append((folder, file, st.st_mtime_ns, st.st_size))
-        return tuple(self.checkpoint_dirs), tuple(found)
-
-    def _scan(self) -> tuple[dict[str, ModelEntry], set[str]]:
-        """The entries by name, and the names of links that point out of their checkpoint folder."""
-        fingerprint = self._fingerprint()
-        with self._lock:
-            if self._scanned is not None and self._scanned[0] == fingerprint:
-                return self._scanned[1]
-        entries: dict[str, ModelEntry] = {}
-        outside: set[str] = set()
-        for root in self.checkpoint_dirs:
-            if not root.is_dir():
-                continue
-            for path in sorted(root.rglob("*.safetensors")):
-                if path.name.endswith(DIRECTIONS_SUFFIX):
-                    continue  # direction files belong to a model; they are not models
-                name = path.relative_to(root).with_suffix("").as_posix()
-                if not _inside(path, root):
-                    outside.add(name)  # a symlink pointing out of the checkpoints folder is never served
-                elif name not in entries:
-                    entries[name] = self._entry(name, path, root)
-        result = entries, outside - entries.keys()
-        with self._lock:
-            self._scanned = (fingerprint, result)
-        return result
-
-    def _entry(self, name: str, path: Path, root: Path) -> ModelEntry:
-        stat = path.stat()
-        card_path = path.with_suffix(".md")
-        card_stat = card_path.stat() if card_path.is_file() else None
-        key = (stat.st_mtime_ns, stat.st_size, card_stat and (card_stat.st_mtime_ns, card_stat.st_size))
-        with self._lock:
-            cached = self._headers.get(path)
-            if cached and cached[0] == key and cached[1].name == name:
-                return cached[1]
-        readable = card_path.is_file() and _inside(card_path, root)  # never a link to a file outside
-        card = card_path.read_text(encoding="utf-8", errors="replace") if readable else None
-        try:
-            entry = ModelEntry(name, path, checkpoint.read_info(path), card)
-        except CheckpointError as exc:
-            entry = ModelEntry(name, path, None, card, error=str(exc))
-        with self._lock:
-            self._headers[path] = (key, entry)
-        return entry
-
+    # ----- the catalogue's look-ups that the tabs make on every event -----------------------
     def model_names(self, kind: str | None = None) -> list[str]:
-        """Names of the readable models, optionally only one kind ("generator", "translation")."""
-        return [e.name for e in self.models() if e.info is not None and (kind is None or model_kind(e.info) == kind)]
+        return self.catalogue.model_names(kind)
 
     def default_model(self, kind: str | None = None) -> str | None:
-        """The model a tab opens on: the highest-resolution one of the kind (the flagship, e.g.
-        synthfaces64 over the 32 px digits models), then by name; None when there is none."""
-        entries = [e for e in self.models() if e.info is not None and (kind is None or model_kind(e.info) == kind)]
-        if not entries:
-            return None
-        return min(entries, key=lambda e: (-(e.info.resolution or 0), e.name)).name
-
-    def entry(self, name: str) -> ModelEntry:
-        """The model called `name`; only names that the scan found are accepted (no paths)."""
-        if not isinstance(name, str) or not name:
-            raise StudioError("choose a model first")
-        entries, outside = self._scan()
-        e = entries.get(name)
-        if e is not None:
-            if e.error:
-                raise StudioError(f"model '{name}' cannot be used: {e.error}")
-            return e
-        known = ", ".join(self.model_names()) or "none (train or import one first)"
-        if _path_like(name):
-            raise StudioError(f"model '{name}' looks like a path; give a model name as listed: {known}")
-        if name in outside:
-            raise StudioError(f"model '{name}' is a link pointing outside the checkpoint folder, so it is not "
-                              f"served; copy the file into the folder instead")
-        raise StudioError(f"unknown model '{name}'; available: {known}")
-
-    def _root_of(self, path: Path) -> Path:
-        """The checkpoint folder a scanned model path lies in."""
-        return next(root for root in self.checkpoint_dirs if path.is_relative_to(root))
-
-    # ----- loading ------------------------------------------------------------------------
-    def load(self, name: str) -> Checkpoint:
-        """Load a model (all its networks) once and keep it in a small LRU cache."""
-        entry = self.entry(name)
-        stat = entry.path.stat()
-        key = (name, stat.st_mtime, stat.st_size)
-        with self._lock:
-            if key in self._cache:
-                self._cache.move_to_end(key)
-                return self._cache[key]
-        try:
-            # Built outside inference mode even when a render triggered the load: parameters made
-            # inside it are inference tensors, which inversion's autograd could never use.
-            with torch.inference_mode(False):
-                loaded = checkpoint.load(entry.path, device=self.device)
-        except CheckpointError as exc:
-            raise StudioError(str(exc)) from None
-        for module in loaded.networks.values():
-            module.requires_grad_(False)
-        with self._lock:
-            for old in [k for k in self._cache if k[0] == name]:
-                del self._cache[old]  # a changed file replaces its stale copy
-            self._cache[key] = loaded
-            while len(self._cache) > self.cache_size:
-                self._cache.popitem(last=False)
-        return loaded
+        return self.catalogue.default_model(kind)
 
     def generator(self, name: str) -> nn.Module:
-        loaded = self.load(name)
-        for role in GENERATOR_ROLES:
-            if role in loaded.networks:
-                return loaded.networks[role]
-        raise StudioError(f"model '{name}' holds no generator (roles: {', '.join(loaded.networks)})")
+        return self.catalogue.generator(name)
 
-    def network(self, name: str, role: str) -> nn.Module | None:
-        """A network of the model by role (D, E, ...), or None when the model has none."""
-        return self.load(name).networks.get(role)
-
-    def generator_hash(self, name: str) -> str:
-        G = self.generator(name)
-        with self._lock:
-            if G not in self._hashes:
-                self._hashes[G] = checkpoint.state_hash(G)
-            return self._hashes[G]
+    def directions(self, name: str) -> dict[str, DirectionSet]:
+        return self.catalogue.directions(name)
 
     # ----- conditions (class / attribute / InfoGAN-code generators) -----------------------
     def condition_spec(self, name: str) -> ConditionSpec | None:
         """What the model's generator takes besides z; None for unconditional generators."""
-        info = self.load(name).info
+        info = self.catalogue.load(name).info
         try:
             return ConditionSpec.of(self.generator(name), info.meta, info.labels)
         except ConditionError as exc:
@@ -311,50 +143,10 @@ class Studio:
         except ConditionError as exc:
             raise StudioError(str(exc)) from None
 
-    def map_codes(self, name: str, G: nn.Module, z: torch.Tensor, conditions: list[str] | None, **kwargs) -> torch.Tensor:
+    def map_codes(self, name: str, G: nn.Module, z: torch.Tensor, conditions: list[str] | None,
+                  psi: float = 1.0, cutoff: int | None = None) -> torch.Tensor:
         """G's mapping of z, told each row's condition when it is conditional (ψ checked)."""
-        check_psi(kwargs.get("psi", 1.0))
-        return G.mapping(z, c=self.condition_vectors(name, conditions), **kwargs)
-
-    # ----- directions -----------------------------------------------------------------------
-    def directions(self, name: str) -> dict[str, DirectionSet]:
-        """Direction sets for a model: those inside its unit, then `<name>.*.directions.safetensors` beside it.
-        Sets picked by measurement (`ganstudio directions pick`) come first, so the Edit tab opens on them.
-
-        Cached until the model or a direction file changes, since slider events call this per frame.
-        """
-        loaded = self.load(name)
-        g_hash = self.generator_hash(name)
-        path = self.entry(name).path
-        root = self._root_of(path)
-        # Direction files beside the model; a link pointing out of the checkpoint folder is ignored.
-        files = sorted(f for f in path.parent.glob(f"{path.stem}.*{DIRECTIONS_SUFFIX}") if _inside(f, root))
-        key = (name, g_hash, tuple((f, f.stat().st_mtime_ns) for f in files))
-        with self._lock:
-            if key in self._directions:
-                return self._directions[key]
-        found: dict[str, DirectionSet] = {}
-        described = loaded.info.meta.get("directions") or {}
-        for method, desc in described.items():
-            vectors = loaded.extra.get(f"directions.{method}")
-            if vectors is not None:
-                found[method] = DirectionSet(method, desc["space"], list(desc["names"]), vectors, g_hash)
-        for file in files:
-            try:
-                ds = DirectionSet.load(file, generator_hash=g_hash)
-            except DirectionError:
-                continue  # for another generator, or unreadable: never applied to this one
-            found[ds.method] = ds
-        found = dict(sorted(found.items(), key=lambda item: not item[1].origins))
-        with self._lock:
-            self._directions = {k: v for k, v in self._directions.items() if k[0] != name}
-            self._directions[key] = found
-        return found
-
-    def default_directions(self, name: str) -> str | None:
-        """The set the Edit tab and `ganstudio edit` use unless told: a picked one (listed first), else
-        the first found; None when the model has none."""
-        return next(iter(self.directions(name)), None)
+        return _map_z(G, z, self.condition_vectors(name, conditions), psi, cutoff)
 
     def _resolve(self, name: str, edits: Iterable[Edit], num_ws: int) -> list[ResolvedEdit]:
         sets = self.directions(name)
@@ -372,11 +164,11 @@ class Studio:
     def seed_recipe(self, model: str, seed: int, psi: float = 1.0, cutoff: int | None = None,
                     noise_mode: str = "const", condition: str | None = None) -> Recipe:
         conditions = self.conditions(model, [int(seed)], condition)
-        return Recipe(model=model, model_hash=self.generator_hash(model), seed=int(seed), psi=float(psi),
+        return Recipe(model=model, model_hash=self.catalogue.generator_hash(model), seed=int(seed), psi=float(psi),
                       cutoff=cutoff, noise_mode=noise_mode, condition=conditions[0] if conditions else None)
 
     def code_recipe(self, model: str, code: torch.Tensor, space: str, **fields) -> Recipe:
-        return Recipe(model=model, model_hash=self.generator_hash(model), code=Recipe.code_to_list(code),
+        return Recipe(model=model, model_hash=self.catalogue.generator_hash(model), code=Recipe.code_to_list(code),
                       space=space, **fields)
 
     def edit(self, base: Recipe, method: str, alphas: dict[str, float], layers: tuple[int, int] | None = None,
@@ -388,7 +180,7 @@ class Studio:
     def _codes(self, recipe: Recipe) -> tuple[nn.Module, torch.Tensor | None, torch.Tensor]:
         """The generator, z (when the recipe has one) and edited w+ for a recipe."""
         G = self.generator(recipe.model)
-        g_hash = self.generator_hash(recipe.model)
+        g_hash = self.catalogue.generator_hash(recipe.model)
         if recipe.model_hash != g_hash:
             raise StudioError(f"recipe was made with generator {recipe.model_hash}; model '{recipe.model}' is {g_hash}")
         z = None
@@ -464,8 +256,8 @@ class Studio:
         if space == "z":
             if za is None or zb is None:
                 raise StudioError("z interpolation needs codes in z (seeds); use w for inverted codes")
-            ws = G.mapping(mixing.interpolate(za[0], zb[0], frames, "z"), psi=a.psi, cutoff=a.cutoff,
-                           c=self._path_conditions(a, b, frames))
+            ws = _map_z(G, mixing.interpolate(za[0], zb[0], frames, "z"), self._path_conditions(a, b, frames),
+                        a.psi, a.cutoff)
         else:
             ws = mixing.interpolate(wa[0], wb[0], frames, "w")
         return self._frames(G, ws, a.noise_mode)
@@ -484,9 +276,9 @@ class Studio:
         c = self.condition_vectors(model, self.conditions(model, seed_list))
         if space == "z":
             c_path = None if c is None else mixing.latent_walk(c, frames_per_step, "w")
-            ws = G.mapping(mixing.latent_walk(z, frames_per_step, "z"), psi=psi, c=c_path)
+            ws = _map_z(G, mixing.latent_walk(z, frames_per_step, "z"), c_path, psi)
         else:
-            ws = mixing.latent_walk(G.mapping(z, psi=psi, c=c), frames_per_step, "w")
+            ws = mixing.latent_walk(_map_z(G, z, c, psi), frames_per_step, "w")
         return self._frames(G, ws, "const")
 
     def _path_conditions(self, a: Recipe, b: Recipe, frames: int) -> torch.Tensor | None:
@@ -505,7 +297,7 @@ class Studio:
         """Stream an inversion of a (safely loaded) image: each step with the recipe of its code."""
         G = self.generator(model)
         target = from_pil(image, G.resolution).to(self.device)
-        E, D = self.network(model, "E"), self.network(model, "D")
+        E, D = self.catalogue.network(model, "E"), self.catalogue.network(model, "D")
         if D is None:
             if settings.lambda_realism > 0:
                 raise StudioError(f"model '{model}' has no discriminator: set λ2 (realism) to 0")
@@ -518,25 +310,17 @@ class Studio:
             yield step, recipe
 
     # ----- translation --------------------------------------------------------------------
-    def translator(self, name: str):
-        """The translation model `name` (CycleGAN or StarGAN), built from the cached checkpoint."""
-        from .translate import load_translator
-
-        if model_kind(self.entry(name).info) != "translation":
-            raise StudioError(f"model '{name}' is not a translation model (CycleGAN or StarGAN)")
-        return load_translator(self.load(name))
-
     def translate(self, model: str, image: Image.Image, to, labels=None) -> Image.Image:
         """An image translated to the target domain(s); see ganstudio.translate.translate."""
         from .translate import translate
 
-        return translate(self.translator(model), image, to=to, labels=labels)
+        return translate(self.catalogue.translator(model), image, to=to, labels=labels)
 
     def translate_all(self, model: str, image: Image.Image, labels=None):
         """The input translated into every domain, as in the StarGAN figure (a DomainGrid)."""
         from .translate import translate_all_domains
 
-        return translate_all_domains(self.translator(model), image, labels=labels)
+        return translate_all_domains(self.catalogue.translator(model), image, labels=labels)
 
     def warm_up(self, name: str | None = None) -> str | None:
         """Load a generator (default: the one the tabs open on), its directions, and render one
@@ -579,32 +363,15 @@ class Studio:
 
 
 def check_psi(psi: float) -> None:
-    """The one check of a truncation ψ, for every way the studio maps z (sample, mix, walk, render)."""
+    """The one check of a truncation ψ. Every mapping of z makes it (`_map_z`); sample and walk
+    make it first too, so a bad ψ is refused before a model is loaded."""
     if not -1.0 <= float(psi) <= 2.0:
         raise StudioError(f"psi must be between -1 and 2, got {psi}")
 
 
-def model_kind(info: CheckpointInfo) -> str:
-    """"translation" (CycleGAN/StarGAN: image in, image out), "generator" (latent code in, image
-    out), "points" (latent code in, 2-D point out: the lab's toy models), or "other"."""
-    if "translation" in info.meta:
-        return "translation"
-    for role in GENERATOR_ROLES:
-        if role in info.networks:
-            return "generator" if info.networks[role].config.get("resolution") else "points"
-    return "other"
-
-
-def _path_like(name: str) -> bool:
-    """A name that tries to be a path: absolute, drive-qualified, with '..' or '.' parts or backslashes."""
-    parts = name.split("/")
-    return (name.startswith(("/", "~")) or "\\" in name or "\0" in name or (len(name) > 1 and name[1] == ":")
-            or any(part in ("", ".", "..") for part in parts))
-
-
-def _inside(path: Path, root: Path) -> bool:
-    try:
-        path.resolve().relative_to(root)
-        return True
-    except ValueError:
-        return False
+def _map_z(G: nn.Module, z: torch.Tensor, c: torch.Tensor | None, psi: float = 1.0,
+           cutoff: int | None = None) -> torch.Tensor:
+    """G's mapping of z at truncation ψ: sample, mix, walk, render and interpolate all map z here,
+    so none of them can skip the ψ check."""
+    check_psi(psi)
+    return G.mapping(z, psi=psi, cutoff=cutoff, c=c)

@@ -108,7 +108,7 @@ def _check_roles(kind: str, info: CheckpointInfo, present: Mapping[str, object])
 
 
 def load_translator(model: ModelLike, device: str | torch.device = "cpu") -> Translator:
-    """A Translator from a checkpoint path, a loaded Checkpoint (e.g. from Studio.load) or itself.
+    """A Translator from a checkpoint path, a loaded Checkpoint (e.g. from Catalogue.load) or itself.
 
     From a path only the networks translation uses are loaded (not CycleGAN's discriminators).
     """

@@ -255,9 +255,9 @@ def test_keep_fixed_offers_the_directions_of_the_set_in_use(launched):
     from ganstudio.editing.directions import DirectionSet
 
     studio, client = launched
-    folder = studio.entry("faces").path.parent
+    folder = studio.catalogue.entry("faces").path.parent
     DirectionSet("smile_only", "w", ["Smiling"], torch.ones(1, studio.generator("faces").w_dim),
-                 studio.generator_hash("faces")).save(folder / "faces.smile_only.directions.safetensors")
+                 studio.catalogue.generator_hash("faces")).save(folder / "faces.smile_only.directions.safetensors")
     loaded = client.predict("faces", 5, 0.7, api_name="/edit_start")
     method, keep = loaded[1], loaded[2]
     assert method["value"] == "mean_diff" and [c[0] for c in keep["choices"]] == ["Smiling", "Eyeglasses"]

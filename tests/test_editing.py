@@ -239,7 +239,7 @@ def test_a_direction_files_origins_must_describe_its_directions(tmp_path):
 def test_studio_finds_direction_files_beside_the_model_only_for_its_generator(tmp_path):
     folder, _, _ = _unit(tmp_path)
     studio = Studio(folder)
-    g_hash = studio.generator_hash("faces")
+    g_hash = studio.catalogue.generator_hash("faces")
     DirectionSet("pca", "w", ["PC0"], torch.randn(1, 8), g_hash).save(folder / f"faces.pca{dirs.DIRECTIONS_SUFFIX}")
     DirectionSet("svm", "w", ["Smiling"], torch.randn(1, 8), "other").save(folder / f"faces.svm{dirs.DIRECTIONS_SUFFIX}")
     assert sorted(studio.directions("faces")) == ["mean_diff", "pca"]

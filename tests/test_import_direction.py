@@ -1,4 +1,4 @@
-"""Dependencies point one way: ui -> studio -> editing/models; models never reach up."""
+"""Dependencies point one way: ui -> studio -> catalogue -> editing/models; models never reach up."""
 
 import ast
 from pathlib import Path
@@ -33,6 +33,14 @@ def _files(sub: str = ""):
     return sorted((PACKAGE / sub).rglob("*.py"))
 
 
+def _reaching(files, modules: tuple[str, ...]) -> list[tuple[str, str]]:
+    """(file, import) for each import of one of `modules` (or anything inside them) by `files`."""
+    return [
+        (str(p.relative_to(PACKAGE)), m) for p in files
+        for m in _imports(p) if any(m == module or m.startswith(f"{module}.") for module in modules)
+    ]
+
+
 def test_only_ui_imports_gradio():
     offenders = [
         str(p.relative_to(PACKAGE)) for p in _files()
@@ -51,12 +59,27 @@ def test_models_do_not_import_studio_ui_or_training():
 
 
 def test_studio_never_imports_training_or_ui():
-    layer = [PACKAGE / "studio.py", *_files("editing")]
+    layer = [PACKAGE / "studio.py", PACKAGE / "catalogue.py", *_files("editing")]
     offenders = [
         (str(p.relative_to(PACKAGE)), m) for p in layer if p.exists()
         for m in _imports(p) if m.startswith(("ganstudio.training", "ganstudio.ui"))
     ]
     assert offenders == []
+
+
+def test_the_catalogue_sits_below_the_studio():
+    """The catalogue finds and loads models; the operations built on it are never reached from it."""
+    assert _reaching([PACKAGE / "catalogue.py"], ("ganstudio.studio", "ganstudio.inspection", "ganstudio.metrics",
+                                                  "ganstudio.options", "ganstudio.cli")) == []
+
+
+def test_what_only_looks_up_models_uses_the_catalogue_not_the_studio():
+    """Measuring, translating and the commands that only look models up or load them need the
+    catalogue, not the operations: importing the studio (or the inspector built on it) there
+    is a layering mistake."""
+    lookups = [*_files("metrics"), PACKAGE / "translate.py", PACKAGE / "options.py",
+               *(PACKAGE / "cli" / f"{name}.py" for name in ("metrics", "models", "translate"))]
+    assert _reaching(lookups, ("ganstudio.studio", "ganstudio.inspection")) == []
 
 
 def test_only_the_entry_points_import_the_command_line():

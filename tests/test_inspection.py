@@ -32,7 +32,7 @@ def inspector(tmp_path):
     studio = Studio(folder, device="cpu")
     exact = torch.eye(3, 8) * 10
     for method, vectors in {"exact": exact, "tangled": exact + exact.roll(1, dims=0)}.items():
-        DirectionSet(method, "w", list(ATTRIBUTES), vectors, studio.generator_hash("oracle")).save(
+        DirectionSet(method, "w", list(ATTRIBUTES), vectors, studio.catalogue.generator_hash("oracle")).save(
             folder / f"oracle.{method}.directions.safetensors")
     return Inspector(studio)
 
@@ -127,7 +127,7 @@ def test_traverse_command_writes_the_grid(inspector, tmp_path, capsys):
 
     from ganstudio.cli import main
 
-    folder = str(inspector.studio.checkpoint_dirs[0])
+    folder = str(inspector.catalogue.checkpoint_dirs[0])
     out = tmp_path / "grid.png"
     assert main(["traverse", "--model", "info", "--checkpoints", folder, "--axis", "c1", "--seeds", "0-1",
                  "--device", "cpu", "--out", str(out)]) == 0

@@ -85,7 +85,7 @@ def test_the_run_reader_survives_broken_folders_and_opens_image_runs(tmp_path):
     assert not runs[0].points and runs[0].step == 4 and loss_rows(runs[0].path)
 
     studio = Studio(tmp_path / "checkpoints")
-    studio.add_checkpoint_dir(tmp_path / "opened")
+    studio.catalogue.add_checkpoint_dir(tmp_path / "opened")
     path = export_for_studio(runs[0], tmp_path / "opened")
     assert path.name == "00008-toy16-tiny.safetensors"
     assert "00008-toy16-tiny" in studio.model_names("generator")

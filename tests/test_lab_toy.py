@@ -124,7 +124,7 @@ def export_toy_model(tmp_path, folder) -> Path:
     from ganstudio.cli import main
 
     runs = tmp_path / "toy-runs"
-    assert main(["train", "toy", "--data", "toy:ring?n=2000&seed=3", "--loss", "hinge", "--batch", "32",
+    assert main(["train", "toy", "--data", "toy:ring?n=2000&seed=3&radius=2&sigma=0.02", "--loss", "hinge", "--batch", "32",
                  "--kimg", "0.192", "--seed", "3", "--out", str(runs), "--snapshot-kimg", "0.192", "--set",
                  "G.width=16", "G.depth=1", "D.width=16", "D.depth=1", "d_steps=2", "d_lr=5e-4", "workers=0"]) == 0
     out = folder / "ring-toy.safetensors"
@@ -141,6 +141,8 @@ def test_a_trained_toy_model_opens_where_it_stopped(tmp_path):
     s = lab.settings
     assert (s.target, s.loss, s.d_steps, s.d_lr, s.batch, s.seed, s.g_width, s.d_depth) == \
         ("ring", "hinge", 2, 5e-4, 32, 3, 16, 1)
+    assert s.shape == {"radius": "2", "sigma": "0.02"}  # the ring it was trained on, not today's default
+    assert torch.allclose(lab.dataset.centres.norm(dim=1), torch.full((8,), 2.0))
     assert lab.step_count == 3  # 192 points = 3 steps of 2 batches of 32
     z = torch.randn(5, s.z_dim)
     assert torch.equal(lab.G(z), loaded.networks["G"](z))

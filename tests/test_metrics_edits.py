@@ -374,12 +374,12 @@ def test_eval_adds_an_edits_section_for_a_generator_with_directions(models, judg
 @pytest.mark.slow
 def test_directions_pick_gathers_what_an_eval_measured_best_and_the_studio_opens_on_it(models, judges, tmp_path,
                                                                                       capsys):
-    from ganstudio.studio import Studio
+    from ganstudio.catalogue import Catalogue
 
     measured, out = _eval(models, judges["attrs"], tmp_path, "oracle", "--edit-n", "32", "--edit-alphas", "0.05",
                           "--edit-sets", "exact")
     assert set(measured["edits"]["methods"]) == {"exact", "exact+keep"}  # only the set asked for
-    assert measured["generator_hash"] == Studio(models).generator_hash("oracle")
+    assert measured["generator_hash"] == Catalogue(models).generator_hash("oracle")
     common = ["directions", "pick", "--checkpoints", str(models), "--model", "oracle"]
     assert main([*common, "--eval", str(out / "metrics.json")]) == 0
     printed = capsys.readouterr().out
@@ -389,7 +389,7 @@ def test_directions_pick_gathers_what_an_eval_measured_best_and_the_studio_opens
     assert picked.origins["reddish"] == {"method": "exact", "alpha": 1.5, "success": 1.0, "preserved": 1.0, "n": 32}
     assert picked.source == f"picked from {out / 'metrics.json'} (32 samples, seeds 1000000-1000031)"
     assert torch.allclose(picked.vectors, 1.5 * eye())
-    assert list(Studio(models).directions("oracle")) == ["best", "exact", "zero"]  # the Edit tab opens on it
+    assert list(Catalogue(models).directions("oracle")) == ["best", "exact", "zero"]  # the Edit tab opens on it
     assert main(["info", str(models / "oracle.best.directions.safetensors")]) == 0
     header = json.loads(capsys.readouterr().out)
     assert header["origins"]["reddish"]["method"] == "exact" and header["names"] == ATTRIBUTES

@@ -128,11 +128,11 @@ def test_the_judge_is_found_by_the_data_set_it_was_trained_on(models, judge_path
 
 
 def test_model_names_are_looked_up_in_the_shipped_checkpoints_and_the_extra_folders(models):
+    from ganstudio.catalogue import DEFAULT_CHECKPOINTS
     from ganstudio.options import open_model
-    from ganstudio.studio import DEFAULT_CHECKPOINTS
 
-    studio, name = open_model("oracle", [models])
-    assert name == "oracle" and studio.entry("oracle").path == models / "oracle.safetensors"
+    catalogue, name = open_model("oracle", [models])
+    assert name == "oracle" and catalogue.entry("oracle").path == models / "oracle.safetensors"
     shipped, _ = open_model("glasses64-cyclegan", [models])  # as `ganstudio serve --checkpoints DIR` finds it
     assert shipped.entry("glasses64-cyclegan").path == DEFAULT_CHECKPOINTS / "glasses64-cyclegan.safetensors"
 

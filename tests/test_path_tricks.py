@@ -1,5 +1,5 @@
 """Model names are names, never paths: `..`, absolute paths and links out of the checkpoints
-folder are refused by the Studio (entry, load, directions, render, the model card) and by the
+folder are refused by the catalogue (entry, load, directions, the model card), the Studio (render) and by the
 CLI commands that take model names."""
 
 import dataclasses
@@ -28,7 +28,7 @@ def tricks(tmp_path):
     checkpoint.save(outside / "secret.safetensors", {"G_ema": make_tiny(seed=3)})
     (outside / "secret.md").write_text("TOP SECRET card\n")
     studio = Studio(folder, device="cpu")
-    g_hash = studio.generator_hash("faces")
+    g_hash = studio.catalogue.generator_hash("faces")
     for method, where in (("svm", folder), ("pca", outside)):  # same generator: only the folder decides
         directions = DirectionSet(method, "w", ["Smiling"], torch.ones(1, 8), g_hash)
         directions.save(where / f"faces.{method}.directions.safetensors")
@@ -42,7 +42,7 @@ def tricks(tmp_path):
 def test_the_studio_refuses_path_like_names(tricks):
     studio, _, outside = tricks
     for name in [*PATHS, str(outside / "secret"), str(outside / "secret.safetensors")]:
-        for call in (studio.entry, studio.load, studio.directions, lambda n: studio.sample(n, "1")):
+        for call in (studio.catalogue.entry, studio.catalogue.load, studio.directions, lambda n: studio.sample(n, "1")):
             with pytest.raises(StudioError, match="looks like a path; give a model name as listed: faces") as err:
                 call(name)
             assert "secret" not in str(err.value).split("listed:")[1], err.value
@@ -55,10 +55,10 @@ def test_links_out_of_the_checkpoints_folder_are_not_served(tricks):
     studio, _, _ = tricks
     assert studio.model_names() == ["faces"]  # neither linked nor linkdir/secret is listed
     with pytest.raises(StudioError, match="'linked' is a link pointing outside the checkpoint folder"):
-        studio.load("linked")
+        studio.catalogue.load("linked")
     with pytest.raises(StudioError, match="unknown model 'linkdir/secret'"):  # linked folders are not searched
-        studio.load("linkdir/secret")
-    assert studio.entry("faces").card is None  # the card links to a file outside: not read
+        studio.catalogue.load("linkdir/secret")
+    assert studio.catalogue.entry("faces").card is None  # the card links to a file outside: not read
     # The direction file in the folder is used; the one linked in from outside is not.
     assert sorted(studio.directions("faces")) == ["mean_diff", "svm"]
 
@@ -71,7 +71,7 @@ def test_links_inside_the_folder_still_work(tricks):
     (folder / "faces.md").symlink_to(folder / "notes.md")
     studio = Studio(folder, device="cpu")
     assert studio.model_names() == ["alias", "faces"]
-    assert "the card" in studio.entry("faces").card
+    assert "the card" in studio.catalogue.entry("faces").card
     assert studio.generator("alias").z_dim == studio.generator("faces").z_dim
 
 

@@ -1,5 +1,3 @@
-import os
-
 import pytest
 import torch
 
@@ -8,28 +6,10 @@ from ganstudio.studio import Studio, StudioError, parse_seeds
 from tests.conftest import make_tiny
 
 
-def test_lists_models_from_headers_with_cards(checkpoint_dir):
-    studio = Studio(checkpoint_dir)
-    [entry] = studio.models()
-    assert entry.name == "tiny" and entry.info.arch == "tiny" and "A test model" in entry.card
-    assert studio._cache == {}  # listing loads no weights
-
-
-def test_new_files_and_edited_cards_show_at_once(checkpoint_dir):
-    studio = Studio(checkpoint_dir)
-    assert studio.model_names() == ["tiny"]
-    checkpoint.save(checkpoint_dir / "sub" / "second.safetensors", {"G_ema": make_tiny(seed=2)})
-    assert studio.model_names() == ["sub/second", "tiny"]
-    (checkpoint_dir / "tiny.md").write_text("# tiny\nRetrained, with a longer card.\n")
-    assert "longer card" in studio.entry("tiny").card
-    (checkpoint_dir / "sub" / "second.safetensors").unlink()
-    assert studio.model_names() == ["tiny"]
-
-
 def test_unreadable_files_are_listed_with_their_error_not_served(checkpoint_dir):
     (checkpoint_dir / "broken.safetensors").write_bytes(b"junk")
     studio = Studio(checkpoint_dir)
-    broken = [e for e in studio.models() if e.name == "broken"][0]
+    broken = [e for e in studio.catalogue.models() if e.name == "broken"][0]
     assert broken.info is None and "broken.safetensors" in broken.error
     assert studio.model_names() == ["tiny"]
     with pytest.raises(StudioError, match="cannot be used"):
@@ -52,7 +32,9 @@ def test_every_way_of_mapping_z_checks_psi_alike(checkpoint_dir):
     too_far = studio.seed_recipe("tiny", 1, psi=2.5)
     for call in (lambda: studio.sample("tiny", "1", psi=2.5), lambda: studio.mix("tiny", "1", "2", psi=2.5),
                  lambda: studio.walk("tiny", "1, 2", psi=-1.5), lambda: studio.render(too_far),
-                 lambda: studio.interpolate(too_far, studio.seed_recipe("tiny", 2), space="z")):
+                 lambda: studio.walk("tiny", "1, 2", space="w", psi=2.5),
+                 lambda: studio.interpolate(too_far, studio.seed_recipe("tiny", 2), space="z"),
+                 lambda: studio.interpolate(studio.seed_recipe("tiny", 2), too_far, space="w")):
         with pytest.raises(StudioError, match="psi must be between -1 and 2"):
             call()
 
@@ -62,26 +44,6 @@ def test_psi_zero_gives_w_avg(checkpoint_dir):
     w_avg = studio.generator("tiny").w_avg
     [s] = studio.sample("tiny", "5", psi=0.0)
     assert torch.allclose(s.ws, w_avg.expand_as(s.ws))
-
-
-def test_model_is_loaded_lazily_once_and_reloaded_when_the_file_changes(checkpoint_dir):
-    studio = Studio(checkpoint_dir)
-    g1 = studio.generator("tiny")
-    assert studio.generator("tiny") is g1
-    path = checkpoint_dir / "tiny.safetensors"
-    checkpoint.save(path, {"G_ema": make_tiny(seed=7)})
-    st = path.stat()
-    os.utime(path, (st.st_atime, st.st_mtime + 5))
-    assert studio.generator("tiny") is not g1
-    assert len(studio._cache) == 1
-
-
-def test_new_files_appear_without_restart(checkpoint_dir):
-    studio = Studio(checkpoint_dir)
-    assert studio.model_names() == ["tiny"]
-    (checkpoint_dir / "more").mkdir()
-    checkpoint.save(checkpoint_dir / "more" / "other.safetensors", {"G": make_tiny(2)})
-    assert studio.model_names() == ["more/other", "tiny"]
 
 
 def test_names_not_paths(checkpoint_dir, tmp_path):
@@ -119,18 +81,9 @@ def test_a_model_first_loaded_by_a_render_can_still_be_inverted(checkpoint_dir):
     assert steps[-1][0].done
 
 
-def test_tabs_open_on_the_highest_resolution_model(checkpoint_dir):
-    checkpoint.save(checkpoint_dir / "a-small.safetensors", {"G_ema": make_tiny(resolution=8)})
-    checkpoint.save(checkpoint_dir / "z-large.safetensors", {"G_ema": make_tiny(resolution=32)})
-    studio = Studio(checkpoint_dir)
-    assert studio.model_names("generator") == ["a-small", "tiny", "z-large"]
-    assert studio.default_model("generator") == "z-large"
-    assert studio.default_model("translation") is None
-
-
 def test_warm_up_loads_and_renders_the_default_model(checkpoint_dir, tmp_path):
     studio = Studio(checkpoint_dir, device="cpu")
-    assert studio.warm_up() == "tiny" and len(studio._cache) == 1
+    assert studio.warm_up() == "tiny" and len(studio.catalogue._cache) == 1
     assert Studio(tmp_path / "empty").warm_up() is None
     (checkpoint_dir / "tiny.safetensors").write_bytes(b"junk")
     assert Studio(checkpoint_dir).warm_up("tiny") is None  # a broken model is left to the tabs to report

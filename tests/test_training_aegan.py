@@ -4,8 +4,8 @@ import pytest
 import torch
 
 from ganstudio import checkpoint
+from ganstudio.catalogue import Catalogue
 from ganstudio.config_io import ConfigError
-from ganstudio.studio import Studio
 from ganstudio.training.aegan_recipe import batch_correlation, pyramid_l1
 from ganstudio.training.export import export_run
 from ganstudio.training.loop import Trainer
@@ -61,7 +61,7 @@ def test_aegan_trains_generator_and_encoder_and_exports_the_unit(tmp_path):
     info = checkpoint.read_info(unit)
     assert info.roles == ("G_ema", "D", "E") and info.meta["recipe"] == "aegan"
     assert info.meta["supervised_units"] == ["A", "B"]  # w units 0 and 1 are tied to the labels
-    assert Studio(tmp_path / "ckpt").network("faces", "E").space == "w+"
+    assert Catalogue(tmp_path / "ckpt").network("faces", "E").space == "w+"
 
 
 def test_aegan_lazy_terms_run_every_interval_only():

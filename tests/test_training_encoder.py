@@ -67,7 +67,7 @@ def test_encoder_recipe_trains_and_exports_a_model_unit(tmp_path):
     assert (info.step, info.kimg) == (4063, 130.0)  # the header's own length is the generator's
     assert info.to_json()["networks"]["E"]["trained"]["step"] == result.step
     studio = Studio(tmp_path / "ckpt")
-    assert studio.network("faces", "E").space == "w+"
+    assert studio.catalogue.network("faces", "E").space == "w+"
     from PIL import Image
 
     from ganstudio.editing.inversion import InversionSettings

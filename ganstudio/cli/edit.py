@@ -10,6 +10,14 @@ from ..errors import CliError
 from ..options import add_model_arguments, comma_list, open_model
 
 
+def open_studio(args: argparse.Namespace):
+    """The Studio on --model's catalogue, and the model's name in it (for the commands that render)."""
+    from ..studio import Studio
+
+    catalogue, name = open_model(args.model, args.checkpoints, args.device)
+    return Studio(catalogue), name
+
+
 def write_png(path: Path, image, recipe) -> None:
     from ..checkpoint import atomic_write_bytes
     from ..imaging import png_bytes
@@ -51,7 +59,7 @@ def edit_run(args: argparse.Namespace) -> int:
     from ..editing.recipe import Edit
     from ..studio import StudioError
 
-    studio, name = open_model(args.model, args.checkpoints, args.device)
+    studio, name = open_studio(args)
     try:
         if args.recipe:
             recipe = read_recipe(Path(args.recipe))
@@ -63,7 +71,7 @@ def edit_run(args: argparse.Namespace) -> int:
             num_ws = studio.generator(recipe.model).num_ws
             layers = parse_layers(args.layers, num_ws)
             keep = tuple(comma_list(args.keep))
-            method = args.method or studio.default_directions(recipe.model)
+            method = args.method or studio.catalogue.default_directions(recipe.model)
             if method is None:
                 raise CliError(f"--set: model '{recipe.model}' has no direction sets; make one with "
                                "`ganstudio directions compute`")
@@ -117,7 +125,7 @@ def invert_run(args: argparse.Namespace) -> int:
     from ..imaging import ImageLoadError, from_pil, load_image, png_bytes, to_pil
     from ..studio import StudioError
 
-    studio, name = open_model(args.model, args.checkpoints, args.device)
+    studio, name = open_studio(args)
     try:
         image = load_image(args.image)
         settings = InversionSettings(
@@ -166,7 +174,7 @@ def traverse_run(args: argparse.Namespace) -> int:
     from ..imaging import png_bytes
     from ..inspection import Inspector
 
-    studio, name = open_model(args.model, args.checkpoints, args.device)
+    studio, name = open_studio(args)
     layers = parse_layers(args.layers, studio.generator(name).num_ws)
     result = Inspector(studio).traverse(name, args.axis, args.seeds, args.range[0], args.range[1], args.steps,
                                         layers=layers, psi=args.psi, condition=args.condition)
@@ -223,31 +231,31 @@ def directions_args(p: argparse.ArgumentParser) -> None:
 def directions_run(args: argparse.Namespace) -> int:
     from ..editing.directions import DirectionError
     from ..registry import RegistryError
-    from ..studio import StudioError
+    from ..errors import StudioError
 
-    studio, name = open_model(args.model, args.checkpoints, args.device)
+    catalogue, name = open_model(args.model, args.checkpoints, args.device)
     try:
-        result = {"pick": _pick, "compute": _compute, "import": _import}[args.action](args, studio, name)
+        result = {"pick": _pick, "compute": _compute, "import": _import}[args.action](args, catalogue, name)
     except (StudioError, DirectionError, RegistryError) as exc:
         raise CliError(str(exc)) from None
-    out = _directions_path(args, studio, name, result.method)
+    out = _directions_path(args, catalogue, name, result.method)
     result.save(out)
     print(f"{len(result.names)} {result.method} directions ({result.space} space) -> {out}")
     return 0
 
 
-def _directions_path(args: argparse.Namespace, studio, name: str, set_name: str) -> Path:
+def _directions_path(args: argparse.Namespace, catalogue, name: str, set_name: str) -> Path:
     from ..editing.directions import DIRECTIONS_SUFFIX
 
-    entry = studio.entry(name)
+    entry = catalogue.entry(name)
     return Path(args.out) if args.out else entry.path.parent / f"{entry.path.stem}.{set_name}{DIRECTIONS_SUFFIX}"
 
 
-def _pick(args: argparse.Namespace, studio, name: str):
+def _pick(args: argparse.Namespace, catalogue, name: str):
     """The set `metrics.edits.pick_from_evaluation` gathers, with each pick and each attribute left out shown."""
     from ..metrics.edits import pick_from_evaluation
 
-    result, left_out = pick_from_evaluation(studio, name, args.eval, judge=args.judge, set_name=args.name,
+    result, left_out = pick_from_evaluation(catalogue, name, args.eval, judge=args.judge, set_name=args.name,
                                             model=args.model)
     for attribute, origin in result.origins.items():
         print(f"{attribute}: {origin['method']} x {origin['alpha']:g} "
@@ -257,15 +265,15 @@ def _pick(args: argparse.Namespace, studio, name: str):
     return result
 
 
-def _import(args: argparse.Namespace, studio, name: str):
+def _import(args: argparse.Namespace, catalogue, name: str):
     """The set `editing.direction_files` reads from other tools' files."""
     from ..editing.direction_files import import_directions
 
-    return import_directions(args.files, studio.generator(name), studio.generator_hash(name), args.name,
-                             space=args.space, names=comma_list(args.names) or None, device=studio.device)
+    return import_directions(args.files, catalogue.generator(name), catalogue.generator_hash(name), args.name,
+                             space=args.space, names=comma_list(args.names) or None, device=catalogue.device)
 
 
-def _compute(args: argparse.Namespace, studio, name: str):
+def _compute(args: argparse.Namespace, catalogue, name: str):
     """The set --method computes from `editing.codes.direction_inputs`, named as --name says."""
     from dataclasses import replace
 
@@ -275,14 +283,15 @@ def _compute(args: argparse.Namespace, studio, name: str):
     from ..editing.directions import compute
     from ..metrics.features import build_extractor
 
-    G = studio.generator(name)
+    G = catalogue.generator(name)
     inputs = direction_inputs(
-        args.method, G, args.n, model=name, device=studio.device, seed=args.seed,
-        attributes=comma_list(args.attributes) if args.attributes else None, encoder=studio.network(name, "E"),
+        args.method, G, args.n, model=name, device=catalogue.device, seed=args.seed,
+        attributes=comma_list(args.attributes) if args.attributes else None, encoder=catalogue.network(name, "E"),
         data=args.data, labeller=args.labeller, progress=tqdm,
-        open_labeller=lambda path: build_extractor("judge", path, studio.device),
+        open_labeller=lambda path: build_extractor("judge", path, catalogue.device),
     )
-    result = compute(args.method, inputs.codes, inputs.labels, inputs.names, inputs.space, studio.generator_hash(name),
-                     G=G, n_components=args.components, units=studio.entry(name).info.meta.get("supervised_units"))
+    result = compute(args.method, inputs.codes, inputs.labels, inputs.names, inputs.space,
+                     catalogue.generator_hash(name), G=G, n_components=args.components,
+                     units=catalogue.entry(name).info.meta.get("supervised_units"))
     set_name = args.name or (f"{args.method}_samples" if args.labeller else args.method)
     return replace(result, method=set_name, source=inputs.source)

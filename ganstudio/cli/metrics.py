@@ -99,8 +99,8 @@ def curve_args(p: argparse.ArgumentParser) -> None:
 
 
 def curve_run(args: argparse.Namespace) -> int:
+    from ..catalogue import resolve_device
     from ..metrics.curve import curves
-    from ..studio import resolve_device
 
     if args.n < 10 or args.every < 1 or args.swd_descriptors < 1:
         raise CliError("--n must be at least 10, --every and --swd-descriptors at least 1")
@@ -140,9 +140,9 @@ def judge_args(p: argparse.ArgumentParser) -> None:
 
 
 def judge_run(args: argparse.Namespace) -> int:
+    from ..catalogue import resolve_device
     from ..data import open_dataset
     from ..metrics import judge
-    from ..studio import resolve_device
 
     device = resolve_device(args.device)
     with _user_errors():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from ..errors import CliError
+from ..errors import CliError, StudioError
 from ..options import DEVICE_HELP, add_checkpoints_argument, add_device_argument, add_model_argument, open_model
 
 
@@ -25,14 +25,13 @@ def translate_run(args: argparse.Namespace) -> int:
 
     from ..checkpoint import CheckpointError, atomic_write_bytes
     from ..imaging import ImageLoadError, load_image, png_bytes
-    from ..studio import StudioError
     from ..translate import TranslateError, load_translator, translate, translate_all_domains
 
     if not args.all_domains and not args.to:
         raise CliError("give --to (CycleGAN: A or B; StarGAN: attribute names) or --all-domains")
-    studio, name = open_model(args.model, args.checkpoints, args.device)
+    catalogue, name = open_model(args.model, args.checkpoints, args.device)
     try:
-        translator = load_translator(studio.entry(name).path, device=studio.device)
+        translator = load_translator(catalogue.entry(name).path, device=catalogue.device)
         image = load_image(args.image)
         if args.all_domains:
             result = translate_all_domains(translator, image, labels=args.labels).grid

@@ -24,6 +24,7 @@ from typing import Any, Iterator
 import torch
 from PIL import Image
 
+from ..data import open_dataset, parse_spec
 from ..data.toy2d import MIXTURES, Toy2D, parse_points
 from ..errors import UserError
 from ..imaging import animation_bytes
@@ -68,6 +69,7 @@ class ToySettings:
     activation: str = "relu"  # the generator's; D uses leaky ReLU
     seed: int = 0
     loss_args: dict = field(default_factory=dict)  # e.g. {"gp_lambda": 10} or {"clip": 0.01}
+    shape: dict = field(default_factory=dict)  # the target's shape options, e.g. {"radius": 2, "sigma": 0.02}
 
     def validate(self) -> "ToySettings":
         def within(name: str, lo: float, hi: float) -> None:
@@ -98,7 +100,9 @@ class ToySettings:
 
     def data_spec(self) -> str:
         """The data spec of the target as the playground draws it (your points: saved as points.csv)."""
-        return f"toy:{self.target}?n={DATA_POINTS}&seed={self.seed}" if self.target in MIXTURES else "toy:points.csv"
+        if self.target not in MIXTURES:
+            return "toy:points.csv"
+        return f"toy:{self.target}?n={DATA_POINTS}&seed={self.seed}" + "".join(f"&{k}={v}" for k, v in self.shape.items())
 
     def train_config(self) -> TrainConfig:
         """The TrainConfig of the `toy` recipe these settings describe (playground: CPU, in memory)."""
@@ -122,7 +126,8 @@ class ToySettings:
             raise LabError(f"{info.path.name} was trained on '{info.dataset}'; the playground opens models of "
                            f"the built-in targets ({', '.join(MIXTURES)})")
         g, d = info.networks["G"].config, info.networks["D"].config
-        return cls(target=name, loss=toy["loss"], loss_args=dict(toy["loss_args"]), d_steps=int(toy["d_steps"]),
+        shape = {k: v for k, v in parse_spec(info.dataset).options.items() if k not in ("n", "seed")}
+        return cls(target=name, shape=shape, loss=toy["loss"], loss_args=dict(toy["loss_args"]), d_steps=int(toy["d_steps"]),
                    g_lr=float(toy["g_lr"]), d_lr=float(toy["d_lr"]), optimizer=toy["optimizer"],
                    batch=int(toy["batch"]), seed=int(toy["seed"]), z_dim=int(g["z_dim"]), g_width=int(g["width"]),
                    g_depth=int(g["depth"]), activation=g["activation"], d_width=int(d["width"]),
@@ -265,7 +270,7 @@ class ToyTrainer:
             if self.points is None:
                 raise LabError("target 'points': give your points first (CSV text, two numbers 'x,y' a line)")
             return self.points
-        return MIXTURES[settings.target](n=DATA_POINTS, seed=settings.seed)
+        return open_dataset(settings.data_spec())
 
     def _trainer(self, settings: ToySettings) -> Trainer:
         return Trainer(settings.train_config(), self.dataset, out=None, progress=False)

@@ -53,7 +53,7 @@ from .critic import CriticTally
 from .features import Extractor, build_extractor
 
 if TYPE_CHECKING:
-    from ..studio import Studio
+    from ..catalogue import Catalogue
 
 DEFAULT_ALPHA = 1.5  # slider units: 1 = the gap between the class means (see editing.directions)
 GOAL = {"success_min": 0.9, "preserved_min": 0.9}
@@ -272,19 +272,19 @@ def picked_set(sets: Mapping[str, DirectionSet], section: Mapping, judge: Extrac
     return assemble(method, picks, source), left_out
 
 
-def pick_from_evaluation(studio: Studio, name: str, evaluation: str, *, judge: str | None = None,
+def pick_from_evaluation(catalogue: Catalogue, name: str, evaluation: str, *, judge: str | None = None,
                          set_name: str = "best", model: str | None = None) -> tuple[DirectionSet, dict[str, str]]:
     """`picked_set` for the model `name` from an evaluation of it (the metrics.json that
     `ganstudio eval --edit-alphas ...` wrote), refereed by the judge the evaluation names or by
     `judge`. Picks are only as good as their measurement, so an evaluation of another generator
     or one naming no judge is refused, and so is a `set_name` that would overwrite a computed
     set. `model` is the model as the user named it, for the hint to evaluate it."""
-    sets = studio.directions(name)
+    sets = catalogue.directions(name)
     if set_name in sets and not sets[set_name].origins:
         raise EditMetricsError(f"--name {set_name}: '{name}' has a computed set of that name, which this would "
                                "overwrite; choose another name")
     metrics = _read_evaluation(evaluation)
-    g_hash = studio.generator_hash(name)
+    g_hash = catalogue.generator_hash(name)
     if metrics.get("generator_hash") != g_hash:
         raise EditMetricsError(
             f"--eval {evaluation}: it measured generator {metrics.get('generator_hash', '(unrecorded)')}, "
@@ -292,7 +292,7 @@ def pick_from_evaluation(studio: Studio, name: str, evaluation: str, *, judge: s
     features = metrics.get("features") or {}
     if not judge and features.get("name") != "judge":
         raise EditMetricsError(f"--eval {evaluation}: it names no judge (features: {features}); pass --judge")
-    referee = build_extractor("judge", judge or features.get("path"), studio.device)
+    referee = build_extractor("judge", judge or features.get("path"), catalogue.device)
     section = metrics["edits"]
     try:
         source = f"picked from {evaluation} ({section['n']} samples, seeds {section['seeds'][0]}-{section['seeds'][1]})"

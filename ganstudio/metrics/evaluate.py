@@ -41,6 +41,7 @@ from torch import nn
 from torch.utils.data import DataLoader, Dataset, Subset
 
 from .. import checkpoint
+from ..catalogue import DEFAULT_CHECKPOINTS, GENERATOR_ROLES, model_kind, resolve_device
 from ..errors import UserError
 from ..checkpoint import Checkpoint
 from ..data import DataSpecError, data_set_name, on_stream, parse_spec
@@ -50,7 +51,6 @@ from ..imaging import make_grid, png_bytes, to_pils
 from ..plots import scatter_plot
 from ..latents import MAX_SEED, seed_batches, z_from_seeds
 from ..options import open_model
-from ..studio import DEFAULT_CHECKPOINTS, GENERATOR_ROLES, model_kind, resolve_device
 from .disentanglement import dci, mig
 from .edits import evaluate_edits, evaluate_translation, render_section
 from .features import Extractor, build_extractor, extract
@@ -80,8 +80,8 @@ class EvalError(UserError):
 # ----- inputs -------------------------------------------------------------------------------------
 def load_model(model: str, checkpoint_dirs: Sequence[str | Path] = (), device: str = "cpu") -> Checkpoint:
     """A checkpoint by file path, or by its studio name under the checkpoint folders."""
-    studio, name = open_model(model, checkpoint_dirs, device)
-    return studio.load(name)
+    catalogue, name = open_model(model, checkpoint_dirs, device)
+    return catalogue.load(name)
 
 
 def generator_of(ckpt: Checkpoint) -> nn.Module:
@@ -409,8 +409,8 @@ def evaluate(
         raise EvalError(f"edit layers: unknown preset {', '.join(unknown)}; known: {', '.join(PRESETS)}")
     start = time.perf_counter()
     dev = resolve_device(device)
-    studio, name = open_model(model, checkpoint_dirs, str(dev))
-    ckpt = studio.load(name)
+    catalogue, name = open_model(model, checkpoint_dirs, str(dev))
+    ckpt = catalogue.load(name)
     translation = model_kind(ckpt.info) == "translation"
     G = None if translation else generator_of(ckpt)
     spec = data or ckpt.info.dataset
@@ -421,17 +421,17 @@ def evaluate(
               "seed": seed, **({} if translation else {"psi": psi}), "command": command}
     if translation:
         extractor, header["features"] = _judge_extractor("judge", judge, inception, spec, checkpoint_dirs, dev)
-        section, sheet = evaluate_translation(studio.translator(name), dataset, extractor, n, seed, batch_size)
+        section, sheet = evaluate_translation(catalogue.translator(name), dataset, extractor, n, seed, batch_size)
         result = {"n": section["n"], "translation": section, "goals": {"translation": _edit_goal(section)}}
     elif _is_points(dataset):
         result, sheet = evaluate_points(G, dataset, n, seed, batch_size, dev)
         header["features"] = "raw 2-D points"
     else:
         extractor, header["features"] = _judge_extractor(features, judge, inception, spec, checkpoint_dirs, dev)
-        sets = _chosen_sets(studio.directions(name), edit_sets) if edits else {}  # refused before any work
+        sets = _chosen_sets(catalogue.directions(name), edit_sets) if edits else {}  # refused before any work
         result, sheet = evaluate_images(G, ckpt, dataset, extractor, n, seed, psi, batch_size, k,
                                          kid_subsets, kid_subset_size, dev, swd_descriptors)
-        header["generator_hash"] = studio.generator_hash(name)  # what `ganstudio directions pick` checks
+        header["generator_hash"] = catalogue.generator_hash(name)  # what `ganstudio directions pick` checks
         if sets:
             referee = extractor if features == "judge" else \
                 _judge_extractor("judge", judge, inception, spec, checkpoint_dirs, dev)[0]

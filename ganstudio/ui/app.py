@@ -58,12 +58,12 @@ def build_app(studio: Studio, runs_dir: str = "runs") -> gr.Blocks:
                        (translate_picker, "translation"), (translate_sampler, "generator"),
                        (inspect_picker, "generator")]
             with gr.Tab("Playground", id="playground"):
-                _, toy_picker = playground_tab.build(studio)
+                _, toy_picker = playground_tab.build(studio.catalogue)
             pickers.append((toy_picker, "points"))
             with gr.Tab("Models", id="models"):
-                models_tab.build(studio, pickers)
+                models_tab.build(studio.catalogue, pickers)
             with gr.Tab("Runs", id="runs"):
-                runs_tab.build(studio, runs_dir, pickers)
+                runs_tab.build(studio.catalogue, runs_dir, pickers)
     # One worker for model work on a CPU; a GPU can take a couple at once.
     limit = 2 if studio.device.type == "cuda" else 1
     app.queue(max_size=QUEUE_MAX_SIZE, default_concurrency_limit=limit)

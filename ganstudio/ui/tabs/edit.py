@@ -101,7 +101,7 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
         """A new starting point: method choices, sliders (set from `edits`), before and after."""
         sets = studio.directions(model_name)
         used = {e.method for e in edits}
-        method_name = next(iter(used)) if len(used) == 1 else studio.default_directions(model_name)
+        method_name = next(iter(used)) if len(used) == 1 else studio.catalogue.default_directions(model_name)
         names_now = sets[method_name].names if method_name in sets else []
         values = [0.0] * MAX_SLIDERS
         for e in edits:

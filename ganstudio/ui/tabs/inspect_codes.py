@@ -83,7 +83,7 @@ def build(studio: Studio, page: gr.Tab) -> gr.Dropdown:
         axes = inspector.axes(model_name)
         sets = list(inspector.direction_sets(model_name))
         spec = studio.condition_spec(model_name)
-        info = studio.entry(model_name).info
+        info = studio.catalogue.entry(model_name).info
         text = f"**{model_name}**: {info.arch}, {studio.generator(model_name).num_ws} w+ rows"
         if spec is not None:
             text += f"; conditional: {spec.help()}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import gradio as gr
 
-from ...studio import Studio
+from ...catalogue import Catalogue
 
 EMPTY_STATE = """\
 ### No models yet
@@ -20,9 +20,9 @@ New files appear here after **Refresh**, without restarting.
 """
 
 
-def models_table(studio: Studio) -> list[list[str]]:
+def models_table(catalogue: Catalogue) -> list[list[str]]:
     rows = []
-    for e in studio.models():
+    for e in catalogue.models():
         if e.info is None:
             rows.append([e.name, "unreadable", "", "", "", e.error or ""])
             continue
@@ -33,42 +33,42 @@ def models_table(studio: Studio) -> list[list[str]]:
     return rows
 
 
-def model_details(studio: Studio, name: str | None) -> tuple[dict, str]:
+def model_details(catalogue: Catalogue, name: str | None) -> tuple[dict, str]:
     if not name:
         return {}, ""
-    for e in studio.models():
+    for e in catalogue.models():
         if e.name == name:
             info = e.info.to_json() if e.info else {"error": e.error}
             return info, e.card or "_No model card (`NAME.md` beside the checkpoint)._"
     return {}, ""
 
 
-def build(studio: Studio, model_pickers: list[tuple[gr.Dropdown, str | None]]) -> None:
+def build(catalogue: Catalogue, model_pickers: list[tuple[gr.Dropdown, str | None]]) -> None:
     """`model_pickers`: the other tabs' model dropdowns and the kind of model each lists, refreshed here."""
-    names = studio.model_names()
-    folders = ", ".join(f"`{d}`" for d in studio.checkpoint_dirs)
+    names = catalogue.model_names()
+    folders = ", ".join(f"`{d}`" for d in catalogue.checkpoint_dirs)
     empty = gr.Markdown(EMPTY_STATE.format(folders=folders), visible=not names)
     with gr.Row():
         refresh = gr.Button("Refresh", scale=0)
     table = gr.Dataframe(
         headers=["model", "arch", "networks", "px", "labels", "dataset / error"],
-        value=models_table(studio), interactive=False, wrap=True,
+        value=models_table(catalogue), interactive=False, wrap=True,
         column_widths=["16%", "13%", "13%", "5%", "31%", "22%"],
     )
     first = names[0] if names else None
     chosen = gr.Dropdown(names, value=first, label="Details for", allow_custom_value=True)
-    first_header, first_card = model_details(studio, first)  # shown on opening, not only after a change
+    first_header, first_card = model_details(catalogue, first)  # shown on opening, not only after a change
     with gr.Row():
         header = gr.JSON(first_header, label="Header")
         with gr.Column(scale=2):  # the card's tables need the width more than the header does
             card = gr.Markdown(first_card)
 
     def on_refresh(current):
-        names_now = studio.model_names()
+        names_now = catalogue.model_names()
         value = current if current in names_now else (names_now[0] if names_now else None)
-        pickers = [gr.Dropdown(choices=studio.model_names(kind)) for _, kind in model_pickers]
-        return (gr.Markdown(visible=not names_now), models_table(studio),
+        pickers = [gr.Dropdown(choices=catalogue.model_names(kind)) for _, kind in model_pickers]
+        return (gr.Markdown(visible=not names_now), models_table(catalogue),
                 gr.Dropdown(choices=names_now, value=value), *pickers)
 
     refresh.click(on_refresh, chosen, [empty, table, chosen, *(p for p, _ in model_pickers)], api_name="refresh_models")
-    chosen.change(lambda n: model_details(studio, n), chosen, [header, card], api_name="model_info")
+    chosen.change(lambda n: model_details(catalogue, n), chosen, [header, card], api_name="model_info")

@@ -16,9 +16,9 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from ...catalogue import Catalogue
 from ...lab.toy import POINTS, PRESETS, TARGETS, LabError, ToySettings, ToyTrainer, points_from_text
 from ...registry import LOSSES
-from ...studio import Studio
 from ...training.train_config import OPTIMIZERS
 from ..common import MODEL_GROUP, UPLOAD_HEIGHT, handoff_file, term_plot, user_errors
 
@@ -87,16 +87,16 @@ def _curves(rows: list[dict], terms: list[str]) -> pd.DataFrame:
     return pd.DataFrame(long, columns=["step", "value", "term"])
 
 
-def build(studio: Studio) -> tuple[Sessions, gr.Dropdown]:
+def build(catalogue: Catalogue) -> tuple[Sessions, gr.Dropdown]:
     """Lay out the tab; returns the sessions and the picker of 2-D models (the Models tab refreshes it)."""
     sessions = Sessions()
     s0 = ToySettings()
-    toy_models = studio.model_names("points")
+    toy_models = catalogue.model_names("points")
     with gr.Row():
         with gr.Column(scale=1, min_width=300):
             preset = gr.Dropdown(["custom", *PRESETS], value="custom", label="Preset (the lecture's figures)")
             with gr.Row():
-                model = gr.Dropdown(toy_models, value=studio.default_model("points"), scale=3,
+                model = gr.Dropdown(toy_models, value=catalogue.default_model("points"), scale=3,
                                     label="…or continue a trained 2-D model", allow_custom_value=True)
                 open_model = gr.Button("Open", scale=1, min_width=60)
             about = gr.Markdown()
@@ -170,6 +170,8 @@ def build(studio: Studio) -> tuple[Sessions, gr.Dropdown]:
             sessions.put(key, lab, text)
             return lab, "new"
         lab, old_text = found
+        if settings.target == lab.settings.target:  # the widgets have no shape options: an opened model keeps its own
+            settings = settings.replace(shape=lab.settings.shape)
         if settings.target == POINTS and text != old_text:
             lab.reset(settings, parsed)
             sessions.put(key, lab, text)
@@ -251,9 +253,9 @@ def build(studio: Studio) -> tuple[Sessions, gr.Dropdown]:
     def open_trained(request: gr.Request, name, heat_v, arrows_v):
         """Continue a 2-D model from its checkpoint: its settings fill the controls (so Start
         carries on rather than starting again), its G and D the session's trainer."""
-        if name not in studio.model_names("points"):
-            raise LabError(f"'{name}' is not a 2-D model; available: {', '.join(studio.model_names('points')) or 'none'}")
-        lab = ToyTrainer.open(studio.load(name))
+        if name not in catalogue.model_names("points"):
+            raise LabError(f"'{name}' is not a 2-D model; available: {', '.join(catalogue.model_names('points')) or 'none'}")
+        lab = ToyTrainer.open(catalogue.load(name))
         sessions.put(_key(request), lab, "")
         state, image = lab.snapshot(**frame(heat_v, arrows_v))
         note = f"(opened {name} at step {lab.step_count}; Start continues it)"

@@ -9,24 +9,25 @@ from pathlib import Path
 import gradio as gr
 import pandas as pd
 
+from ...catalogue import Catalogue
+from ...errors import StudioError
 from ...imaging import ImageLoadError, load_image
-from ...studio import Studio, StudioError
 from ...training.run_reader import RunSummary, export_for_studio, latest_samples, list_runs, loss_rows
 from ..common import MODEL_GROUP, term_plot, user_errors
 
 
 class OpenedRuns:
-    """A temporary checkpoints folder, added to the studio's folders on first use."""
+    """A temporary checkpoints folder, added to the catalogue's folders on first use."""
 
-    def __init__(self, studio: Studio):
-        self.studio = studio
+    def __init__(self, catalogue: Catalogue):
+        self.catalogue = catalogue
         self._folder: tempfile.TemporaryDirectory | None = None
 
     @property
     def folder(self) -> Path:
         if self._folder is None:
             self._folder = tempfile.TemporaryDirectory(prefix="ganstudio-opened-runs-")
-            self.studio.add_checkpoint_dir(self._folder.name)
+            self.catalogue.add_checkpoint_dir(self._folder.name)
         return Path(self._folder.name)
 
 
@@ -53,11 +54,11 @@ def _shown(runs_dir: Path, name: str | None) -> tuple[dict, pd.DataFrame, object
     return run.to_json(), pd.DataFrame(loss_rows(run.path), columns=["step", "kimg", "term", "value"]), image
 
 
-def build(studio: Studio, runs_dir: str | Path, model_pickers: list[tuple[gr.Dropdown, str | None]] = ()) -> None:
+def build(catalogue: Catalogue, runs_dir: str | Path, model_pickers: list[tuple[gr.Dropdown, str | None]] = ()) -> None:
     """`model_pickers`: the other tabs' model dropdowns (and the kind each lists), refreshed
     when a run is opened in the studio."""
     runs_dir = Path(runs_dir)
-    opened = OpenedRuns(studio)
+    opened = OpenedRuns(catalogue)
     names = [r.name for r in list_runs(runs_dir)]
     first = _shown(runs_dir, names[0] if names else None)
     with gr.Row():
@@ -90,7 +91,7 @@ def build(studio: Studio, runs_dir: str | Path, model_pickers: list[tuple[gr.Dro
         run = _find(runs_dir, name)
         path = export_for_studio(run, opened.folder)
         model = path.relative_to(opened.folder).with_suffix("").as_posix()
-        pickers = [gr.Dropdown(choices=studio.model_names(kind)) for _, kind in model_pickers]
+        pickers = [gr.Dropdown(choices=catalogue.model_names(kind)) for _, kind in model_pickers]
         return (f"Opened **{model}** (step {run.step}) in the studio: pick it in the other tabs.", *pickers)
 
     refresh.click(on_refresh, chosen, [chosen, info, curve, samples], api_name="runs_refresh")

@@ -21,7 +21,7 @@ def _domains(studio: Studio, name: str | None) -> tuple[str, list[str], list[tup
     if not name:
         return "", [], []
     try:
-        kind, domains, groups = translation_spec(studio.entry(name).info)
+        kind, domains, groups = translation_spec(studio.catalogue.entry(name).info)
     except TranslateError:
         return "", [], []
     return kind, list(domains), request_choices(domains, groups) if kind == "stargan" else []
