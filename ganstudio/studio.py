@@ -29,6 +29,7 @@ from .imaging import from_pil, to_pil, to_pils
 from .latents import MAX_SEED, z_from_seed, z_from_seeds
 
 MAX_SEEDS_PER_CALL = 64
+PREVIEW_FROM = 256  # models this large draw a dragged slider's frames at a quarter of their size
 
 
 @dataclass
@@ -172,10 +173,19 @@ class Studio:
                       space=space, **fields)
 
     def edit(self, base: Recipe, method: str, alphas: dict[str, float], layers: tuple[int, int] | None = None,
-             keep: Iterable[str] = ()) -> Rendered:
+             keep: Iterable[str] = (), preview: bool = False) -> Rendered:
         """Slider values -> image: one Edit per non-zero alpha along `method`'s directions."""
         edits = [Edit(f"{method}/{name}", float(a), layers, tuple(keep)) for name, a in alphas.items() if a]
-        return self.render(base.with_edits(edits))
+        return self.render(base.with_edits(edits), preview=preview)
+
+    def preview_resolution(self, model: str) -> int | None:
+        """The size a dragged slider's frames are drawn at for this model: a quarter of its own
+        from 256 px up (a StyleGAN2 generator's image at a lower level, a fraction of the cost);
+        None (full frames) for small models and for generators without lower levels."""
+        G = self.generator(model)
+        sizes = getattr(G, "preview_resolutions", ())
+        wanted = G.resolution // 4
+        return wanted if G.resolution >= PREVIEW_FROM and wanted in sizes else None
 
     def _codes(self, recipe: Recipe) -> tuple[nn.Module, torch.Tensor | None, torch.Tensor]:
         """The generator, z (when the recipe has one) and edited w+ for a recipe."""
@@ -203,18 +213,22 @@ class Studio:
                          psi=recipe.psi, cutoff=recipe.cutoff, c=self.condition_vectors(recipe.model, conditions))
         return G, z, ws
 
-    def _synthesize(self, G: nn.Module, ws: torch.Tensor, noise_mode: str, noise_seed: int = 0) -> torch.Tensor:
+    def _synthesize(self, G: nn.Module, ws: torch.Tensor, noise_mode: str, noise_seed: int = 0,
+                    resolution: int | None = None) -> torch.Tensor:
+        size = {} if resolution is None else {"resolution": resolution}
         if noise_mode != "random":  # nothing random to replay; seeding costs ~1 ms a frame
-            return G.synthesis(ws, noise_mode=noise_mode)
+            return G.synthesis(ws, noise_mode=noise_mode, **size)
         with torch.random.fork_rng(devices=[]):
             torch.manual_seed(noise_seed)  # makes noise_mode="random" replayable too
-            return G.synthesis(ws, noise_mode=noise_mode)
+            return G.synthesis(ws, noise_mode=noise_mode, **size)
 
     @torch.inference_mode()
-    def render(self, recipe: Recipe) -> Rendered:
-        """Replay a recipe to its image: bit-identical for the same model file."""
+    def render(self, recipe: Recipe, preview: bool = False) -> Rendered:
+        """Replay a recipe to its image: bit-identical for the same model file. `preview`: the
+        smaller, cheaper frame of `preview_resolution` (the full one where there is none)."""
         G, _, ws = self._codes(recipe)
-        image = self._synthesize(G, ws, recipe.noise_mode, recipe.seed or 0)
+        resolution = self.preview_resolution(recipe.model) if preview else None
+        image = self._synthesize(G, ws, recipe.noise_mode, recipe.seed or 0, resolution)
         return Rendered(to_pil(image[0]), ws[0].cpu(), recipe)
 
     # ----- style mixing and interpolation ---------------------------------------------------

@@ -87,3 +87,21 @@ def test_warm_up_loads_and_renders_the_default_model(checkpoint_dir, tmp_path):
     assert Studio(tmp_path / "empty").warm_up() is None
     (checkpoint_dir / "tiny.safetensors").write_bytes(b"junk")
     assert Studio(checkpoint_dir).warm_up("tiny") is None  # a broken model is left to the tabs to report
+
+
+def test_a_large_model_previews_a_dragged_slider_at_a_quarter_size(tmp_path):
+    from ganstudio import checkpoint
+    from ganstudio.models.stylegan import StyleGANConfig, StyleGANGenerator
+    from ganstudio.studio import Studio
+
+    torch.manual_seed(0)
+    for size in (256, 64):
+        G = StyleGANGenerator(StyleGANConfig(resolution=size, z_dim=8, w_dim=8, mapping_layers=1, channel_base=512,
+                                             channel_max=4)).eval()
+        checkpoint.save(tmp_path / f"m{size}.safetensors", {"G_ema": G})
+    studio = Studio(tmp_path)
+    assert studio.preview_resolution("m256") == 64 and studio.preview_resolution("m64") is None
+    recipe = studio.seed_recipe("m256", 3)
+    assert studio.render(recipe, preview=True).image.size == (64, 64)
+    assert studio.render(recipe).image.size == (256, 256)  # the release, History and downloads: full size
+    assert studio.render(studio.seed_recipe("m64", 3), preview=True).image.size == (64, 64)

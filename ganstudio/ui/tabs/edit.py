@@ -84,7 +84,7 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
         made orthogonal to (the model's labels may name attributes the set has no direction for)."""
         return gr.CheckboxGroup(choices=names_now, value=[k for k in kept if k in names_now])
 
-    def render(model_name, base, method_name, preset, keep_names, *values):
+    def render(model_name, base, method_name, preset, keep_names, *values, preview=False):
         if base is None:
             return None, None
         base_recipe = Recipe.from_dict(base)
@@ -93,8 +93,8 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
         rows = None
         if preset != "all":
             rows = preset_rows(preset, studio.generator(base_recipe.model).num_ws)
-        rendered = studio.edit(base_recipe, method_name, alphas, rows, keep_names or ()) if names_now else \
-            studio.render(base_recipe)
+        rendered = studio.edit(base_recipe, method_name, alphas, rows, keep_names or (), preview=preview) \
+            if names_now else studio.render(base_recipe, preview=preview)
         return rendered.image, rendered.recipe.to_dict()
 
     def load(model_name, base: Recipe, edits=()):
@@ -151,6 +151,11 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
     live = user_errors(render)
 
     @user_errors
+    def drag(*inputs):
+        """A frame while a slider moves: on a large model the smaller preview (the release draws it whole)."""
+        return render(*inputs, preview=True)
+
+    @user_errors
     def record(h, model_name, base, method_name, preset, keep_names, request: gr.Request, *values):
         """A released slider: the edit at the values released, rendered again (the last frame
         drawn during the drag may be of an earlier value), as the After image, one undo step and
@@ -171,7 +176,7 @@ def build(studio: Studio, session: SessionHistory) -> EditTab:
     method.input(on_method, [model, recipe, method, layers], [after, recipe_view, history, keep, *sliders],
                  api_name="edit_method", concurrency_id=MODEL_GROUP)
     for i, slider in enumerate(sliders):
-        slider.input(live, live_inputs, [after, recipe_view], api_name=f"edit_slider_{i}",
+        slider.input(drag, live_inputs, [after, recipe_view], api_name=f"edit_slider_{i}",
                      concurrency_id=MODEL_GROUP, trigger_mode="always_last")
         # in the model queue, so it runs after the drag's frames and its image is the last shown
         slider.release(record, [history, model, recipe, method, layers, keep, *sliders],
