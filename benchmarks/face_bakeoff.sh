@@ -4,7 +4,10 @@
 #
 #   bash benchmarks/face_bakeoff.sh                      # every candidate, then the curves
 #   bash benchmarks/face_bakeoff.sh aegan aegan_labels   # some candidates (the curves of all that exist)
-#   BUDGET=45m LANES=2 bash benchmarks/face_bakeoff.sh   # shorter; LANES candidates at a time, 1 thread each
+#   BUDGET=45m LANES=2 bash benchmarks/face_bakeoff.sh   # shorter (minutes); LANES candidates at a time, 1 thread each
+#
+# Then each candidate's last snapshot within the budget is evaluated (`ganstudio eval --skip-edits`: FD,
+# precision / recall, SWD, attribute decisions with the noise inputs off, DCI / MIG where there is an encoder).
 #
 # Each candidate trains on one thread for BUDGET (default 90 minutes), stopped by SIGINT (which saves a
 # snapshot); two at a time on a 2-core machine. Snapshots every 5 kimg are all kept, for the curves.
@@ -58,4 +61,16 @@ for name in baseline wide aegan aegan_labels; do
   folder=$(ls -d "$OUT/$name"/*-synthfaces64-stylegan 2>/dev/null | sort | tail -n 1 || true)
   [ -n "$folder" ] && runs+=("$folder") && labels+=("$name")
 done
-ganstudio --threads 2 curve "${runs[@]}" --names "$(IFS=,; echo "${labels[*]}")" --n 1000 --out "$OUT/curve"
+minutes=${BUDGET%m}
+ganstudio --threads 2 curve "${runs[@]}" --names "$(IFS=,; echo "${labels[*]}")" --n 1000 --every 3 \
+  --until-minutes "$minutes" --out "$OUT/curve"
+for i in "${!runs[@]}"; do  # the newest snapshot made within the budget
+  last=$(python - "${runs[$i]}" "$minutes" <<'PY'
+import sys
+from pathlib import Path
+from ganstudio.metrics.curve import snapshots_of
+print(snapshots_of(Path(sys.argv[1]), until_minutes=float(sys.argv[2]))[-1])
+PY
+)
+  ganstudio --threads 2 eval --model "$last" --data "$DATA" --n 1000 --skip-edits --out "$OUT/evals/${labels[$i]}"
+done
