@@ -7,17 +7,19 @@ from __future__ import annotations
 import gradio as gr
 
 from ...imaging import png_bytes
-from ...studio import Studio, StudioError
+from ...studio import StudioError
 from ..common import MODEL_GROUP, PIXEL_ART, UPLOAD_HEIGHT, handoff_file, recipe_from_upload, user_errors
-from ..session_history import SessionHistory
-from .edit import EditTab
+from ..tab import Handoffs, Send, TabContext
 
 
 def _is_latent_recipe(recipe: dict | None) -> bool:
     return bool(recipe) and "command" not in recipe
 
 
-def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs, edit_tab_id: str, tab: gr.Tab) -> None:
+def build(ctx: TabContext) -> Handoffs:
+    """Lay out and wire the tab (it shows the session's history whenever it is opened); "Open in
+    Edit" sends the selected image's recipe to Edit."""
+    studio, session = ctx.studio, ctx.session
     with gr.Row():
         with gr.Column(scale=2):
             gallery = gr.Gallery(label="Made in this session (newest first)", columns=4, height=480, format="png",
@@ -49,12 +51,12 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
             raise StudioError("select an image in the history first")
         return entries[int(index)]
 
-    @user_errors
+    # the pick of "Open in Edit" (no docstring: it would describe the endpoint)
     def open_in_edit(index, request: gr.Request):
         chosen_entry = entry(index, request)
         if not _is_latent_recipe(chosen_entry.recipe):
             raise StudioError("this image has no latent code to edit (a translation); send it to Invert instead")
-        return (*edit.open_recipe(chosen_entry.recipe), gr.Tabs(selected=edit_tab_id))
+        return chosen_entry.recipe
 
     @user_errors
     def save(index, request: gr.Request):
@@ -68,11 +70,10 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
         session.add(request, rendered.image, rendered.recipe.to_dict())
         return show(request), rendered.recipe.to_dict(), 0
 
-    tab.select(show, None, gallery, api_name="history_tab", queue=False)
+    ctx.page.select(show, None, gallery, api_name="history_tab", queue=False)
     refresh.click(show, None, gallery, api_name="history", queue=False)
     gallery.select(on_select, None, [chosen, recipe_view], api_name="history_select", queue=False)
-    to_edit.click(open_in_edit, chosen, [*edit.outputs, tabs], api_name="history_to_edit", concurrency_id=MODEL_GROUP)
     download.click(save, chosen, exported, api_name="history_download", queue=False)
     recipe_file.upload(reproduce, recipe_file, [gallery, recipe_view, chosen], api_name="history_reproduce",
                        concurrency_id=MODEL_GROUP)
-
+    return Handoffs(sends=(Send(to_edit, chosen, "edit", "history_to_edit", open_in_edit),))

@@ -9,11 +9,12 @@ import gradio as gr
 import pandas as pd
 
 from ...editing.inversion import METHODS, InversionError, InversionSettings
-from ...imaging import center_square, fit_notes, load_image, to_pil
-from ...studio import Studio, StudioError
-from ..common import MODEL_GROUP, PIXEL_ART, UPLOAD_HEIGHT, term_plot, user_errors
+from ...imaging import center_square, fit_notes, load_image, png_bytes, to_pil
+from ...studio import StudioError
+from ..common import MODEL_GROUP, PIXEL_ART, UPLOAD_HEIGHT, handoff_file, term_plot, user_errors
 from ..session_history import SessionHistory
-from .edit import IMAGE_HEIGHT, EditTab
+from ..tab import Handoffs, Inbox, Picker, Send, TabContext, recipe_required
+from .edit import IMAGE_HEIGHT
 
 PREVIEW_EVERY = 5  # stream a frame every N optimisation steps
 PLOT_EVERY = 20  # and the loss plot every N steps ...
@@ -63,10 +64,15 @@ class StopRequests:
             return True
 
 
-def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
-          edit_tab_id: str) -> tuple[gr.Dropdown, gr.File, gr.Image, gr.Button]:
-    """Lay out and wire the tab; returns its model picker, its upload (other tabs send photos
-    there), and its reconstruction with the "Send to Translate" button (the app wires them)."""
+def _as_upload(image):
+    """A picture sent here, as the upload's file (Translate is the tab that sends them)."""
+    return (handoff_file("translated.png", png_bytes(image)),)
+
+
+def build(ctx: TabContext) -> Handoffs:
+    """Lay out and wire the tab; photos sent here land in its upload (its Inbox), and it sends
+    the inverted code to Edit and the reconstruction to Translate."""
+    studio, session = ctx.studio, ctx.session
     names = studio.model_names("generator")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -144,12 +150,6 @@ def build(studio: Studio, session: SessionHistory, edit: EditTab, tabs: gr.Tabs,
     # not queued, so it never waits behind the inversion it stops; the inversion sees the request at
     # its next step and ends with a "Stopped at step N" frame, its result kept (Send to Edit works)
     stop.click(stops.press, None, None, api_name="invert_stop", queue=False)
-
-    @user_errors
-    def to_edit(recipe_dict):
-        if not recipe_dict:
-            raise StudioError("invert a photo first")
-        return (*edit.open_recipe(recipe_dict), gr.Tabs(selected=edit_tab_id))
-
-    send.click(to_edit, recipe, [*edit.outputs, tabs], api_name="invert_to_edit", concurrency_id=MODEL_GROUP)
-    return model, upload, result, send_to_translate
+    return Handoffs(pickers=(Picker(model, "generator"),), inbox=Inbox([upload], _as_upload),
+                    sends=(Send(send, recipe, "edit", "invert_to_edit", recipe_required("invert a photo first")),
+                           Send(send_to_translate, result, "translate", "invert_to_translate")))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import gradio as gr
 
 from ...catalogue import Catalogue
+from ..tab import Handoffs, TabContext
 
 EMPTY_STATE = """\
 ### No models yet
@@ -43,8 +44,9 @@ def model_details(catalogue: Catalogue, name: str | None) -> tuple[dict, str]:
     return {}, ""
 
 
-def build(catalogue: Catalogue, model_pickers: list[tuple[gr.Dropdown, str | None]]) -> None:
-    """`model_pickers`: the other tabs' model dropdowns and the kind of model each lists, refreshed here."""
+def build(ctx: TabContext) -> Handoffs:
+    """Lay out and wire the tab; **Refresh** also refreshes the other tabs' model pickers (`ctx.pickers`)."""
+    catalogue, model_pickers = ctx.catalogue, ctx.pickers
     names = catalogue.model_names()
     folders = ", ".join(f"`{d}`" for d in catalogue.checkpoint_dirs)
     empty = gr.Markdown(EMPTY_STATE.format(folders=folders), visible=not names)
@@ -72,3 +74,4 @@ def build(catalogue: Catalogue, model_pickers: list[tuple[gr.Dropdown, str | Non
 
     refresh.click(on_refresh, chosen, [empty, table, chosen, *(p for p, _ in model_pickers)], api_name="refresh_models")
     chosen.change(lambda n: model_details(catalogue, n), chosen, [header, card], api_name="model_info")
+    return Handoffs()

@@ -21,11 +21,14 @@ from ...lab.toy import POINTS, PRESETS, TARGETS, LabError, ToySettings, ToyTrain
 from ...registry import LOSSES
 from ...training.train_config import OPTIMIZERS
 from ..common import MODEL_GROUP, UPLOAD_HEIGHT, handoff_file, term_plot, user_errors
+from ..tab import Handoffs, Picker, TabContext
 
 MAX_SESSIONS = 8
 MAX_RUN_STEPS = 10_000  # per Start: a stream holds the model queue while it runs
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 PLOT_ROWS = 800  # rows per curve sent to the browser
+# the notes on a frame for what applying the controls did (see ToyTrainer.apply)
+NOTES = {"reset": "(settings changed: started again)", "live": "(new settings applied, networks kept)"}
 SAMPLE_POINTS = "# x,y  (one point a line)\n" + "\n".join(
     f"{x},{y}" for x, y in ((-1, -1), (-1, 1), (1, -1), (1, 1), (0, 0)) for _ in range(4))
 
@@ -87,9 +90,131 @@ def _curves(rows: list[dict], terms: list[str]) -> pd.DataFrame:
     return pd.DataFrame(long, columns=["step", "value", "term"])
 
 
-def build(catalogue: Catalogue) -> tuple[Sessions, gr.Dropdown]:
-    """Lay out the tab; returns the sessions and the picker of 2-D models (the Models tab refreshes it)."""
-    sessions = Sessions()
+def _settings_of(target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v,
+                 gw, gd, dw, dd, zd, seed_v) -> tuple[ToySettings, str]:
+    """The controls' values (in the order of the tab's `controls`) as settings, and the points' text."""
+    settings = ToySettings(
+        target=target_v, loss=loss_v, loss_args=_loss_args(args_v), d_steps=int(k), optimizer=opt,
+        g_lr=float(glr or 0), d_lr=float(dlr or 0), batch=int(batch_v), g_width=int(gw), g_depth=int(gd),
+        d_width=int(dw), d_depth=int(dd), z_dim=int(zd), seed=int(seed_v or 0),
+    )
+    text = _points_text(points_v, upload_v) if target_v == POINTS else ""
+    return settings.validate(), text
+
+
+def _control_values(s: ToySettings) -> list:
+    """The controls showing settings s (the points boxes are left as they are)."""
+    return [s.target, gr.update(), gr.update(), s.loss, json.dumps(s.loss_args) if s.loss_args else "",
+            s.d_steps, s.optimizer, s.g_lr, s.d_lr, s.batch, s.g_width, s.g_depth, s.d_width, s.d_depth,
+            s.z_dim, s.seed]
+
+
+def _frame(heat_v, arrows_v) -> dict:
+    """How each picture is drawn: the D heat map, and gradient arrows on 64 samples or none."""
+    return {"heat": heat_v, "arrows": 64 if arrows_v else 0}
+
+
+def _view(lab: ToyTrainer, image, state, note: str = ""):
+    """A frame of the outputs: the picture, the status line, the loss and coverage curves and the command."""
+    text = state.summary()
+    if state.modes is None:
+        text += " · (your points have no known modes: coverage is not measured)"
+    if state.diverged:
+        text = "**Diverged** (non-finite losses): lower the learning rates and Reset. " + text
+    elif note:
+        text = f"{note} " + text
+    cov_rows = [{"step": r["step"], "modes covered": r["coverage"], "modes reached": r["reached"],
+                 "HQ rate": r["hq_rate"]} for r in lab.coverage_history]
+    return (image, text, _curves(lab.history, ["D/loss", "G/loss"]),
+            _curves(cov_rows, ["modes covered", "modes reached", "HQ rate"]),
+            f"Headless: `{lab.settings.command(max(lab.step_count, 1))}`")
+
+
+class _Lab:
+    """The tab's events (their parameter names and docstrings are the API's) on the sessions'
+    ToyTrainers. Run, step and reset take the `n_controls` controls' values, then their own inputs."""
+
+    def __init__(self, catalogue: Catalogue, sessions: Sessions, n_controls: int):
+        self.catalogue, self.sessions, self.n_controls = catalogue, sessions, n_controls
+
+    def load_preset(self, name):
+        if name not in PRESETS:
+            return [gr.update()] * (self.n_controls + 2)
+        p = PRESETS[name]
+        return [*_control_values(p.settings), p.steps, f"{p.about} Press **Start** ({p.steps} steps)."]
+
+    def trainer(self, request, values) -> tuple[ToyTrainer, str]:
+        """The session's trainer with these settings applied; and what happened ("new", "reset", ...)."""
+        settings, text = _settings_of(*values)
+        key = _key(request)
+        found = self.sessions.get(key)
+        parsed = points_from_text(text, "your points") if settings.target == POINTS else None
+        if found is None:
+            lab = ToyTrainer(settings, parsed)
+            self.sessions.put(key, lab, text)
+            return lab, "new"
+        lab, old_text = found
+        if settings.target == lab.settings.target:  # the widgets have no shape options: an opened model keeps its own
+            settings = settings.replace(shape=lab.settings.shape)
+        if settings.target == POINTS and text != old_text:
+            lab.reset(settings, parsed)
+            self.sessions.put(key, lab, text)
+            return lab, "reset"
+        return lab, lab.apply(settings)
+
+    @user_errors
+    def run(self, request: gr.Request, *values):
+        n_steps, n_every, heat_v, arrows_v = values[self.n_controls:]
+        lab, what = self.trainer(request, values[:self.n_controls])
+        total = max(1, min(int(n_steps or 1), MAX_RUN_STEPS))
+        note = NOTES.get(what, "")
+        shown = False
+        for state, image in lab.run(total, max(1, int(n_every)), **_frame(heat_v, arrows_v)):
+            shown = True
+            yield _view(lab, image, state, note)
+        if not shown:  # nothing to train (diverged): still show where the session stands
+            state, image = lab.snapshot(**_frame(heat_v, arrows_v), record=False)
+            yield _view(lab, image, state, note)
+
+    @user_errors
+    def step_once(self, request: gr.Request, *values):
+        lab, what = self.trainer(request, values[:self.n_controls])
+        lab.step(1)
+        state, image = lab.snapshot(**_frame(*values[self.n_controls:]))
+        return _view(lab, image, state, NOTES.get(what, ""))
+
+    @user_errors
+    def restart(self, request: gr.Request, *values):
+        lab, what = self.trainer(request, values[:self.n_controls])
+        if what not in ("new", "reset"):
+            lab.reset()
+        state, image = lab.snapshot(**_frame(*values[self.n_controls:]), record=False)
+        return _view(lab, image, state, "(started again)")
+
+    @user_errors
+    def export_gif(self, request: gr.Request):
+        found = self.sessions.get(_key(request))
+        if found is None:
+            raise LabError("start a run first; the GIF holds its frames")
+        return handoff_file(f"playground-step{found[0].step_count}.gif", found[0].gif())
+
+    @user_errors
+    def open_trained(self, request: gr.Request, name, heat_v, arrows_v):
+        """Continue a 2-D model from its checkpoint: its settings fill the controls (so Start
+        carries on rather than starting again), its G and D the session's trainer."""
+        catalogue = self.catalogue
+        if name not in catalogue.model_names("points"):
+            raise LabError(f"'{name}' is not a 2-D model; available: {', '.join(catalogue.model_names('points')) or 'none'}")
+        lab = ToyTrainer.open(catalogue.load(name))
+        self.sessions.put(_key(request), lab, "")
+        state, image = lab.snapshot(**_frame(heat_v, arrows_v))
+        note = f"(opened {name} at step {lab.step_count}; Start continues it)"
+        return (*_control_values(lab.settings), *_view(lab, image, state, note))
+
+
+def build(ctx: TabContext) -> Handoffs:
+    """Lay out and wire the tab; its picker lists the 2-D models."""
+    catalogue = ctx.catalogue
     s0 = ToySettings()
     toy_models = catalogue.model_names("points")
     with gr.Row():
@@ -148,128 +273,16 @@ def build(catalogue: Catalogue) -> tuple[Sessions, gr.Dropdown]:
 
     controls = [target, points, upload, loss, loss_args, d_steps, optimizer, g_lr, d_lr, batch,
                 g_width, g_depth, d_width, d_depth, z_dim, seed]
-
-    def settings_of(target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v,
-                    gw, gd, dw, dd, zd, seed_v) -> tuple[ToySettings, str]:
-        settings = ToySettings(
-            target=target_v, loss=loss_v, loss_args=_loss_args(args_v), d_steps=int(k), optimizer=opt,
-            g_lr=float(glr or 0), d_lr=float(dlr or 0), batch=int(batch_v), g_width=int(gw), g_depth=int(gd),
-            d_width=int(dw), d_depth=int(dd), z_dim=int(zd), seed=int(seed_v or 0),
-        )
-        text = _points_text(points_v, upload_v) if target_v == POINTS else ""
-        return settings.validate(), text
-
-    def session(request, values) -> tuple[ToyTrainer, str]:
-        """The session's trainer with these settings applied; and what happened ("new", "reset", ...)."""
-        settings, text = settings_of(*values)
-        key = _key(request)
-        found = sessions.get(key)
-        parsed = points_from_text(text, "your points") if settings.target == POINTS else None
-        if found is None:
-            lab = ToyTrainer(settings, parsed)
-            sessions.put(key, lab, text)
-            return lab, "new"
-        lab, old_text = found
-        if settings.target == lab.settings.target:  # the widgets have no shape options: an opened model keeps its own
-            settings = settings.replace(shape=lab.settings.shape)
-        if settings.target == POINTS and text != old_text:
-            lab.reset(settings, parsed)
-            sessions.put(key, lab, text)
-            return lab, "reset"
-        return lab, lab.apply(settings)
-
-    def view(lab: ToyTrainer, image, state, note: str = ""):
-        text = state.summary()
-        if state.modes is None:
-            text += " · (your points have no known modes: coverage is not measured)"
-        if state.diverged:
-            text = "**Diverged** (non-finite losses): lower the learning rates and Reset. " + text
-        elif note:
-            text = f"{note} " + text
-        cov_rows = [{"step": r["step"], "modes covered": r["coverage"], "modes reached": r["reached"],
-                     "HQ rate": r["hq_rate"]} for r in lab.coverage_history]
-        return (image, text, _curves(lab.history, ["D/loss", "G/loss"]),
-                _curves(cov_rows, ["modes covered", "modes reached", "HQ rate"]),
-                f"Headless: `{lab.settings.command(max(lab.step_count, 1))}`")
-
-    NOTES = {"reset": "(settings changed: started again)", "live": "(new settings applied, networks kept)"}
-
-    n_controls = len(controls)
-
-    def frame(heat_v, arrows_v) -> dict:
-        """How each picture is drawn: the D heat map, and gradient arrows on 64 samples or none."""
-        return {"heat": heat_v, "arrows": 64 if arrows_v else 0}
-
-    # Each handler takes the controls' values, then its own inputs (see the wiring below).
-    @user_errors
-    def run(request: gr.Request, *values):
-        n_steps, n_every, heat_v, arrows_v = values[n_controls:]
-        lab, what = session(request, values[:n_controls])
-        total = max(1, min(int(n_steps or 1), MAX_RUN_STEPS))
-        note = NOTES.get(what, "")
-        shown = False
-        for state, image in lab.run(total, max(1, int(n_every)), **frame(heat_v, arrows_v)):
-            shown = True
-            yield view(lab, image, state, note)
-        if not shown:  # nothing to train (diverged): still show where the session stands
-            state, image = lab.snapshot(**frame(heat_v, arrows_v), record=False)
-            yield view(lab, image, state, note)
-
-    @user_errors
-    def step_once(request: gr.Request, *values):
-        lab, what = session(request, values[:n_controls])
-        lab.step(1)
-        state, image = lab.snapshot(**frame(*values[n_controls:]))
-        return view(lab, image, state, NOTES.get(what, ""))
-
-    @user_errors
-    def restart(request: gr.Request, *values):
-        lab, what = session(request, values[:n_controls])
-        if what not in ("new", "reset"):
-            lab.reset()
-        state, image = lab.snapshot(**frame(*values[n_controls:]), record=False)
-        return view(lab, image, state, "(started again)")
-
-    @user_errors
-    def export_gif(request: gr.Request):
-        found = sessions.get(_key(request))
-        if found is None:
-            raise LabError("start a run first; the GIF holds its frames")
-        return handoff_file(f"playground-step{found[0].step_count}.gif", found[0].gif())
-
-    def control_values(s: ToySettings) -> list:
-        """The controls showing settings s (the points boxes are left as they are)."""
-        return [s.target, gr.update(), gr.update(), s.loss, json.dumps(s.loss_args) if s.loss_args else "",
-                s.d_steps, s.optimizer, s.g_lr, s.d_lr, s.batch, s.g_width, s.g_depth, s.d_width, s.d_depth,
-                s.z_dim, s.seed]
-
-    def load_preset(name):
-        if name not in PRESETS:
-            return [gr.update()] * (len(controls) + 2)
-        p = PRESETS[name]
-        return [*control_values(p.settings), p.steps, f"{p.about} Press **Start** ({p.steps} steps)."]
-
-    @user_errors
-    def open_trained(request: gr.Request, name, heat_v, arrows_v):
-        """Continue a 2-D model from its checkpoint: its settings fill the controls (so Start
-        carries on rather than starting again), its G and D the session's trainer."""
-        if name not in catalogue.model_names("points"):
-            raise LabError(f"'{name}' is not a 2-D model; available: {', '.join(catalogue.model_names('points')) or 'none'}")
-        lab = ToyTrainer.open(catalogue.load(name))
-        sessions.put(_key(request), lab, "")
-        state, image = lab.snapshot(**frame(heat_v, arrows_v))
-        note = f"(opened {name} at step {lab.step_count}; Start continues it)"
-        return (*control_values(lab.settings), *view(lab, image, state, note))
-
+    on = _Lab(catalogue, Sessions(), len(controls))
     outputs = [plot, status, losses, coverage, command]
     frame_opts = [heat, arrows]
-    preset.change(load_preset, preset, [*controls, steps, about], api_name="playground_preset")
-    started = start.click(run, [*controls, steps, every, *frame_opts], outputs, api_name="playground_start",
+    preset.change(on.load_preset, preset, [*controls, steps, about], api_name="playground_preset")
+    started = start.click(on.run, [*controls, steps, every, *frame_opts], outputs, api_name="playground_start",
                           concurrency_id=MODEL_GROUP)
     stop.click(None, None, None, cancels=[started], api_name="playground_pause")
-    one.click(step_once, [*controls, *frame_opts], outputs, api_name="playground_step", concurrency_id=MODEL_GROUP)
-    reset.click(restart, [*controls, *frame_opts], outputs, api_name="playground_reset", concurrency_id=MODEL_GROUP)
-    export.click(export_gif, None, gif, api_name="playground_gif", concurrency_id=MODEL_GROUP)
-    open_model.click(open_trained, [model, *frame_opts], [*controls, *outputs], api_name="playground_open",
+    one.click(on.step_once, [*controls, *frame_opts], outputs, api_name="playground_step", concurrency_id=MODEL_GROUP)
+    reset.click(on.restart, [*controls, *frame_opts], outputs, api_name="playground_reset", concurrency_id=MODEL_GROUP)
+    export.click(on.export_gif, None, gif, api_name="playground_gif", concurrency_id=MODEL_GROUP)
+    open_model.click(on.open_trained, [model, *frame_opts], [*controls, *outputs], api_name="playground_open",
                      concurrency_id=MODEL_GROUP)
-    return sessions, model
+    return Handoffs(pickers=(Picker(model, "points"),))

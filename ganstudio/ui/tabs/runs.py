@@ -14,6 +14,7 @@ from ...errors import StudioError
 from ...imaging import ImageLoadError, load_image
 from ...training.run_reader import RunSummary, export_for_studio, latest_samples, list_runs, loss_rows
 from ..common import MODEL_GROUP, term_plot, user_errors
+from ..tab import Handoffs, TabContext
 
 
 class OpenedRuns:
@@ -54,10 +55,9 @@ def _shown(runs_dir: Path, name: str | None) -> tuple[dict, pd.DataFrame, object
     return run.to_json(), pd.DataFrame(loss_rows(run.path), columns=["step", "kimg", "term", "value"]), image
 
 
-def build(catalogue: Catalogue, runs_dir: str | Path, model_pickers: list[tuple[gr.Dropdown, str | None]] = ()) -> None:
-    """`model_pickers`: the other tabs' model dropdowns (and the kind each lists), refreshed
-    when a run is opened in the studio."""
-    runs_dir = Path(runs_dir)
+def build(ctx: TabContext) -> Handoffs:
+    """Lay out and wire the tab; opening a run in the studio refreshes the other tabs' model pickers."""
+    catalogue, runs_dir, model_pickers = ctx.catalogue, ctx.runs_dir, ctx.pickers
     opened = OpenedRuns(catalogue)
     names = [r.name for r in list_runs(runs_dir)]
     first = _shown(runs_dir, names[0] if names else None)
@@ -98,3 +98,4 @@ def build(catalogue: Catalogue, runs_dir: str | Path, model_pickers: list[tuple[
     chosen.change(show, chosen, [info, curve, samples], api_name="run_show")
     open_btn.click(open_in_studio, chosen, [status, *(p for p, _ in model_pickers)], api_name="run_open",
                    concurrency_id=MODEL_GROUP)
+    return Handoffs()

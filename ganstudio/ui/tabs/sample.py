@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import random
-from typing import Callable
 
 import gradio as gr
 from PIL import Image
@@ -13,12 +12,90 @@ from ...imaging import ANIMATION_FORMATS, animation_bytes, make_grid
 from ...studio import MAX_SEEDS_PER_CALL, Studio, StudioError, parse_seeds
 from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, handoff_file, user_errors
 from ..session_history import SessionHistory
-from .edit import EditTab
+from ..tab import Handoffs, Picker, Send, TabContext, recipe_required
 
 
-def build(studio: Studio, session: SessionHistory) -> tuple[gr.Dropdown, Callable[[EditTab, gr.Tabs, str], None]]:
-    """Lay out the tab; returns its model picker and a function that wires "Send to Edit"
-    once the Edit tab exists (it is laid out after this one)."""
+def _random_seeds(seed_text):
+    count = min(len(parse_seeds(seed_text)) if seed_text.strip() else 8, MAX_SEEDS_PER_CALL)
+    return ", ".join(str(random.randrange(2**31)) for _ in range(count))
+
+
+def _save_animation(images, fmt_name):
+    """The animation as a file, and a GIF of it for the preview (the same file when it is one)."""
+    path = handoff_file(f"animation.{fmt_name}", animation_bytes(images, fmt_name))
+    gif = path if fmt_name == "gif" else handoff_file("preview.gif", animation_bytes(images, "gif"))
+    return path, gif
+
+
+def _captioned_mix(studio: Studio, model_name, rows_text, cols_text, grid, psi_value, noise_mode) -> Image.Image:
+    """The mixing grid framed by its sources: the column seeds' samples along the top, the row
+    seeds' down the left, each captioned with its seed."""
+    row_imgs = [s.image for s in studio.sample(model_name, rows_text, psi=psi_value, noise_mode=noise_mode)]
+    col_imgs = [s.image for s in studio.sample(model_name, cols_text, psi=psi_value, noise_mode=noise_mode)]
+    blank = Image.new("RGB", col_imgs[0].size, (255, 255, 255))
+    cells = [blank, *col_imgs]
+    captions = ["", *(f"seed {s}" for s in parse_seeds(cols_text))]
+    for r, (line, seed) in enumerate(zip(grid, parse_seeds(rows_text))):
+        cells += [row_imgs[r], *(cell.image for cell in line)]
+        captions += [f"seed {seed}", *([""] * len(line))]
+    return make_grid(cells, columns=len(col_imgs) + 1, padding=2, captions=captions)
+
+
+class _Sampling:
+    """The tab's events (their parameter names are the API's); samples and mixes go into the session history."""
+
+    def __init__(self, studio: Studio, session: SessionHistory):
+        self.studio, self.session = studio, session
+
+    @user_errors
+    def sample(self, model_name, seed_text, psi_value, cutoff_value, noise_mode, condition_text, request: gr.Request):
+        cutoff_layers = int(cutoff_value) or None
+        samples = self.studio.sample(model_name, seed_text, psi=psi_value, cutoff=cutoff_layers, noise_mode=noise_mode,
+                                     condition=condition_text)
+        for s in reversed(samples):  # newest first: the first seed ends on top
+            recipe = self.studio.seed_recipe(model_name, s.seed, psi=psi_value, cutoff=cutoff_layers,
+                                             noise_mode=noise_mode, condition=s.condition)
+            self.session.add(request, s.image, recipe.to_dict())
+        return [(s.image, f"seed {s.seed}" + (f" · {s.condition}" if s.condition else "")) for s in samples]
+
+    @user_errors
+    def on_select(self, model_name, seed_text, psi_value, cutoff_value, noise_mode, condition_text,
+                  event: gr.SelectData):
+        seed = parse_seeds(seed_text)[event.index]
+        return self.studio.seed_recipe(model_name, seed, psi=psi_value, cutoff=int(cutoff_value) or None,
+                                       noise_mode=noise_mode, condition=condition_text).to_dict()
+
+    @user_errors
+    def mix(self, model_name, rows_text, cols_text, preset_name, start_row, stop_row, psi_value, noise_mode,
+            request: gr.Request):
+        G = self.studio.generator(model_name)
+        rows = (int(start_row), int(stop_row)) if preset_name == "custom" else preset_rows(preset_name, G.num_ws)
+        grid = self.studio.mix(model_name, rows_text, cols_text, rows, psi=psi_value, noise_mode=noise_mode)
+        image = _captioned_mix(self.studio, model_name, rows_text, cols_text, grid, psi_value, noise_mode)
+        self.session.add(request, image, {"command": "mix", "model": model_name, "rows": rows_text,
+                                          "columns": cols_text, "layers": list(rows), "psi": psi_value,
+                                          "noise_mode": noise_mode})
+        return image
+
+    @user_errors
+    def interpolate(self, model_name, a, b, space_name, n_frames, fmt_name, psi_value):
+        if a is None or b is None or a < 0 or b < 0:
+            raise StudioError("seeds must be whole numbers >= 0")
+        ra = self.studio.seed_recipe(model_name, int(a), psi=psi_value)
+        rb = self.studio.seed_recipe(model_name, int(b), psi=psi_value)
+        return _save_animation(self.studio.interpolate(ra, rb, frames=int(n_frames), space=space_name), fmt_name)
+
+    @user_errors
+    def walk(self, model_name, seed_text, space_name, n_frames, fmt_name, psi_value):
+        n_seeds = len(parse_seeds(seed_text))
+        per_step = max(2, int(n_frames) // max(1, n_seeds))
+        return _save_animation(self.studio.walk(model_name, seed_text, per_step, space=space_name, psi=psi_value),
+                               fmt_name)
+
+
+def build(ctx: TabContext) -> Handoffs:
+    """Lay out and wire the tab; "Send selected to Edit" sends the selected sample's recipe."""
+    studio = ctx.studio
     names = studio.model_names("generator")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -65,86 +142,19 @@ def build(studio: Studio, session: SessionHistory) -> tuple[gr.Dropdown, Callabl
         preview = gr.Image(label="Preview (GIF)", type="filepath", interactive=False, height=256,
                            elem_classes=PIXEL_ART)
 
-    @user_errors
-    def sample(model_name, seed_text, psi_value, cutoff_value, noise_mode, condition_text, request: gr.Request):
-        cutoff_layers = int(cutoff_value) or None
-        samples = studio.sample(model_name, seed_text, psi=psi_value, cutoff=cutoff_layers, noise_mode=noise_mode,
-                                condition=condition_text)
-        for s in reversed(samples):  # newest first: the first seed ends on top
-            recipe = studio.seed_recipe(model_name, s.seed, psi=psi_value, cutoff=cutoff_layers, noise_mode=noise_mode,
-                                        condition=s.condition)
-            session.add(request, s.image, recipe.to_dict())
-        return [(s.image, f"seed {s.seed}" + (f" · {s.condition}" if s.condition else "")) for s in samples]
-
-    def on_select(model_name, seed_text, psi_value, cutoff_value, noise_mode, condition_text, event: gr.SelectData):
-        seed = parse_seeds(seed_text)[event.index]
-        return studio.seed_recipe(model_name, seed, psi=psi_value, cutoff=int(cutoff_value) or None,
-                                  noise_mode=noise_mode, condition=condition_text).to_dict()
-
-    @user_errors
-    def mix(model_name, rows_text, cols_text, preset_name, start_row, stop_row, psi_value, noise_mode,
-            request: gr.Request):
-        G = studio.generator(model_name)
-        rows = (int(start_row), int(stop_row)) if preset_name == "custom" else preset_rows(preset_name, G.num_ws)
-        grid = studio.mix(model_name, rows_text, cols_text, rows, psi=psi_value, noise_mode=noise_mode)
-        row_imgs = [s.image for s in studio.sample(model_name, rows_text, psi=psi_value, noise_mode=noise_mode)]
-        col_imgs = [s.image for s in studio.sample(model_name, cols_text, psi=psi_value, noise_mode=noise_mode)]
-        blank = Image.new("RGB", col_imgs[0].size, (255, 255, 255))
-        cells = [blank, *col_imgs]
-        captions = ["", *(f"seed {s}" for s in parse_seeds(cols_text))]
-        for r, (line, seed) in enumerate(zip(grid, parse_seeds(rows_text))):
-            cells += [row_imgs[r], *(cell.image for cell in line)]
-            captions += [f"seed {seed}", *([""] * len(line))]
-        image = make_grid(cells, columns=len(col_imgs) + 1, padding=2, captions=captions)
-        session.add(request, image, {"command": "mix", "model": model_name, "rows": rows_text, "columns": cols_text,
-                                     "layers": list(rows), "psi": psi_value, "noise_mode": noise_mode})
-        return image
-
-    def save_animation(images, fmt_name):
-        path = handoff_file(f"animation.{fmt_name}", animation_bytes(images, fmt_name))
-        gif = path if fmt_name == "gif" else handoff_file("preview.gif", animation_bytes(images, "gif"))
-        return path, gif
-
-    @user_errors
-    def interpolate(model_name, a, b, space_name, n_frames, fmt_name, psi_value):
-        if a is None or b is None or a < 0 or b < 0:
-            raise StudioError("seeds must be whole numbers >= 0")
-        ra = studio.seed_recipe(model_name, int(a), psi=psi_value)
-        rb = studio.seed_recipe(model_name, int(b), psi=psi_value)
-        return save_animation(studio.interpolate(ra, rb, frames=int(n_frames), space=space_name), fmt_name)
-
-    @user_errors
-    def walk(model_name, seed_text, space_name, n_frames, fmt_name, psi_value):
-        n_seeds = len(parse_seeds(seed_text))
-        per_step = max(2, int(n_frames) // max(1, n_seeds))
-        return save_animation(studio.walk(model_name, seed_text, per_step, space=space_name, psi=psi_value), fmt_name)
-
-    def random_seeds(seed_text):
-        count = min(len(parse_seeds(seed_text)) if seed_text.strip() else 8, MAX_SEEDS_PER_CALL)
-        return ", ".join(str(random.randrange(2**31)) for _ in range(count))
-
+    on = _Sampling(studio, ctx.session)
     sample_inputs = [model, seeds, psi, cutoff, noise, condition]
-    go.click(sample, sample_inputs, gallery, api_name="sample", concurrency_id=MODEL_GROUP)
-    psi.input(sample, sample_inputs, gallery, api_name="sample_psi", concurrency_id=MODEL_GROUP,
+    go.click(on.sample, sample_inputs, gallery, api_name="sample", concurrency_id=MODEL_GROUP)
+    psi.input(on.sample, sample_inputs, gallery, api_name="sample_psi", concurrency_id=MODEL_GROUP,
               trigger_mode="always_last")
-    dice.click(user_errors(random_seeds), seeds, seeds, api_name="random_seeds", queue=False).then(
-        sample, sample_inputs, gallery, api_name="sample_random", concurrency_id=MODEL_GROUP)
-    gallery.select(user_errors(on_select), sample_inputs, selected, api_name="sample_select")
-    mix_btn.click(mix, [model, row_seeds, col_seeds, preset, start, stop, psi, noise], mix_image, api_name="mix",
+    dice.click(user_errors(_random_seeds), seeds, seeds, api_name="random_seeds", queue=False).then(
+        on.sample, sample_inputs, gallery, api_name="sample_random", concurrency_id=MODEL_GROUP)
+    gallery.select(on.on_select, sample_inputs, selected, api_name="sample_select")
+    mix_btn.click(on.mix, [model, row_seeds, col_seeds, preset, start, stop, psi, noise], mix_image, api_name="mix",
                   concurrency_id=MODEL_GROUP)
-    lerp_btn.click(interpolate, [model, seed_a, seed_b, space, frames, fmt, psi], [animation, preview],
+    lerp_btn.click(on.interpolate, [model, seed_a, seed_b, space, frames, fmt, psi], [animation, preview],
                    api_name="interpolate", concurrency_id=MODEL_GROUP)
-    walk_btn.click(walk, [model, walk_seeds, space, frames, fmt, psi], [animation, preview], api_name="walk",
+    walk_btn.click(on.walk, [model, walk_seeds, space, frames, fmt, psi], [animation, preview], api_name="walk",
                    concurrency_id=MODEL_GROUP)
-
-    def link(edit: EditTab, tabs: gr.Tabs, edit_tab_id: str) -> None:
-        @user_errors
-        def to_edit(recipe_dict):
-            if not recipe_dict:
-                raise StudioError("select a sample first")
-            return (*edit.open_recipe(recipe_dict), gr.Tabs(selected=edit_tab_id))
-
-        send_edit.click(to_edit, selected, [*edit.outputs, tabs], api_name="sample_to_edit",
-                        concurrency_id=MODEL_GROUP)
-
-    return model, link
+    to_edit = Send(send_edit, selected, "edit", "sample_to_edit", recipe_required("select a sample first"))
+    return Handoffs(pickers=(Picker(model, "generator"),), sends=(to_edit,))

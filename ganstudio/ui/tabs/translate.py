@@ -6,11 +6,11 @@ from __future__ import annotations
 import gradio as gr
 
 from ...domains import request_choices
-from ...imaging import load_image, png_bytes
+from ...imaging import load_image
 from ...studio import Studio, StudioError
 from ...translate import TranslateError, translation_spec
-from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, handoff_file, user_errors
-from ..session_history import SessionHistory
+from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, user_errors
+from ..tab import Handoffs, Inbox, Picker, Send, TabContext
 
 IMAGE_HEIGHT = 300
 
@@ -49,11 +49,24 @@ def _every_stargan_target(studio: Studio) -> list[tuple[str, str]]:
     return list(dict.fromkeys(c for name in studio.model_names("translation") for c in _domains(studio, name)[2]))
 
 
-def build(studio: Studio, session: SessionHistory):
-    """Lay out the tab; returns (input image, model picker, generator picker, wire-up for Send to Invert).
+def _as_input(picture):
+    """A picture sent here (Edit and Invert send their results), as the input."""
+    return (picture,)
+
+
+# the pick of "Send result to Invert" (no docstring: it would describe the endpoint)
+def _translated(image):
+    if image is None:
+        raise StudioError("translate an image first")
+    return image
+
+
+def build(ctx: TabContext) -> Handoffs:
+    """Lay out and wire the tab; it sends the translated image to Invert.
 
     The input comes from an upload, a generator's sample (model and seed), or another tab
-    (Edit and Invert send their results here)."""
+    (Edit and Invert send their results here: its Inbox)."""
+    studio, session = ctx.studio, ctx.session
     names = studio.model_names("translation")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
@@ -128,14 +141,6 @@ def build(studio: Studio, session: SessionHistory):
     use_sample.click(on_sample, [generator, seed], source, api_name="translate_sample", concurrency_id=MODEL_GROUP)
     go.click(run, [model, source, direction, targets], result, api_name="translate", concurrency_id=MODEL_GROUP)
     sweep.click(run_all, [model, source], grid, api_name="translate_all", concurrency_id=MODEL_GROUP)
-
-    def link(invert_upload: gr.File, tabs: gr.Tabs, invert_tab_id: str) -> None:
-        @user_errors
-        def to_invert(image):
-            if image is None:
-                raise StudioError("translate an image first")
-            return handoff_file("translated.png", png_bytes(image)), gr.Tabs(selected=invert_tab_id)
-
-        send.click(to_invert, result, [invert_upload, tabs], api_name="translate_to_invert")
-
-    return source, model, generator, link
+    return Handoffs(pickers=(Picker(model, "translation"), Picker(generator, "generator")),
+                    inbox=Inbox([source], _as_input),
+                    sends=(Send(send, result, "invert", "translate_to_invert", _translated),))
