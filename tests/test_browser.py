@@ -180,7 +180,9 @@ def test_a_newcomers_journey_keeps_every_output_with_its_inputs(page, tmp_path):
     # the run was asked for ("Starting…", from then on Stop applies to it, queued or running) or is going
     _wait_change(lambda: status.inner_text() if "Starting" in status.inner_text() or "PSNR" in status.inner_text()
                  else before, before)
-    page.get_by_role("button", name="Stop").click()
+    # dispatched, not clicked: a click first waits for the button to be "stable", which a page redrawing
+    # streamed frames can put off until after the run has ended (seen under load)
+    page.get_by_role("button", name="Stop").dispatch_event("click")
     end = time.time() + 60
     while "Stopped at step" not in status.inner_text() and time.time() < end:
         time.sleep(0.2)
