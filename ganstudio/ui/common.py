@@ -116,3 +116,9 @@ def recipe_from_upload(path: str | None) -> Recipe:
         return read_recipe_file(path)
     except RecipeError as exc:
         raise StudioError(str(exc)) from None
+
+
+def generator_picker(studio) -> gr.Dropdown:
+    """The "Model" dropdown of the tabs that draw with a generator, opened on the default one."""
+    return gr.Dropdown(studio.model_names("generator"), value=studio.default_model("generator"), label="Model",
+                       allow_custom_value=True)

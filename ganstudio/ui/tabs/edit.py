@@ -10,7 +10,8 @@ from ...editing.layer_ranges import PRESETS, preset_rows
 from ...editing.recipe import Recipe
 from ...imaging import png_bytes
 from ...studio import Studio, StudioError
-from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, UPLOAD_HEIGHT, handoff_file, recipe_from_upload, user_errors
+from ..common import (DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, UPLOAD_HEIGHT, generator_picker, handoff_file,
+                      recipe_from_upload, user_errors)
 from ..session_history import SessionHistory
 from ..tab import Handoffs, Inbox, Picker, Send, TabContext
 
@@ -164,10 +165,9 @@ def build(ctx: TabContext) -> Handoffs:
     """Lay out and wire the tab; other tabs send it recipes to open (its Inbox), and "Send to
     Translate" sends the After image."""
     studio = ctx.studio
-    names = studio.model_names("generator")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            model = gr.Dropdown(names, value=studio.default_model("generator"), label="Model", allow_custom_value=True)
+            model = generator_picker(studio)
             with gr.Row():
                 seed = gr.Number(0, label="Seed", precision=0, minimum=0)
                 psi = gr.Slider(0.0, 1.0, value=DEFAULT_PSI, step=0.05, label="Truncation ψ")

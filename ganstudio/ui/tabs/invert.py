@@ -11,7 +11,7 @@ import pandas as pd
 from ...editing.inversion import METHODS, InversionError, InversionSettings
 from ...imaging import center_square, fit_notes, load_image, png_bytes, to_pil
 from ...studio import StudioError
-from ..common import MODEL_GROUP, PIXEL_ART, UPLOAD_HEIGHT, handoff_file, term_plot, user_errors
+from ..common import MODEL_GROUP, PIXEL_ART, UPLOAD_HEIGHT, generator_picker, handoff_file, term_plot, user_errors
 from ..session_history import SessionHistory
 from ..tab import Handoffs, Inbox, Picker, Send, TabContext, recipe_required
 from .edit import IMAGE_HEIGHT
@@ -73,10 +73,9 @@ def build(ctx: TabContext) -> Handoffs:
     """Lay out and wire the tab; photos sent here land in its upload (its Inbox), and it sends
     the inverted code to Edit and the reconstruction to Translate."""
     studio, session = ctx.studio, ctx.session
-    names = studio.model_names("generator")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            model = gr.Dropdown(names, value=studio.default_model("generator"), label="Model", allow_custom_value=True)
+            model = generator_picker(studio)
             upload = gr.File(elem_id="invert-upload", label="Photo (PNG, JPEG, WebP, BMP, GIF, TIFF)", type="filepath",
                              height=UPLOAD_HEIGHT,
                              file_types=[".png", ".jpg", ".jpeg", ".webp", ".bmp", ".gif", ".tif", ".tiff"])

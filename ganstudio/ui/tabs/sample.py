@@ -10,7 +10,7 @@ from PIL import Image
 from ...editing.layer_ranges import PRESETS, preset_rows
 from ...imaging import ANIMATION_FORMATS, animation_bytes, make_grid
 from ...studio import MAX_SEEDS_PER_CALL, Studio, StudioError, parse_seeds
-from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, handoff_file, user_errors
+from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, generator_picker, handoff_file, user_errors
 from ..session_history import SessionHistory
 from ..tab import Handoffs, Picker, Send, TabContext, recipe_required
 
@@ -96,10 +96,9 @@ class _Sampling:
 def build(ctx: TabContext) -> Handoffs:
     """Lay out and wire the tab; "Send selected to Edit" sends the selected sample's recipe."""
     studio = ctx.studio
-    names = studio.model_names("generator")
     with gr.Row():
         with gr.Column(scale=1, min_width=280):
-            model = gr.Dropdown(names, value=studio.default_model("generator"), label="Model", allow_custom_value=True)
+            model = generator_picker(studio)
             with gr.Row():
                 seeds = gr.Textbox("0-7", label="Seeds", info="e.g. 0, 1, 2 or 10-17", scale=3)
                 dice = gr.Button("🎲 Random", scale=1, min_width=80)
