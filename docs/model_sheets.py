@@ -52,7 +52,7 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=4, help="the face the slider rows edit")
     parser.add_argument("--out", default=str(ROOT / "docs"))
     args = parser.parse_args()
-    from ganstudio.studio import DEFAULT_CHECKPOINTS
+    from ganstudio.catalogue import DEFAULT_CHECKPOINTS
 
     studio = Studio([DEFAULT_CHECKPOINTS, *args.checkpoints])
     out = Path(args.out)

@@ -16,7 +16,6 @@ from PIL import Image
 from torch import nn
 
 from .catalogue import Catalogue
-from .catalogue import DEFAULT_CHECKPOINTS  # noqa: F401  (re-exported: scripts open a Studio on the shipped models)
 from .editing.conditions import ConditionError, ConditionSpec
 from .editing.directions import DirectionSet
 from .editing.edit import ResolvedEdit, apply_edits
@@ -179,13 +178,8 @@ class Studio:
         return self.render(base.with_edits(edits), preview=preview)
 
     def preview_resolution(self, model: str) -> int | None:
-        """The size a dragged slider's frames are drawn at for this model: a quarter of its own
-        from 256 px up (a StyleGAN2 generator's image at a lower level, a fraction of the cost);
-        None (full frames) for small models and for generators without lower levels."""
-        G = self.generator(model)
-        sizes = getattr(G, "preview_resolutions", ())
-        wanted = G.resolution // 4
-        return wanted if G.resolution >= PREVIEW_FROM and wanted in sizes else None
+        """The size a dragged slider's frames are drawn at for this model (see `preview_size`)."""
+        return preview_size(self.generator(model))
 
     def _codes(self, recipe: Recipe) -> tuple[nn.Module, torch.Tensor | None, torch.Tensor]:
         """The generator, z (when the recipe has one) and edited w+ for a recipe."""
@@ -227,7 +221,7 @@ class Studio:
         """Replay a recipe to its image: bit-identical for the same model file. `preview`: the
         smaller, cheaper frame of `preview_resolution` (the full one where there is none)."""
         G, _, ws = self._codes(recipe)
-        resolution = self.preview_resolution(recipe.model) if preview else None
+        resolution = preview_size(G) if preview else None
         image = self._synthesize(G, ws, recipe.noise_mode, recipe.seed or 0, resolution)
         return Rendered(to_pil(image[0]), ws[0].cpu(), recipe)
 
@@ -374,6 +368,14 @@ class Studio:
             Sample(seed, image, z_i.cpu(), ws_i.cpu(), conditions[i] if conditions else None)
             for i, (seed, image, z_i, ws_i) in enumerate(zip(seed_list, to_pils(images), z, ws))
         ]
+
+
+def preview_size(G: nn.Module) -> int | None:
+    """A quarter of the generator's size from PREVIEW_FROM up (a StyleGAN2 generator's image at a
+    lower level, a fraction of the cost); None (full frames) for small models and for generators
+    without lower levels."""
+    wanted = G.resolution // 4
+    return wanted if G.resolution >= PREVIEW_FROM and wanted in getattr(G, "preview_resolutions", ()) else None
 
 
 def check_psi(psi: float) -> None:

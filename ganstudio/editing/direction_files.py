@@ -93,7 +93,7 @@ def import_directions(paths: Sequence[str | Path], G, generator_hash: str, metho
     if space not in ("z", "w"):
         raise DirectionError("say which latent space the directions live in (z or w); the file names do not")
     read = [read_vectors(p) for p in paths]
-    dim = G.z_dim if space == "z" else _w_dim(G)
+    dim = G.z_dim if space == "z" else G.w_dim
     for path, (_, vectors, _) in zip(paths, read):
         if vectors.shape[1] != dim:
             raise DirectionError(f"{path}: vectors of length {vectors.shape[1]}, but this generator's {space} has {dim}")
@@ -106,17 +106,13 @@ def import_directions(paths: Sequence[str | Path], G, generator_hash: str, metho
         raise DirectionError(f"two directions share a name ({', '.join(all_names)}); pass names")
     vectors = torch.as_tensor(np.concatenate([v for _, v, _ in read]), dtype=torch.float32)
     units = vectors / vectors.norm(dim=1, keepdim=True).clamp_min(1e-12)
-    spread = _code_spread(G, space, units, seed, device)
     given = [s if s is not None else np.full(len(v), np.nan) for _, v, s in read]
-    stdev = torch.as_tensor(np.concatenate(given), dtype=torch.float32)
-    scale = torch.where(torch.isnan(stdev), spread, stdev)
+    scale = torch.as_tensor(np.concatenate(given), dtype=torch.float32)
+    missing = torch.isnan(scale)
+    if missing.any():  # sampling G's codes only for the directions that came without a scale
+        scale[missing] = _code_spread(G, space, units[missing], seed, device)
     source = "imported from " + ", ".join(p.name for p in paths)
     return DirectionSet(method, space, all_names, units * scale[:, None], generator_hash, source)
-
-
-def _w_dim(G) -> int:
-    with torch.no_grad():
-        return int(G.mapping(torch.zeros(1, G.z_dim))[0, 0].numel())
 
 
 def _code_spread(G, space: str, units: torch.Tensor, seed: int, device) -> torch.Tensor:

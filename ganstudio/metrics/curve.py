@@ -96,7 +96,11 @@ def measure_generator(G, reals: RealSets, extractor: Extractor, n: int, seed: in
 
 def train_minutes(path: Path) -> float:
     """Minutes of training behind a snapshot (the run's clock, resumes included)."""
-    state = checkpoint.read_info(path).meta.get(runs.STATE_KEY) or {}
+    return _minutes(checkpoint.read_info(path))
+
+
+def _minutes(info: checkpoint.CheckpointInfo) -> float:
+    state = info.meta.get(runs.STATE_KEY) or {}
     return state.get("train_seconds", 0.0) / 60
 
 
@@ -119,7 +123,7 @@ def measure_run(run_dir: Path, reals: RealSets, extractor: Extractor, n: int, se
     for path in snapshots_of(run_dir, every, until_minutes):
         info = checkpoint.read_info(path)
         loaded = checkpoint.load(path, roles=["G_ema"], device=device).networks
-        point = {"snapshot": path.name, "step": info.step, "kimg": info.kimg, "train_minutes": round(train_minutes(path), 2),
+        point = {"snapshot": path.name, "step": info.step, "kimg": info.kimg, "train_minutes": round(_minutes(info), 2),
                  **measure_generator(loaded["G_ema"].eval(), reals, extractor, n, seed, batch_size, device)}
         points.append(point)
         log(json.dumps(point))
