@@ -372,10 +372,10 @@ def test_a_released_slider_is_what_history_export_and_reopening_reproduce(launch
     assert [e["alpha"] for e in reopened[5]["edits"]] == [2.15]
 
 
-def test_invert_says_what_it_did_to_odd_uploads_and_leaves_nothing_stale(launched, tmp_path):
+def test_invert_says_what_it_did_to_odd_uploads_and_leaves_nothing_stale(launched, tmp_path, monkeypatch):
     from gradio_client import handle_file
 
-    _, client = launched
+    studio, client = launched
     tiny = tmp_path / "dot.png"
     Image.new("RGB", (1, 1), (200, 30, 30)).save(tiny)
     def invert(path):
@@ -396,7 +396,17 @@ def test_invert_says_what_it_did_to_odd_uploads_and_leaves_nothing_stale(launche
     # a new run first clears the last one's result, status and recipe
     assert client.predict(api_name="/invert_clear") == (None, None, "Starting…", None, None)
 
-    # Stop: the running inversion ends at its next step with a "Stopped at step N" frame
+    # Stop: the running inversion ends at its next step with a "Stopped at step N" frame. The tiny
+    # model would reach its plateau in well under a second, before a press could arrive, so each
+    # step here takes 20 ms: the press has 20 s to land
+    steps_of = studio.invert
+
+    def slow_invert(*args, **kwargs):
+        for step in steps_of(*args, **kwargs):
+            time.sleep(0.02)
+            yield step
+
+    monkeypatch.setattr(studio, "invert", slow_invert)
     job = client.submit("faces", handle_file(str(wide)), 1, "w+", 0.0, 0.0, 1000, api_name="/invert")
     while not job.outputs():
         time.sleep(0.05)
