@@ -156,3 +156,36 @@ def test_only_toy_checkpoints_of_built_in_targets_open(tmp_path):
     checkpoint.save(tmp_path / "faces.safetensors", {"G_ema": make_tiny()})
     with pytest.raises(LabError, match="not a 2-D model"):
         ToyTrainer.open(checkpoint.load(tmp_path / "faces.safetensors"))
+
+
+def test_a_packing_discriminator_judges_packs_of_samples():
+    from ganstudio.models.mlp2d import MLP2DDConfig, MLP2DDiscriminator
+
+    D = MLP2DDiscriminator(MLP2DDConfig(width=8, depth=1, pack=4))
+    x = torch.randn(12, 2)
+    assert D(x).shape == (3,)  # one decision per pack of 4
+    assert torch.allclose(D(x)[1:2], D(x[4:8]))  # a pack is its 4 samples side by side
+    assert torch.allclose(D.point_scores(x[:1]), D(x[:1].repeat(4, 1)))  # a point alone: a pack of its copies
+    with pytest.raises(ValueError, match="packs of 4 samples; got a batch of 6"):
+        D(x[:6])
+
+
+@pytest.mark.parametrize("loss", ["nonsaturating", "wgan-gp", "feature-matching"])
+def test_pacgan_trains_and_draws_in_the_playground_and_from_the_command_line(loss, tmp_path):
+    lab = ToyTrainer(small(pack=4, loss=loss), samples=64, size=128)
+    assert lab.D.config.pack == 4 and lab.D.body[0].in_features == 8
+    frames = list(lab.run(2, every=2))  # heat map (points as packs of copies) and arrows on whole packs
+    assert frames[-1][0].losses and all(math.isfinite(v) for v in frames[-1][0].losses.values())
+    assert "D.pack=4" in lab.settings.command(10)
+    with pytest.raises(LabError, match="batch must be a multiple of pack"):
+        small(pack=3).validate()  # batch 32
+    args = build_parser().parse_args(shlex.split(lab.settings.command(2))[1:])
+    assert "D.pack=4" in args.set
+
+
+def test_train_toy_refuses_a_batch_that_does_not_fill_whole_packs(tmp_path):
+    from ganstudio.cli import main
+
+    code = main(["train", "toy", "--data", "toy:ring?n=2000", "--batch", "30", "--kimg", "0.06", "--out",
+                 str(tmp_path), "--set", "D.pack=4", "workers=0"])
+    assert code != 0

@@ -14,8 +14,9 @@ from tests.training_kit import ToyImages, tiny_config
 
 pytestmark = pytest.mark.slow  # starts a server: the full lane only
 
-# target, points, upload, objective, options, k, optimiser, G lr, D lr, batch, G width/depth, D width/depth, z, seed
-CONTROLS = ["ring", "", None, "nonsaturating", "", 1, "adam", 1e-3, 1e-3, 32, 16, 1, 16, 1, 2, 0]
+# target, points, upload, objective, options, k, optimiser, G lr, D lr, batch, G width/depth, D width/depth/pack,
+# z, seed
+CONTROLS = ["ring", "", None, "nonsaturating", "", 1, "adam", 1e-3, 1e-3, 32, 16, 1, 16, 1, 1, 2, 0]
 
 
 @pytest.fixture
@@ -70,7 +71,7 @@ def test_playground_opens_a_trained_2d_model_and_continues_it(checkpoint_dir, tm
     try:
         client = Client(app.local_url, verbose=False)
         out = client.predict("ring-toy", True, True, api_name="/playground_open")
-        controls, (image, status, *_rest) = out[:16], out[16:]
+        controls, (image, status, *_rest) = out[:17], out[17:]
         assert controls[0] == "ring" and controls[3] == "hinge" and controls[5] == 2 and controls[10] == 16
         assert "opened ring-toy at step 3" in status and Image.open(image).size == (512, 512)
         _, status, *_ = client.predict(*controls[:1], "", None, *controls[3:], True, True, api_name="/playground_step")

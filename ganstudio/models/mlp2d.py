@@ -80,11 +80,15 @@ class MLP2DDConfig:
     width: int = 128
     depth: int = 3
     activation: str = "leaky_relu"
+    pack: int = 1  # PacGAN: one decision per `pack` samples, their coordinates side by side
 
 
 @ARCHS.register("mlp2d_d")
 class MLP2DDiscriminator(ConfigModule):
-    """Logits [B] for points [B, in_dim]; `features` is the last hidden layer (feature matching)."""
+    """Logits [B / pack] for points [B, in_dim]; `features` is the last hidden layer (feature
+    matching). With pack m > 1 (PacGAN, Lin et al. 2018) D judges m samples of one kind at once,
+    so a generator that puts all its samples on a few modes is caught by the lack of variety
+    within a pack; the batch must be a multiple of m."""
 
     Config = MLP2DDConfig
     tiny_config = dict(width=16, depth=2)
@@ -93,12 +97,21 @@ class MLP2DDiscriminator(ConfigModule):
         super().__init__(config)
         c = config
         _check(c.width, c.depth, "mlp2d_d")
-        body = mlp([c.in_dim] + [c.width] * c.depth, c.activation)
+        if not 1 <= int(c.pack) <= 64:
+            raise ValueError(f"mlp2d_d: pack must be between 1 and 64, got {c.pack}")
+        body = mlp([c.in_dim * c.pack] + [c.width] * c.depth, c.activation)
         self.body = nn.Sequential(*body, ACTIVATIONS[c.activation]())
         self.out = nn.Linear(c.width, 1)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
-        return self.body(x.flatten(1))
+        x, pack = x.flatten(1), self.config.pack
+        if len(x) % pack:
+            raise ValueError(f"mlp2d_d judges packs of {pack} samples; got a batch of {len(x)}")
+        return self.body(x.reshape(len(x) // pack, -1))
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         return self.out(self.features(x)).squeeze(1)
+
+    def point_scores(self, x: torch.Tensor) -> torch.Tensor:
+        """A logit per point [B]: each point judged as a pack of copies of itself (the heat map)."""
+        return self(x.repeat_interleave(self.config.pack, dim=0))

@@ -227,7 +227,9 @@ class FeatureMatching(_CrossEntropyD):
 # ----- regularisers ---------------------------------------------------------------------------
 
 def _input_gradients(D: Callable, x: torch.Tensor, c: torch.Tensor | None) -> torch.Tensor:
-    """d(score)/dx per sample, with a graph so the penalty itself can be differentiated.
+    """d(score)/d(input) per decision of D, with a graph so the penalty itself can be
+    differentiated: per sample, or per pack of samples for a packing D (PacGAN), whose input
+    is the pack.
 
     A patch critic's score is the mean of its patch map (what its loss averages), so the
     penalty constrains the function the loss uses. (StarGAN's reference code differentiates
@@ -236,8 +238,9 @@ def _input_gradients(D: Callable, x: torch.Tensor, c: torch.Tensor | None) -> to
     with torch.autocast(x.device.type, enabled=False):
         x = x.detach().float().requires_grad_(True)
         logits = (D(x) if c is None else D(x, c)).float()  # logits only: no class or Q heads
-        (grad,) = torch.autograd.grad(logits.reshape(len(x), -1).mean(1).sum(), x, create_graph=True)
-    return grad.flatten(1)
+        decisions = len(logits)
+        (grad,) = torch.autograd.grad(logits.reshape(decisions, -1).mean(1).sum(), x, create_graph=True)
+    return grad.reshape(decisions, -1)
 
 
 def gradient_penalty(D: Callable, real: torch.Tensor, fake: torch.Tensor, c: torch.Tensor | None = None) -> Losses:

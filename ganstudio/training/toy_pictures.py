@@ -21,7 +21,8 @@ def heat_map(D: Callable, view: View, res: int = 96, probability: bool = True) -
     With `probability`, sigmoid(logit) on a fixed 0..1 scale (D(x) = 0.5 is white); otherwise
     (critics, least squares, hinge) logits scaled by their 2nd-98th percentile range."""
     device = next(D.parameters()).device
-    logits = D(view.grid(res).to(device)).float().cpu().view(res, res)
+    scores = getattr(D, "point_scores", D)  # a packing D scores a point as a pack of its copies
+    logits = scores(view.grid(res).to(device)).float().cpu().view(res, res)
     if probability:
         value = torch.sigmoid(logits).numpy()
     else:
@@ -48,7 +49,8 @@ def render_frame(D: Callable, objective: Objective, real: torch.Tensor, fake: to
                          view=view.plot, background=background)
     if arrows > 0 and len(fake):
         device = next(D.parameters()).device
-        chosen = fake[:arrows].to(device)
+        pack = getattr(getattr(D, "config", None), "pack", 1)
+        chosen = fake[: max(pack, arrows - arrows % pack)].to(device)  # whole packs for a packing D
         grads = sample_gradients(D, objective, chosen, real[: len(chosen)].to(device))
         draw_arrows(image, view, chosen.detach().cpu().numpy(), grads.cpu().numpy())
     return image

@@ -39,6 +39,10 @@ class ToyRecipe(GanRecipe):
         if data.resolution is not None:
             raise ConfigError(f"the toy recipe trains on 2-D points (toy:ring, toy:grid, toy:moons, toy:spiral "
                               f"or toy:/path/points.csv), not on {data.resolution} px images")
+        pack = int(config.D.get("pack", 1))
+        if config.batch % pack:
+            raise ConfigError(f"--batch {config.batch} is not a multiple of D.pack={pack}: the packing "
+                              f"discriminator judges the batch in packs of {pack} samples")
         super().__init__(config, data)
         self.seen = torch.zeros(0, 2)
         self.view = None
