@@ -179,3 +179,15 @@ def test_sigterm_in_a_subprocess_saves_and_exits_143(tmp_path):
     last_logged = read_stats(run)[-1]["step"]
     assert snapshot.name == f"snapshot-{last_logged:06d}.safetensors"
     assert Trainer.resume(snapshot, ToyImages(), progress=False).step_count == last_logged
+
+
+def test_resume_with_a_lower_learning_rate_and_longer_ema(tmp_path):
+    result = Trainer(tiny_config(kimg=0.016, lr=2e-3), ToyImages(), out=tmp_path, progress=False).run()
+    changes = {"kimg": 0.032, "g_lr": 5e-4, "d_lr": 1e-3, "ema_kimg": 2.0}
+    tuned = Trainer.resume(result.snapshot, ToyImages(), changes, progress=False)
+    assert tuned.optimizers["G"].state  # the moments carry on
+    tuned.run()
+    assert [g["lr"] for g in tuned.optimizers["G"].param_groups] == [5e-4]
+    assert [g["lr"] for g in tuned.optimizers["D"].param_groups] == [1e-3]
+    assert tuned.config.ema_kimg == 2.0
+    assert read_config(result.run_dir)["resumes"][0]["changes"] == changes

@@ -44,7 +44,10 @@ def load_optimizer_state(
     groups = []
     for saved, current in zip(meta["param_groups"], opt.param_groups):
         # JSON turned tuples (Adam's betas) into lists; give them back their type.
-        groups.append({k: tuple(v) if isinstance(current.get(k), tuple) else v for k, v in saved.items()})
+        group = {k: tuple(v) if isinstance(current.get(k), tuple) else v for k, v in saved.items()}
+        if "base_lr" in current:  # the config's lr wins: a resume may lower it (each step sets lr from base_lr)
+            group["base_lr"] = current["base_lr"]
+        groups.append(group)
     opt.load_state_dict({"state": state, "param_groups": groups})
 
 

@@ -87,8 +87,11 @@ OPTIMIZERS = ("adam", "rmsprop", "sgd")  # sgd: plain gradient descent, no momen
 GENERAL = {"optimizer": "adam", "lr": 2e-4, "betas": (0.5, 0.999), "d_steps": 1, "style_mixing": 0.0, "r1_gamma": 0.0}
 
 # Options that may change when a run is resumed: how long it runs and what it logs keep the
-# continuation exact; new loss weights fine-tune it (config.json records each change).
-RESUMABLE = frozenset({"kimg", "snapshot_kimg", "keep_snapshots", "log_every", "workers", "max_nonfinite", "loss_args"})
+# continuation exact; new loss weights, learning rates (the optimizers keep their moments) and
+# EMA half-life fine-tune it, e.g. a lower lr once the curve only wanders (config.json records
+# each change).
+RESUMABLE = frozenset({"kimg", "snapshot_kimg", "keep_snapshots", "log_every", "workers", "max_nonfinite", "loss_args",
+                       "lr", "g_lr", "d_lr", "e_lr", "ema_kimg"})
 
 
 def parse_set(items: list[str]) -> dict[str, Any]:
