@@ -23,7 +23,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 import torch  # noqa: E402
 
-from ganstudio.lab.toy import PRESETS, ToyTrainer  # noqa: E402
+from ganstudio.lab.presets import PRESETS  # noqa: E402
+from ganstudio.lab.toy import ToyTrainer  # noqa: E402
 
 
 def main() -> int:

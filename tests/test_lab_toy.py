@@ -8,7 +8,8 @@ import pytest
 import torch
 
 from ganstudio.cli import build_parser
-from ganstudio.lab.toy import PRESETS, LabError, ToySettings, ToyTrainer, points_from_text
+from ganstudio.lab.presets import PRESETS
+from ganstudio.lab.toy import LabError, ToySettings, ToyTrainer, points_from_text
 from ganstudio.registry import LOSSES
 
 SMALL = dict(batch=32, g_width=16, g_depth=1, d_width=16, d_depth=1)
@@ -189,3 +190,21 @@ def test_train_toy_refuses_a_batch_that_does_not_fill_whole_packs(tmp_path):
     code = main(["train", "toy", "--data", "toy:ring?n=2000", "--batch", "30", "--kimg", "0.06", "--out",
                  str(tmp_path), "--set", "D.pack=4", "workers=0"])
     assert code != 0
+
+
+def test_train_toy_starts_from_a_preset_and_the_options_given_win(capsys):
+    import json
+
+    from ganstudio.cli import main
+
+    assert main(["train", "toy", "--preset", "covers all modes", "--seed", "4", "--set", "D.width=64", "--dry-run"]) == 0
+    config = json.loads(capsys.readouterr().out)["config"]
+    preset = PRESETS["covers all modes"]
+    assert config["loss"] == "wgan-gp" and config["d_steps"] == 5 and config["seed"] == 4
+    assert config["D"] == {"width": 64, "depth": 3}  # one network option changed, the others kept
+    assert config["kimg"] * 1000 == preset.steps * 256 * 5
+    assert main(["train", "gan", "--preset", "mode collapse", "--data", "toy:ring", "--dry-run"]) == 2
+    assert "--preset is for `ganstudio train toy`" in capsys.readouterr().err
+    with pytest.raises(SystemExit):  # argparse: an unknown name, listing the presets
+        build_parser().parse_args(["train", "toy", "--preset", "nope"])
+    assert "'mode collapse'" in capsys.readouterr().err

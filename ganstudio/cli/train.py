@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import CliError
+from ..lab.presets import PRESETS
 
 if TYPE_CHECKING:
     from ..training.train_config import TrainConfig
@@ -47,6 +48,9 @@ def train_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--init", metavar="CHECKPOINT",
                    help="start from an exported model's weights (fine-tuning, transfer) instead of random ones; "
                         "optimizers and counts start fresh")
+    p.add_argument("--preset", choices=list(PRESETS), metavar="NAME",
+                   help="toy: start from one of the lab's presets (the Playground's), then apply the other "
+                        "options: " + "; ".join(f"'{n}' ({p.steps} steps)" for n, p in PRESETS.items()))
     p.add_argument("--resolution", type=int, help="image size (default: the data set's)")
     p.add_argument("--loss", help="objective: nonsaturating (default), minimax, wgan, wgan-gp, lsgan, hinge, ...")
     p.add_argument("--kimg", type=float, help="training length in thousands of real images")
@@ -88,6 +92,17 @@ def _changes(args: argparse.Namespace) -> dict[str, Any]:
     return changes
 
 
+def _with_preset(name: str, changes: dict[str, Any]) -> dict[str, Any]:
+    """A preset's run, overridden by what the user gave (network and objective options key by key)."""
+    if changes.get("recipe") != "toy":
+        raise CliError(f"--preset is for `ganstudio train toy`, not `{changes.get('recipe')}`")
+    base = PRESETS[name].train_changes()
+    merged = {**base, **changes}
+    for nested in ("G", "D", "loss_args"):
+        merged[nested] = {**base[nested], **changes.get(nested, {})}
+    return merged
+
+
 def train_run(args: argparse.Namespace) -> int:
     from ..config_io import ConfigError
     from ..registry import RECIPES, RegistryError
@@ -98,6 +113,10 @@ def train_run(args: argparse.Namespace) -> int:
 
     try:
         changes = _changes(args)
+        if args.preset:
+            if args.resume:
+                raise CliError("--preset starts a new run; a resumed run keeps its own settings")
+            changes = _with_preset(args.preset, changes)
         if args.resume:
             snapshot = runs.find_resume(args.resume, args.out)
             saved = runs.read_config(runs.run_dir_of(snapshot))["config"]

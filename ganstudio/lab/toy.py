@@ -1,6 +1,6 @@
 """A 2-D GAN you can step, watch and measure: the playground's headless core.
 
-    lab = ToyTrainer(PRESETS["mode collapse"].settings)
+    lab = ToyTrainer(PRESETS["mode collapse"].settings)    # ganstudio.lab.presets
     for _ in range(20):
         state = lab.step(100)                      # 100 training steps (k D steps + 1 G step each)
         print(state.step, state.covered, state.hq_rate, state.losses)
@@ -136,48 +136,23 @@ class ToySettings:
                    g_depth=int(g["depth"]), activation=g["activation"], d_width=int(d["width"]),
                    d_depth=int(d["depth"]), pack=int(d.get("pack", 1))).validate()
 
+    def train_changes(self, steps: int) -> dict[str, Any]:
+        """The config fields of a `ganstudio train toy` run that trains the same way for `steps`
+        steps (what `--preset` starts from, and what `command` writes out)."""
+        c = self.train_config()
+        return {"recipe": "toy", "data": c.data, "loss": c.loss, "batch": c.batch,
+                "kimg": round(steps * c.batch * c.d_steps / 1000, 3),  # the points D sees: k batches a step
+                "seed": c.seed, "g_lr": c.g_lr, "d_lr": c.d_lr, "d_steps": c.d_steps, "optimizer": c.optimizer,
+                "G": dict(c.G), "D": dict(c.D), "loss_args": dict(c.loss_args)}
+
     def command(self, steps: int = 2000) -> str:
         """The `ganstudio train toy` command line that trains the same way for `steps` steps."""
-        c = self.train_config()
-        sets = [f"{k}={v}" for k, v in (("g_lr", c.g_lr), ("d_lr", c.d_lr), ("d_steps", c.d_steps),
-                                        ("optimizer", c.optimizer))]
-        sets += [f"G.{k}={v}" for k, v in c.G.items()] + [f"D.{k}={v}" for k, v in c.D.items()]
-        sets += [f"loss_args.{k}={v}" for k, v in c.loss_args.items()]
-        kimg = round(steps * c.batch * c.d_steps / 1000, 3)  # kimg counts the points D sees: k batches a step
-        parts = ["ganstudio", "train", "toy", "--data", c.data, "--loss", c.loss, "--batch", str(c.batch),
-                 "--kimg", f"{kimg:g}", "--seed", str(c.seed), "--set", *sets]
+        ch = self.train_changes(steps)
+        sets = [f"{k}={ch[k]}" for k in ("g_lr", "d_lr", "d_steps", "optimizer")]
+        sets += [f"{net}.{k}={v}" for net in ("G", "D", "loss_args") for k, v in ch[net].items()]
+        parts = ["ganstudio", "train", "toy", "--data", ch["data"], "--loss", ch["loss"], "--batch", str(ch["batch"]),
+                 "--kimg", f"{ch['kimg']:g}", "--seed", str(ch["seed"]), "--set", *sets]
         return " ".join(shlex.quote(p) for p in parts)
-
-
-@dataclass(frozen=True)
-class Preset:
-    settings: ToySettings
-    steps: int  # how long the figure takes to appear
-    about: str
-
-
-# Measured with benchmarks/lab_presets.py (seeds 0, 1, 2; numbers in docs/lab.md).
-PRESETS: dict[str, Preset] = {
-    "mode collapse": Preset(
-        ToySettings(target="ring", loss="nonsaturating", d_steps=1, g_lr=1e-4, d_lr=1e-3, batch=256,
-                    g_width=128, g_depth=3, d_width=128, d_depth=3, seed=0),
-        steps=2000,
-        about="The original (non-saturating) GAN on the ring of 8 Gaussians, with D learning ten times "
-              "faster than G: D's gradients pull every sample onto the nearest one or two modes, which "
-              "it then learns to reject, while the other modes stay empty. Most samples are high "
-              "quality, yet only 1-2 of the 8 modes are covered.",
-    ),
-    "covers all modes": Preset(
-        ToySettings(target="ring", loss="wgan-gp", d_steps=5, g_lr=1e-4, d_lr=1e-4, batch=256,
-                    g_width=128, g_depth=3, d_width=128, d_depth=3, seed=0),
-        steps=3000,
-        about="WGAN-GP as its paper trains it (5 critic steps per generator step, lr 1e-4, Adam "
-              "betas (0, 0.9), gradient penalty 10): the critic's gradients spread the samples over "
-              "the whole ring, so every mode is reached (has high-quality samples) within about 1500 "
-              "steps. Samples also remain spread between the modes, so the strict coverage (a fair "
-              "share per mode) is lower: 3-6 of 8 after 3000 steps.",
-    ),
-}
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,8 @@ import gradio as gr
 import pandas as pd
 
 from ...catalogue import Catalogue
-from ...lab.toy import POINTS, PRESETS, TARGETS, LabError, ToySettings, ToyTrainer, points_from_text
+from ...lab.presets import PRESETS
+from ...lab.toy import POINTS, TARGETS, LabError, ToySettings, ToyTrainer, points_from_text
 from ...registry import LOSSES
 from ...training.train_config import OPTIMIZERS
 from ..common import MODEL_GROUP, UPLOAD_HEIGHT, handoff_file, term_plot, user_errors

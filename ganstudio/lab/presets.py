@@ -1,0 +1,52 @@
+"""The lab's presets by name: settings that show one of the lecture's figures (mode collapse,
+a remedy) within a few thousand steps. Plain data, no torch, so the command line lists them
+(`ganstudio train toy --preset NAME`) before anything heavy is imported; the Playground offers
+the same ones. Measured with benchmarks/lab_presets.py (numbers in docs/lab.md)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from .toy import ToySettings
+
+
+@dataclass(frozen=True)
+class Preset:
+    options: dict[str, Any]  # ToySettings fields
+    steps: int  # how long the figure takes to appear
+    about: str
+
+    @property
+    def settings(self) -> "ToySettings":
+        from .toy import ToySettings
+
+        return ToySettings(**self.options)
+
+    def train_changes(self) -> dict[str, Any]:
+        """The config fields of the `ganstudio train toy` run this preset describes."""
+        return self.settings.validate().train_changes(self.steps)
+
+
+PRESETS: dict[str, Preset] = {
+    "mode collapse": Preset(
+        dict(target="ring", loss="nonsaturating", d_steps=1, g_lr=1e-4, d_lr=1e-3, batch=256,
+             g_width=128, g_depth=3, d_width=128, d_depth=3, seed=0),
+        steps=2000,
+        about="The original (non-saturating) GAN on the ring of 8 Gaussians, with D learning ten times "
+              "faster than G: D's gradients pull every sample onto the nearest one or two modes, which "
+              "it then learns to reject, while the other modes stay empty. Most samples are high "
+              "quality, yet only 1-2 of the 8 modes are covered.",
+    ),
+    "covers all modes": Preset(
+        dict(target="ring", loss="wgan-gp", d_steps=5, g_lr=1e-4, d_lr=1e-4, batch=256,
+             g_width=128, g_depth=3, d_width=128, d_depth=3, seed=0),
+        steps=3000,
+        about="WGAN-GP as its paper trains it (5 critic steps per generator step, lr 1e-4, Adam "
+              "betas (0, 0.9), gradient penalty 10): the critic's gradients spread the samples over "
+              "the whole ring, so every mode is reached (has high-quality samples) within about 1500 "
+              "steps. Samples also remain spread between the modes, so the strict coverage (a fair "
+              "share per mode) is lower: 3-6 of 8 after 3000 steps.",
+    ),
+}
