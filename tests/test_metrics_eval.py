@@ -86,7 +86,7 @@ def test_mode_collapse_shows_in_every_number(models, judge_path, tmp_path):
     assert bad["fd"]["real_vs_real"] == good["fd"]["real_vs_real"]  # same seed, same real sets
 
 
-def test_two_d_models_get_mode_coverage(models, judge_path, tmp_path):
+def test_two_d_models_get_mode_coverage(models, judge_path, tmp_path, monkeypatch):
     good, out = _eval(models, judge_path, tmp_path, "ring")
     bad, _ = _eval(models, judge_path, tmp_path, "ring-collapsed")
     assert good["modes"]["samples"]["covered"] == 8 and good["modes"]["samples"]["hq_rate"] > 0.95
@@ -96,6 +96,11 @@ def test_two_d_models_get_mode_coverage(models, judge_path, tmp_path):
     # a data set that knows its structure is asked (here: quality within 1 std, about 39 % of points)
     own, _ = _eval(models, judge_path, tmp_path, "ring", "--data", "structured")
     assert own["modes"]["samples"]["covered"] == 8 and 0.25 < own["modes"]["real"]["hq_rate"] < 0.55
+    # without --n a 2-D model is measured on 2,500 samples, the PacGAN / VEEGAN protocol
+    install_fake_data(monkeypatch, ring=lambda: Points(6000))
+    out = tmp_path / "protocol"
+    assert main(["eval", "--model", "ring", "--checkpoints", str(models), "--out", str(out)]) == 0
+    assert json.loads((out / "metrics.json").read_text())["n"] == 2500
 
 
 def test_user_errors_are_one_line(models, judge_path, tmp_path, capsys):

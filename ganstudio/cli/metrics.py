@@ -20,7 +20,8 @@ def eval_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--judge", help="judge checkpoint (default: the judge trained on the same data set among the "
                    "checkpoint folders, else checkpoints/judge-synthfaces64.safetensors)")
     p.add_argument("--inception", help="Inception-v3 weights (.safetensors or .pth); never downloaded")
-    p.add_argument("--n", type=int, default=2000, help="samples, and real images per real set (default 2000)")
+    p.add_argument("--n", type=int, help="samples, and real images per real set (default 2000; 2-D models "
+                   "2500, the PacGAN / VEEGAN protocol)")
     p.add_argument("--seed", type=int, default=0, help="picks the real images and KID subsets")
     p.add_argument("--psi", type=float, default=1.0, help="truncation of the samples (default 1: none)")
     p.add_argument("--batch-size", type=int, default=64)

@@ -67,6 +67,8 @@ from .swd import MIN_LEVEL_RESOLUTION, PATCHES_PER_IMAGE, SWD_DESCRIPTORS, Pyram
 DEFAULT_JUDGE = DEFAULT_CHECKPOINTS / "judge-synthfaces64.safetensors"
 SHEET_IMAGES = 32
 SEED_BASE = 1_000_000  # sample seeds start here, away from the small seeds people browse
+IMAGES_N = 2000  # default samples (and real images per real set) for image models
+POINTS_N = 2500  # ... and for 2-D models: the protocol of PacGAN and VEEGAN (modes, HQ rate, reverse KL)
 HELDOUT_STREAM = 1000  # the stream translation models are measured on when the data set has streams
 GOALS = {"fd_ratio_max": 3.0, "precision_min": 0.75, "recall_min": 0.6, "attribute_diff_max": 0.05,
          "noise_off_min": 0.97, "noise_off_attribute_min": 0.95}
@@ -369,7 +371,7 @@ def evaluate(
     features: str = "judge",
     judge: str | Path | None = None,
     inception: str | Path | None = None,
-    n: int = 2000,
+    n: int | None = None,
     seed: int = 0,
     psi: float = 1.0,
     batch_size: int = 64,
@@ -394,8 +396,8 @@ def evaluate(
     images (`edits.evaluate_translation`); a generator with attribute directions also by what
     its edits do to `edit_n` samples from seed `edit_seed` (default SEED_BASE) on
     (`edits.evaluate_edits`), all its direction sets or those named in `edit_sets`, unless `edits`
-    is False."""
-    if n < 2:
+    is False. `n` defaults to IMAGES_N, or POINTS_N for 2-D models."""
+    if n is not None and n < 2:
         raise EvalError(f"n must be at least 2, got {n}")
     if swd_descriptors < 0:
         raise EvalError(f"swd descriptors must be 0 (skip) or more, got {swd_descriptors}")
@@ -417,6 +419,7 @@ def evaluate(
     if not spec:
         raise EvalError(f"{ckpt.info.path}: the header names no data set; pass --data SPEC")
     spec, dataset = open_heldout(spec) if translation and not data else (spec, open_data(spec))
+    n = n if n is not None else POINTS_N if _is_points(dataset) else IMAGES_N
     header = {"model": model, "checkpoint": str(ckpt.info.path), "arch": ckpt.info.arch, "data": spec,
               "seed": seed, **({} if translation else {"psi": psi}), "command": command}
     if translation:
