@@ -148,6 +148,9 @@ def test_a_picked_set_holds_each_attributes_best_direction_at_its_best_strength(
     best = best_strengths(section)
     assert best[ATTRIBUTES[0]] == {"method": "leaky+keep", "alpha": 0.5, "success": 1.0, "preserved": 1.0, "n": 64}
     assert best[ATTRIBUTES[1]]["method"] == "short" and best[ATTRIBUTES[1]]["alpha"] == 8.0  # 0.5 is too weak
+    capped = best_strengths(section, max_alpha=1.0)  # a far push may score well and look broken: capped
+    assert capped[ATTRIBUTES[1]]["alpha"] == 0.5 and all(b["alpha"] <= 1.0 for b in capped.values())
+    assert picked_set(sets, section, judge, "best", max_alpha=1.0)[0].origins[ATTRIBUTES[1]]["alpha"] == 0.5
 
     picked, left_out = picked_set(sets, section, judge, "best", source="test")
     assert picked.names == ATTRIBUTES and not left_out

@@ -215,6 +215,9 @@ def directions_args(p: argparse.ArgumentParser) -> None:
                         "pick from)")
     k.add_argument("--judge", help="the judge that refereed the edits (default: the one the evaluation names)")
     k.add_argument("--name", default="best", help="the set's name in the studio (default: best)")
+    k.add_argument("--max-alpha", type=float, metavar="A",
+                   help="pick only strengths up to A: the judge's verdicts do not see a face dissolve, so a far "
+                        "push can score well and look broken (default: every strength measured)")
     k.add_argument("--out", help="output file (default: beside the model as NAME.SET.directions.safetensors)")
     i = sub.add_parser("import", help="read direction files from other tools (InterFaceGAN boundaries .npy, "
                                       "component .npy such as SeFa's, GANSpace .npz) as a set for a model")
@@ -256,7 +259,7 @@ def _pick(args: argparse.Namespace, catalogue, name: str):
     from ..metrics.edits import pick_from_evaluation
 
     result, left_out = pick_from_evaluation(catalogue, name, args.eval, judge=args.judge, set_name=args.name,
-                                            model=args.model)
+                                            model=args.model, max_alpha=args.max_alpha)
     for attribute, origin in result.origins.items():
         print(f"{attribute}: {origin['method']} x {origin['alpha']:g} "
               f"(success {origin['success']:.2f}, preserved {origin['preserved']:.2f})")

@@ -177,11 +177,12 @@ def _alpha_grid(tallies: Mapping[Key, Tally], plan: Mapping[str, Sequence[str]],
     return grid
 
 
-def best_strengths(section: Mapping, among: Mapping[str, Container[str]] | None = None) -> dict[str, dict]:
+def best_strengths(section: Mapping, among: Mapping[str, Container[str]] | None = None,
+                   max_alpha: float | None = None) -> dict[str, dict]:
     """For every attribute of an edits section (`evaluate_edits`), the method and alpha with the
     highest min(success, preserved) over its alpha grid (or its one alpha), pooled numbers; only
-    the methods and names `among` holds, when given. Layer variants ("<method>@coarse") are left
-    out: a direction set cannot hold their rows."""
+    the methods and names `among` holds, when given, and strengths up to `max_alpha`. Layer
+    variants ("<method>@coarse") are left out: a direction set cannot hold their rows."""
     grid = section.get("alpha_grid") or {
         "alphas": [section["alpha"]],
         "methods": {m: {name: {k: [numbers["all"][k]] for k in ("success", "preserved")}
@@ -195,6 +196,8 @@ def best_strengths(section: Mapping, among: Mapping[str, Container[str]] | None 
                 continue
             n = section["methods"][method][name]["all"]["n"]
             for alpha, success, preserved in zip(grid["alphas"], curve["success"], curve["preserved"]):
+                if max_alpha is not None and alpha > max_alpha:
+                    continue
                 option = {"method": method, "alpha": alpha, "success": success, "preserved": preserved, "n": n}
                 if n and (name not in best or _merit(option) > _merit(best[name])):
                     best[name] = option
@@ -255,17 +258,18 @@ def edit_plan(sets: Mapping[str, DirectionSet], judged: Sequence[str]) -> tuple[
 
 
 def picked_set(sets: Mapping[str, DirectionSet], section: Mapping, judge: Extractor, method: str,
-               source: str = "") -> tuple[DirectionSet, dict[str, str]]:
-    """The set `method` whose direction for each attribute is the one, at the strength, that an
-    edits section measured best (`best_strengths`): from `sets`, or from their "+keep" twins,
-    rebuilt as the evaluation built them; sets assembled this way are not picked from again, nor
-    sets the model no longer has. Also returns the attributes left out, with why."""
+               source: str = "", max_alpha: float | None = None) -> tuple[DirectionSet, dict[str, str]]:
+    """The set `method` whose direction for each attribute is the one, at the strength (up to
+    `max_alpha`), that an edits section measured best (`best_strengths`): from `sets`, or from
+    their "+keep" twins, rebuilt as the evaluation built them; sets assembled this way are not
+    picked from again, nor sets the model no longer has. Also returns the attributes left out,
+    with why."""
     computed = {m: ds for m, ds in sets.items() if not ds.origins}
     referee = Referee.build(judge)
     available = {**computed, **conditional_sets(computed, referee)}
-    measured = best_strengths(section, among={m: ds.names for m, ds in available.items()})
+    measured = best_strengths(section, among={m: ds.names for m, ds in available.items()}, max_alpha=max_alpha)
     left_out = {name: f"measured only along {best['method']} and other sets the model no longer has"
-                for name, best in best_strengths(section).items() if name not in measured}
+                for name, best in best_strengths(section, max_alpha=max_alpha).items() if name not in measured}
     order = sorted(measured, key=lambda n: referee.names.index(n) if n in referee.names else len(referee.names))
     picks = {name: (available[measured[name]["method"]], measured[name]["alpha"],  # in the judge's order
                     {k: measured[name][k] for k in ("success", "preserved", "n")}) for name in order}
@@ -273,12 +277,15 @@ def picked_set(sets: Mapping[str, DirectionSet], section: Mapping, judge: Extrac
 
 
 def pick_from_evaluation(catalogue: Catalogue, name: str, evaluation: str, *, judge: str | None = None,
-                         set_name: str = "best", model: str | None = None) -> tuple[DirectionSet, dict[str, str]]:
+                         set_name: str = "best", model: str | None = None,
+                         max_alpha: float | None = None) -> tuple[DirectionSet, dict[str, str]]:
     """`picked_set` for the model `name` from an evaluation of it (the metrics.json that
     `ganstudio eval --edit-alphas ...` wrote), refereed by the judge the evaluation names or by
     `judge`. Picks are only as good as their measurement, so an evaluation of another generator
     or one naming no judge is refused, and so is a `set_name` that would overwrite a computed
-    set. `model` is the model as the user named it, for the hint to evaluate it."""
+    set. `model` is the model as the user named it, for the hint to evaluate it. `max_alpha`
+    caps the strengths picked from: the judge's verdicts do not see a face dissolve, so a far
+    push can score well and look broken."""
     sets = catalogue.directions(name)
     if set_name in sets and not sets[set_name].origins:
         raise EditMetricsError(f"--name {set_name}: '{name}' has a computed set of that name, which this would "
@@ -296,7 +303,7 @@ def pick_from_evaluation(catalogue: Catalogue, name: str, evaluation: str, *, ju
     section = metrics["edits"]
     try:
         source = f"picked from {evaluation} ({section['n']} samples, seeds {section['seeds'][0]}-{section['seeds'][1]})"
-        return picked_set(sets, section, referee, set_name, source)
+        return picked_set(sets, section, referee, set_name, source, max_alpha=max_alpha)
     except (KeyError, IndexError, TypeError) as exc:
         raise EditMetricsError(f"--eval {evaluation}: malformed edits section (at {exc})") from None
 
