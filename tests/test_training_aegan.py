@@ -6,7 +6,7 @@ import torch
 from ganstudio import checkpoint
 from ganstudio.catalogue import Catalogue
 from ganstudio.config_io import ConfigError
-from ganstudio.training.aegan_recipe import batch_correlation, pyramid_l1
+from ganstudio.training.aegan_recipe import batch_correlation, moment_gap, pyramid_l1
 from ganstudio.training.export import export_run
 from ganstudio.training.loop import Trainer
 from ganstudio.training.runs import read_stats
@@ -86,3 +86,20 @@ def test_aegan_refuses_labels_it_does_not_have_more_units_than_w_and_points():
     with pytest.raises(ConfigError, match="trains on images"):
         Trainer(aegan_config(arch="mlp2d", G={}, D={}, E={}), open_dataset("toy:ring?n=64"), out=None,
                 progress=False)
+
+
+def test_the_latent_prior_pulls_the_mapping_towards_the_spread_of_the_real_codes():
+    real = torch.randn(256, 4) * 0.3 + 0.5
+    assert float(moment_gap(real, real)) == 0.0
+    wide = torch.randn(256, 4) * 0.9 + 0.5  # three times the spread, same centre
+    assert float(moment_gap(wide, real)) == pytest.approx(0.36, abs=0.08)
+
+    def mapping_after_one_step(weight):
+        trainer = Trainer(aegan_config(ae_prior=weight, ae_interval=1), ToyImages(n=32, resolution=16, labels=()),
+                          out=None, progress=False)
+        trainer.step()
+        assert ("G/ae_prior" in trainer.last_losses) == (weight > 0)
+        return [p.detach() for n, p in trainer.nets["G"].named_parameters() if n.startswith("mapping")]
+
+    with_prior, without = mapping_after_one_step(1.0), mapping_after_one_step(0.0)  # same seed, same batch
+    assert any(not torch.equal(a, b) for a, b in zip(with_prior, without))  # the term reaches the mapping

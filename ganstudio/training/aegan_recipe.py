@@ -16,6 +16,10 @@ generator steps (lazily, scaled by the interval, as lazy R1 is), G and E share t
   to take whatever range G needs; what it may not do is carry anything but its label. With the
   latent reconstruction above, G must then draw unit i's label from unit i alone, which is
   what a slider (and DCI / MIG) asks of a code. The header's `supervised_units` names them.
+* optionally (`ae_prior` > 0) the mapping's w matched to E's codes of real images, unit by
+  unit (mean and spread over the batch; E's side held fixed), as ALAE ties its latent
+  distributions: nothing else makes G's w land on an attribute's side as often as real faces
+  do, and without it a unit's spread can grow to several times that of the real codes.
 
 It is Larsen et al.'s VAE-GAN (the lecture notes' "VAE-GAN") without the KL term, with the
 cycle of ALICE (Li et al., 2017) in both directions. The judge never enters training.
@@ -112,6 +116,9 @@ class AutoencodingGanRecipe(GanRecipe):
             targets = self.label_targets(batch)
             term = 1 - batch_correlation(codes.mean(1)[:, : targets.shape[1]].float(), targets)
             add_term(losses, "ae_labels", {"loss": term}, c.ae_labels * c.ae_interval)
+        if c.ae_prior > 0:  # row 0 of w+ is the first z's w whether or not the styles were mixed
+            prior = moment_gap(inputs.ws[:, 0].float(), codes.mean(1).detach().float())
+            add_term(losses, "ae_prior", {"loss": prior}, c.ae_prior * c.ae_interval)
         return losses
 
     def label_targets(self, batch: Any) -> torch.Tensor:
@@ -125,6 +132,14 @@ class AutoencodingGanRecipe(GanRecipe):
 
     def meta(self) -> dict[str, Any]:
         return {**super().meta(), "supervised_units": list(self.units)}
+
+
+def moment_gap(codes: torch.Tensor, reference: torch.Tensor) -> torch.Tensor:
+    """Mean over units of the squared differences of the batch means and standard deviations:
+    zero when every unit of `codes` is spread as that unit of `reference` is."""
+    mean_gap = (codes.mean(0) - reference.mean(0)).square()
+    std_gap = (codes.std(0) - reference.std(0)).square()
+    return (mean_gap + std_gap).mean()
 
 
 def batch_correlation(codes: torch.Tensor, targets: torch.Tensor, eps: float = 1e-6) -> torch.Tensor:
