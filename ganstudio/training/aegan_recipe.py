@@ -19,7 +19,9 @@ generator steps (lazily, scaled by the interval, as lazy R1 is), G and E share t
 * optionally (`ae_prior` > 0) the mapping's w matched to E's codes of real images, unit by
   unit (mean and spread over the batch; E's side held fixed), as ALAE ties its latent
   distributions: nothing else makes G's w land on an attribute's side as often as real faces
-  do, and without it a unit's spread can grow to several times that of the real codes.
+  do, and without it a unit's spread can grow to several times that of the real codes. A
+  style mapping learns at `mapping_lr_mul` (0.01) of the lr, so it moves slowly whatever the
+  weight (Adam's steps do not grow with it; the face model's card has the measurement).
 
 It is Larsen et al.'s VAE-GAN (the lecture notes' "VAE-GAN") without the KL term, with the
 cycle of ALICE (Li et al., 2017) in both directions. The judge never enters training.
