@@ -419,14 +419,15 @@ def evaluate(
     if not spec:
         raise EvalError(f"{ckpt.info.path}: the header names no data set; pass --data SPEC")
     spec, dataset = open_heldout(spec) if translation and not data else (spec, open_data(spec))
-    n = n if n is not None else POINTS_N if _is_points(dataset) else IMAGES_N
+    points = not translation and _is_points(dataset)  # read once: it draws the data set's first item
+    n = n if n is not None else POINTS_N if points else IMAGES_N
     header = {"model": model, "checkpoint": str(ckpt.info.path), "arch": ckpt.info.arch, "data": spec,
               "seed": seed, **({} if translation else {"psi": psi}), "command": command}
     if translation:
         extractor, header["features"] = _judge_extractor("judge", judge, inception, spec, checkpoint_dirs, dev)
         section, sheet = evaluate_translation(catalogue.translator(name), dataset, extractor, n, seed, batch_size)
         result = {"n": section["n"], "translation": section, "goals": {"translation": _edit_goal(section)}}
-    elif _is_points(dataset):
+    elif points:
         result, sheet = evaluate_points(G, dataset, n, seed, batch_size, dev)
         header["features"] = "raw 2-D points"
     else:
