@@ -12,7 +12,9 @@ from ..options import add_checkpoints_argument, add_device_argument, add_model_a
 
 
 def eval_args(p: argparse.ArgumentParser) -> None:
-    add_model_argument(p, help="a checkpoint file, or a model name under the checkpoint folders")
+    from ..lab.presets import PRESETS
+
+    add_model_argument(p, required=False, help="a checkpoint file, or a model name under the checkpoint folders")
     p.add_argument("--data", help="real data spec (default: the data set named in the checkpoint header; for a "
                    "translation model, on a held-out stream when that data set has seeded streams, as SynthFaces)")
     p.add_argument("--features", default="judge", choices=["judge", "inception"],
@@ -33,6 +35,13 @@ def eval_args(p: argparse.ArgumentParser) -> None:
     add_checkpoints_argument(p)
     add_device_argument(p)
     p.add_argument("--out", required=True, help="folder for metrics.json, report.md and contact_sheet.png")
+    seeds = p.add_argument_group("2-D models over seeds", "train a toy setting afresh once per seed and score "
+                                 "every run with the 2-D protocol (modes, HQ rate, reverse KL): mean and spread")
+    seeds.add_argument("--seeds", metavar="0-9", help="the seeds, e.g. 0-9 or 0,3,7; with --model (a toy "
+                       "checkpoint: its settings and step count) or --preset")
+    seeds.add_argument("--preset", choices=list(PRESETS), metavar="NAME",
+                       help=f"train one of the lab's presets over --seeds: {', '.join(PRESETS)}")
+    seeds.add_argument("--steps", type=int, help="training steps per seed (default: the model's or the preset's)")
     edits = p.add_argument_group("edits", "a generator's attribute directions, judged before and after the edit "
                                  "(translation models are always judged on --n real images)")
     edits.add_argument("--skip-edits", action="store_true", help="do not measure the model's direction sets")
@@ -54,6 +63,10 @@ def eval_args(p: argparse.ArgumentParser) -> None:
 def eval_run(args: argparse.Namespace) -> int:
     from ..metrics.evaluate import evaluate
 
+    if args.seeds or args.preset:
+        return _seed_study(args)
+    if not args.model:
+        raise CliError("give --model (or, for a toy setting over several seeds, --preset and --seeds)")
     with _user_errors():
         result = evaluate(
             args.model, args.out, data=args.data, features=args.features, judge=args.judge,
@@ -73,6 +86,36 @@ def eval_run(args: argparse.Namespace) -> int:
             goal = result[key]["goal"]
             parts.append(f"{key}: goal met for {goal['attributes_met']} of {goal['attributes']} attributes")
     print("; ".join([*parts, f"wrote {args.out}/report.md"]))
+    return 0
+
+
+def _seed_study(args: argparse.Namespace) -> int:
+    from pathlib import Path
+
+    from ..checkpoint import atomic_write_bytes
+    from ..imaging import png_bytes
+    from ..lab.seed_study import render_seed_report, score_seeds, study_settings
+    from ..metrics.evaluate import POINTS_N
+    from ..studio import parse_seeds
+
+    if not args.seeds:
+        raise CliError("--preset needs --seeds (e.g. --seeds 0-9)")
+    with _user_errors():
+        seeds = parse_seeds(args.seeds)
+        settings, steps, title = study_settings(args.model, args.preset, args.data, args.steps, args.checkpoints)
+        result, sheet = score_seeds(settings, steps, seeds, n=args.n or POINTS_N, progress=True,
+                                    on_seed=lambda row: print(f"seed {row['seed']}: {row['reached']}/{row['modes']} "
+                                                              f"modes, HQ {row['hq_rate']:.1%}, reverse KL "
+                                                              f"{row['kl_modes']:.3f} ({row['seconds']:.0f} s)"))
+    result = {"title": title, "cli": _command_line(args, "eval"), **result}
+    out = Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    atomic_write_bytes(out / "metrics.json", (json.dumps(result, indent=2) + "\n").encode())
+    atomic_write_bytes(out / "report.md", render_seed_report(result, title).encode())
+    atomic_write_bytes(out / "contact_sheet.png", png_bytes(sheet, {"ganstudio-eval": title}))
+    s = result["summary"]
+    print(f"mean of {len(seeds)} seeds: {s['reached']['mean']:.1f} modes reached, HQ {s['hq_rate']['mean']:.1%}, "
+          f"reverse KL {s['kl_modes']['mean']:.3f}; wrote {out}/report.md")
     return 0
 
 
