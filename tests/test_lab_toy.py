@@ -184,6 +184,31 @@ def test_pacgan_trains_and_draws_in_the_playground_and_from_the_command_line(los
     assert "D.pack=4" in args.set
 
 
+def test_minibatch_discrimination_tells_a_collapsed_batch_from_a_varied_one():
+    from ganstudio.models.mlp2d import MLP2DDConfig, MLP2DDiscriminator
+
+    torch.manual_seed(0)
+    D = MLP2DDiscriminator(MLP2DDConfig(width=8, depth=1, minibatch=3))
+    varied, collapsed = torch.randn(16, 2) * 3, torch.randn(1, 2).repeat(16, 1)
+    closeness = D._closeness(D.features(collapsed), copies=False)
+    assert closeness.shape == (16, 3) and torch.allclose(closeness, torch.ones(16, 3))  # copies: exp(0) each
+    assert D._closeness(D.features(varied), copies=False).max() < 1
+    # the same point decides differently in a varied batch and in a batch of its copies
+    assert not torch.allclose(D(torch.cat([collapsed[:1], varied[1:]]))[0], D(collapsed)[0])
+    assert torch.allclose(D.point_scores(collapsed[:1]), D(collapsed)[:1])  # the heat map: a batch of copies
+    with pytest.raises(ValueError, match="minibatch kernels must be between 0 and 64"):
+        MLP2DDiscriminator(MLP2DDConfig(minibatch=65))
+
+
+def test_minibatch_discrimination_trains_in_the_playground_and_its_command_line_keeps_it():
+    lab = ToyTrainer(small(minibatch=4, loss="wgan-gp"), samples=64, size=128)
+    frames = list(lab.run(2, every=2))
+    assert frames[-1][0].losses and all(math.isfinite(v) for v in frames[-1][0].losses.values())
+    assert lab.D.out.in_features == 16 + 4
+    args = build_parser().parse_args(shlex.split(lab.settings.command(2))[1:])
+    assert "D.minibatch=4" in args.set
+
+
 def test_train_toy_refuses_a_batch_that_does_not_fill_whole_packs(tmp_path):
     from ganstudio.cli import main
 

@@ -66,6 +66,7 @@ class ToySettings:
     d_width: int = 128
     d_depth: int = 3
     pack: int = 1  # PacGAN: samples D judges at once (1: the plain GAN)
+    minibatch: int = 0  # minibatch discrimination: D's kernels comparing each sample with its batch (0: none)
     z_dim: int = 2
     activation: str = "relu"  # the generator's; D uses leaky ReLU
     seed: int = 0
@@ -88,7 +89,8 @@ class ToySettings:
             raise LabError(f"activation must be one of {', '.join(ACTIVATIONS)}, got {self.activation!r}")
         for name, lo, hi in (("d_steps", 1, 20), ("batch", 2, 4096), ("g_width", 1, 1024), ("d_width", 1, 1024),
                              ("g_depth", 1, 8), ("d_depth", 1, 8), ("z_dim", 1, 64), ("seed", 0, 2**31 - 1),
-                             ("g_lr", 1e-7, 1.0), ("d_lr", 1e-7, 1.0), ("pack", 1, 16)):
+                             ("g_lr", 1e-7, 1.0), ("d_lr", 1e-7, 1.0), ("pack", 1, 16),
+                             ("minibatch", 0, 64)):
             within(name, lo, hi)
         if self.batch % self.pack:
             raise LabError(f"batch must be a multiple of pack ({self.pack}), got {self.batch}")
@@ -112,7 +114,8 @@ class ToySettings:
         return TrainConfig(
             recipe="toy", data=self.data_spec(), arch="mlp2d", d_arch="mlp2d_d",
             G={"z_dim": self.z_dim, "width": self.g_width, "depth": self.g_depth, "activation": self.activation},
-            D={"width": self.d_width, "depth": self.d_depth, **({"pack": self.pack} if self.pack > 1 else {})},
+            D={"width": self.d_width, "depth": self.d_depth, **({"pack": self.pack} if self.pack > 1 else {}),
+               **({"minibatch": self.minibatch} if self.minibatch else {})},
             loss=self.loss, loss_args=dict(self.loss_args), batch=self.batch, optimizer=self.optimizer,
             lr=self.g_lr, g_lr=self.g_lr, d_lr=self.d_lr, d_steps=self.d_steps, seed=self.seed,
             device="cpu", amp="none", workers=0, kimg=1e9, log_every=10**9,
@@ -134,7 +137,8 @@ class ToySettings:
                    g_lr=float(toy["g_lr"]), d_lr=float(toy["d_lr"]), optimizer=toy["optimizer"],
                    batch=int(toy["batch"]), seed=int(toy["seed"]), z_dim=int(g["z_dim"]), g_width=int(g["width"]),
                    g_depth=int(g["depth"]), activation=g["activation"], d_width=int(d["width"]),
-                   d_depth=int(d["depth"]), pack=int(d.get("pack", 1))).validate()
+                   d_depth=int(d["depth"]), pack=int(d.get("pack", 1)),
+                   minibatch=int(d.get("minibatch", 0))).validate()
 
     def train_changes(self, steps: int) -> dict[str, Any]:
         """The config fields of a `ganstudio train toy` run that trains the same way for `steps`

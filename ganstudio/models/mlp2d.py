@@ -81,6 +81,10 @@ class MLP2DDConfig:
     depth: int = 3
     activation: str = "leaky_relu"
     pack: int = 1  # PacGAN: one decision per `pack` samples, their coordinates side by side
+    minibatch: int = 0  # minibatch discrimination: kernels comparing each sample with the rest of its batch
+
+
+MINIBATCH_KERNEL_DIM = 5  # C of Salimans et al.: each kernel compares samples in a 5-D projection
 
 
 @ARCHS.register("mlp2d_d")
@@ -88,7 +92,12 @@ class MLP2DDiscriminator(ConfigModule):
     """Logits [B / pack] for points [B, in_dim]; `features` is the last hidden layer (feature
     matching). With pack m > 1 (PacGAN, Lin et al. 2018) D judges m samples of one kind at once,
     so a generator that puts all its samples on a few modes is caught by the lack of variety
-    within a pack; the batch must be a multiple of m."""
+    within a pack; the batch must be a multiple of m.
+
+    With `minibatch` kernels (minibatch discrimination, Salimans et al. 2016) each decision also
+    sees how close its sample lies to the others of its batch: every kernel projects the features
+    to 5-D and adds, per sample, the mean of exp(-L1 distance) to the batch's other samples (1 for
+    a batch of copies, near 0 for a varied one), so a collapsed batch is told apart from real data."""
 
     Config = MLP2DDConfig
     tiny_config = dict(width=16, depth=2)
@@ -99,9 +108,13 @@ class MLP2DDiscriminator(ConfigModule):
         _check(c.width, c.depth, "mlp2d_d")
         if not 1 <= int(c.pack) <= 64:
             raise ValueError(f"mlp2d_d: pack must be between 1 and 64, got {c.pack}")
+        if not 0 <= int(c.minibatch) <= 64:
+            raise ValueError(f"mlp2d_d: minibatch kernels must be between 0 and 64, got {c.minibatch}")
         body = mlp([c.in_dim * c.pack] + [c.width] * c.depth, c.activation)
         self.body = nn.Sequential(*body, ACTIVATIONS[c.activation]())
-        self.out = nn.Linear(c.width, 1)
+        if c.minibatch:
+            self.kernels = nn.Parameter(torch.randn(c.width, c.minibatch * MINIBATCH_KERNEL_DIM) * 0.1)
+        self.out = nn.Linear(c.width + c.minibatch, 1)
 
     def features(self, x: torch.Tensor) -> torch.Tensor:
         x, pack = x.flatten(1), self.config.pack
@@ -110,8 +123,23 @@ class MLP2DDiscriminator(ConfigModule):
         return self.body(x.reshape(len(x) // pack, -1))
 
     def forward(self, x: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
-        return self.out(self.features(x)).squeeze(1)
+        return self._decide(self.features(x), copies=False)
 
     def point_scores(self, x: torch.Tensor) -> torch.Tensor:
-        """A logit per point [B]: each point judged as a pack of copies of itself (the heat map)."""
-        return self(x.repeat_interleave(self.config.pack, dim=0))
+        """A logit per point [B] (the heat map): each point judged as a pack, and a batch, of copies
+        of itself."""
+        return self._decide(self.features(x.repeat_interleave(self.config.pack, dim=0)), copies=True)
+
+    def _decide(self, features: torch.Tensor, copies: bool) -> torch.Tensor:
+        if self.config.minibatch:
+            features = torch.cat([features, self._closeness(features, copies)], 1)
+        return self.out(features).squeeze(1)
+
+    def _closeness(self, features: torch.Tensor, copies: bool) -> torch.Tensor:
+        """[N, kernels]: per decision, its mean exp(-L1) closeness to the batch's other decisions."""
+        n, kernels = len(features), self.config.minibatch
+        if copies or n == 1:
+            return features.new_ones(n, kernels)
+        m = (features @ self.kernels).view(n, kernels, MINIBATCH_KERNEL_DIM).transpose(0, 1)  # [K, N, C]
+        close = torch.exp(-torch.cdist(m, m, p=1))  # [K, N, N], 1 on the diagonal
+        return ((close.sum(2) - 1) / (n - 1)).t()

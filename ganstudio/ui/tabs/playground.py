@@ -92,12 +92,13 @@ def _curves(rows: list[dict], terms: list[str]) -> pd.DataFrame:
 
 
 def _settings_of(target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v,
-                 gw, gd, dw, dd, pack_v, zd, seed_v) -> tuple[ToySettings, str]:
+                 gw, gd, dw, dd, pack_v, minibatch_v, zd, seed_v) -> tuple[ToySettings, str]:
     """The controls' values (in the order of the tab's `controls`) as settings, and the points' text."""
     settings = ToySettings(
         target=target_v, loss=loss_v, loss_args=_loss_args(args_v), d_steps=int(k), optimizer=opt,
         g_lr=float(glr or 0), d_lr=float(dlr or 0), batch=int(batch_v), g_width=int(gw), g_depth=int(gd),
-        d_width=int(dw), d_depth=int(dd), pack=int(pack_v or 1), z_dim=int(zd), seed=int(seed_v or 0),
+        d_width=int(dw), d_depth=int(dd), pack=int(pack_v or 1), minibatch=int(minibatch_v or 0),
+        z_dim=int(zd), seed=int(seed_v or 0),
     )
     text = _points_text(points_v, upload_v) if target_v == POINTS else ""
     return settings.validate(), text
@@ -107,7 +108,7 @@ def _control_values(s: ToySettings) -> list:
     """The controls showing settings s (the points boxes are left as they are)."""
     return [s.target, gr.update(), gr.update(), s.loss, json.dumps(s.loss_args) if s.loss_args else "",
             s.d_steps, s.optimizer, s.g_lr, s.d_lr, s.batch, s.g_width, s.g_depth, s.d_width, s.d_depth,
-            s.pack, s.z_dim, s.seed]
+            s.pack, s.minibatch, s.z_dim, s.seed]
 
 
 def _frame(heat_v, arrows_v) -> dict:
@@ -248,6 +249,8 @@ def build(ctx: TabContext) -> Handoffs:
                     d_width = gr.Slider(8, 512, value=s0.d_width, step=8, label="D width")
                     d_depth = gr.Slider(1, 6, value=s0.d_depth, step=1, label="D depth")
                     pack = gr.Slider(1, 8, value=s0.pack, step=1, label="D pack (PacGAN: samples judged at once)")
+                    minibatch = gr.Slider(0, 16, value=s0.minibatch, step=1,
+                                          label="D minibatch kernels (minibatch discrimination; 0: off)")
                 with gr.Row():
                     z_dim = gr.Slider(1, 64, value=s0.z_dim, step=1, label="z dimensions")
                     seed = gr.Number(s0.seed, label="Seed", precision=0, minimum=0)
@@ -274,7 +277,7 @@ def build(ctx: TabContext) -> Handoffs:
             command = gr.Markdown()
 
     controls = [target, points, upload, loss, loss_args, d_steps, optimizer, g_lr, d_lr, batch,
-                g_width, g_depth, d_width, d_depth, pack, z_dim, seed]
+                g_width, g_depth, d_width, d_depth, pack, minibatch, z_dim, seed]
     on = _Lab(catalogue, Sessions(), len(controls))
     outputs = [plot, status, losses, coverage, command]
     frame_opts = [heat, arrows]
