@@ -33,7 +33,8 @@ from .errors import UserError
 from .imaging import make_grid, to_pils
 from .latents import z_from_seeds
 from .registry import DIRECTIONS
-from .studio import MAX_SEEDS_PER_CALL, Studio, StudioError, parse_seeds
+from .latents import MAX_SEEDS_PER_CALL, parse_seeds
+from .studio import Studio, StudioError
 
 MAX_CELLS = 2 * MAX_SEEDS_PER_CALL
 MAX_STEPS = 15

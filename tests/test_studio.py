@@ -2,7 +2,8 @@ import pytest
 import torch
 
 from ganstudio import checkpoint
-from ganstudio.studio import Studio, StudioError, parse_seeds
+from ganstudio.latents import parse_seeds
+from ganstudio.studio import Studio, StudioError
 from tests.conftest import make_tiny
 
 

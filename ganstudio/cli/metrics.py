@@ -96,7 +96,7 @@ def _seed_study(args: argparse.Namespace) -> int:
     from ..imaging import png_bytes
     from ..lab.seed_study import render_seed_report, score_seeds, study_settings
     from ..metrics.evaluate import POINTS_N
-    from ..studio import parse_seeds
+    from ..latents import parse_seeds
 
     if not args.seeds:
         raise CliError("--preset needs --seeds (e.g. --seeds 0-9)")

@@ -9,7 +9,8 @@ from PIL import Image
 
 from ...editing.layer_ranges import PRESETS, preset_rows
 from ...imaging import ANIMATION_FORMATS, animation_bytes, make_grid
-from ...studio import MAX_SEEDS_PER_CALL, Studio, StudioError, parse_seeds
+from ...latents import MAX_SEEDS_PER_CALL, parse_seeds
+from ...studio import Studio, StudioError
 from ..common import DEFAULT_PSI, MODEL_GROUP, PIXEL_ART, generator_picker, handoff_file, user_errors
 from ..session_history import SessionHistory
 from ..tab import Handoffs, Picker, Send, TabContext, recipe_required
