@@ -1,17 +1,20 @@
-"""Bring NVlabs StyleGAN2-ADA network pickles into the studio without running them.
+"""Bring NVlabs StyleGAN2-ADA and StyleGAN3 network pickles into the studio without running them.
 
-`stylegan-pkl`: the `network-snapshot-*.pkl` files of NVlabs/stylegan2-ada-pytorch, a pickled dict
-whose `G_ema` (besides G, D, augment_pipe and training_set_kwargs) is the generator to import.
+`stylegan-pkl`: the `network-snapshot-*.pkl` files of NVlabs/stylegan2-ada-pytorch and
+NVlabs/stylegan3, a pickled dict whose `G_ema` (besides G, D, augment_pipe and
+training_set_kwargs) is the generator to import.
 Those pickles carry the Python source of every network class and rebuild the networks by running
 it (torch_utils.persistence). Here they are read as data: an unpickler that resolves a short list
 of globals turns every persistent network into a `PersistentRecord` (class name, persistence
-version, attribute dict), rebuilds tensors from their bytes with the weights-only loader, and
-refuses any other global before anything is called. The stored source is never imported or run.
+version, attribute dict), rebuilds tensors from their bytes with the weights-only loader and
+plain numpy arrays (StyleGAN3 keeps layer sizes in them) from theirs, and refuses any other
+global before anything is called. The stored source is never imported or run.
 
 A 'skip'-architecture Generator has the same layers as ganstudio's `stylegan` arch, with
 equalized-lr weights stored the same way, so conversion is renaming: its settings come from the
 recorded init kwargs, and every key and shape is checked before anything is written. The fp16
 settings (num_fp16_res, channels-last) only change precision: the import computes in float32.
+A StyleGAN3 Generator (configs T and R) becomes the `stylegan3` arch (see nvlabs_stylegan3).
 """
 
 from __future__ import annotations
@@ -43,6 +46,8 @@ _TENSOR_REBUILDS = ("_rebuild_tensor_v2", "_rebuild_parameter")
 _BUILTINS = ("set", "frozenset", "slice", "dict")
 # Names Python 3 writes for builtins and copyreg in protocol 0-2 pickles.
 _PY2_MODULES = {"__builtin__": "builtins", "copy_reg": "copyreg"}
+# What numpy.ndarray resolves to: a marker for _ndarray's check, so the class itself is never called.
+_NDARRAY = object()
 
 
 class EasyDict(dict):
@@ -103,6 +108,7 @@ class _DataUnpickler(pickle.Unpickler):
         self.where = where
         # numpy writes its scalar rebuilder as numpy.core... (1.x) or numpy._core... (2.x)
         scalar = np.float64(0).__reduce__()[0]
+        self.rebuild_array = np.zeros(1).__reduce__()[0]
         self.allowed: dict[tuple[str, str], Callable[..., Any]] = {
             ("torch_utils.persistence", "_reconstruct_persistent_obj"): self._record,
             ("torch.storage", "_load_from_bytes"): self._storage,
@@ -112,6 +118,9 @@ class _DataUnpickler(pickle.Unpickler):
             ("numpy", "dtype"): np.dtype,
             ("numpy.core.multiarray", "scalar"): scalar,
             ("numpy._core.multiarray", "scalar"): scalar,
+            ("numpy.core.multiarray", "_reconstruct"): self._ndarray,
+            ("numpy._core.multiarray", "_reconstruct"): self._ndarray,
+            ("numpy", "ndarray"): _NDARRAY,
             **{("torch._utils", name): getattr(torch._utils, name) for name in _TENSOR_REBUILDS},
             **{("builtins", name): getattr(builtins, name) for name in _BUILTINS},
         }
@@ -149,6 +158,13 @@ class _DataUnpickler(pickle.Unpickler):
             raise CheckpointError(f"{self.where}: a tensor storage holds a {type(storage).__name__}")
         return storage
 
+    def _ndarray(self, cls: Any, shape: Any, typecode: Any) -> np.ndarray:
+        """numpy's array rebuilder for plain arrays: an empty array whose dtype, shape and data
+        the pickle then sets as data (ndarray.__setstate__)."""
+        if cls is not _NDARRAY:
+            raise CheckpointError(f"{self.where}: refused numpy array rebuild of {getattr(cls, '__name__', cls)}")
+        return self.rebuild_array(np.ndarray, shape, typecode)
+
     def _reconstructor(self, cls: Any, base: Any, state: Any) -> EasyDict:
         """copyreg._reconstructor, as protocol 0/1 pickles use it for dict subclasses: EasyDict only."""
         if cls is not EasyDict or base is not dict:
@@ -181,7 +197,8 @@ _MAPPING_DEFAULTS = {"num_layers": 8, "embed_features": None, "layer_features": 
                      "lr_multiplier": 0.01, "w_avg_beta": 0.995}
 _SYNTHESIS_DEFAULTS = {"channel_base": 32768, "channel_max": 512, "num_fp16_res": 0, "architecture": "skip",
                        "resample_filter": list(FIR_TAPS), "conv_clamp": None, "fp16_channels_last": False,
-                       "kernel_size": 3, "use_noise": True, "activation": "lrelu"}
+                       "kernel_size": 3, "use_noise": True, "activation": "lrelu",
+                       "fused_modconv_default": True}  # (NVlabs/stylegan3's: which conv code runs, not the result)
 
 
 def _settings(kwargs: Any, defaults: dict[str, Any], what: str, where: str) -> dict[str, Any]:
@@ -200,13 +217,14 @@ def stylegan_ada_config(G: PersistentRecord, where: str = "G_ema") -> StyleGANCo
         raise CheckpointError(f"{where}: a {G.class_name}, not a StyleGAN2-ADA Generator")
     kw = G.init_kwargs
     missing = [k for k in _GENERATOR_REQUIRED if k not in kw]
-    unknown = sorted(map(str, set(kw) - {*_GENERATOR_REQUIRED, "mapping_kwargs", "synthesis_kwargs"}))
-    if missing or unknown or G.init_args:
-        problem = (f"missing {', '.join(missing)}" if missing else
-                   f"unsupported {', '.join(unknown)}" if unknown else "positional arguments")
+    if missing or G.init_args:
+        problem = f"missing {', '.join(missing)}" if missing else "positional arguments"
         raise CheckpointError(f"{where}: not the StyleGAN2-ADA Generator's init kwargs ({problem})")
     mapping = _settings(kw.get("mapping_kwargs", {}), _MAPPING_DEFAULTS, "mapping_kwargs", where)
+    # stylegan2-ada-pytorch passes the synthesis settings as one dict, NVlabs/stylegan3's StyleGAN2 flat
+    flat = {k: v for k, v in kw.items() if k not in (*_GENERATOR_REQUIRED, "mapping_kwargs", "synthesis_kwargs")}
     synthesis = _settings(kw.get("synthesis_kwargs", {}), _SYNTHESIS_DEFAULTS, "synthesis_kwargs", where)
+    synthesis = _settings(flat, synthesis, "the Generator's init kwargs", where)
     w_dim = kw["w_dim"]
     refusals = [
         (synthesis["architecture"] != "skip",
@@ -296,7 +314,7 @@ def convert_g_ema(G: PersistentRecord, where: str = "G_ema") -> StyleGANGenerato
 
 
 def import_stylegan_pkl(in_path: str | os.PathLike, out_path: str | os.PathLike, size: int | None = None) -> Path:
-    """Convert the G_ema of a StyleGAN2-ADA network pickle into a ganstudio checkpoint.
+    """Convert the G_ema of a StyleGAN2-ADA or StyleGAN3 network pickle into a ganstudio checkpoint.
     `size`, when given, must be the resolution the pickle's generator has."""
     in_path = Path(in_path)
     data = read_network_pickle(in_path)
@@ -304,12 +322,18 @@ def import_stylegan_pkl(in_path: str | os.PathLike, out_path: str | os.PathLike,
     if not isinstance(record, PersistentRecord):
         keys = ", ".join(sorted(map(str, data))[:8]) or "none"
         raise CheckpointError(f"{in_path}: no 'G_ema' network, so not a {SOURCE} network pickle (its keys: {keys})")
-    G = convert_g_ema(record, where=f"{in_path}: G_ema")
+    from . import nvlabs_stylegan3  # (it builds on this module)
+
+    where = f"{in_path}: G_ema"
+    if nvlabs_stylegan3.is_stylegan3(record):
+        G, source = nvlabs_stylegan3.convert_stylegan3(record, where), nvlabs_stylegan3.SOURCE
+    else:
+        G, source = convert_g_ema(record, where), SOURCE
     if size is not None and G.resolution != size:
         raise CheckpointError(f"{in_path}: G_ema makes {G.resolution} px images, not --size {size}")
     return checkpoint.save(
         out_path,
         {"G_ema": G},
-        notes=f"imported from {SOURCE} network pickle {in_path.name} (w_avg from the file)",
-        meta={"imported_from": SOURCE, "source_file": in_path.name},
+        notes=f"imported from {source} network pickle {in_path.name} (w_avg from the file)",
+        meta={"imported_from": source, "source_file": in_path.name},
     )

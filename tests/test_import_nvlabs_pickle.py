@@ -275,3 +275,20 @@ def test_files_that_are_not_network_pickles(tmp_path, content, message):
     path.write_bytes(content if isinstance(content, bytes) else pickle.dumps(content))
     with pytest.raises(CheckpointError, match=message):
         import_stylegan_pkl(path, tmp_path / "out.safetensors")
+
+
+def test_stylegan2_of_the_stylegan3_repo_passes_its_settings_flat(tmp_path):
+    """NVlabs/stylegan3's StyleGAN2 Generator takes the synthesis settings beside z_dim, not in a dict."""
+    original = _model(conv_clamp=0.5)
+    kw = _init_kwargs(original.config)
+    kw.update(kw.pop("synthesis_kwargs"), fused_modconv_default="inference_only")
+    out = import_stylegan_pkl(_snapshot(tmp_path, original, init_kwargs=kw), tmp_path / "flat.safetensors")
+    G = checkpoint.load(out)["G_ema"]
+    assert G.config == original.config
+    z = torch.randn(2, 16, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        assert torch.equal(G(z, psi=0.7), original(z, psi=0.7))
+    path = _snapshot(tmp_path, original, init_kwargs={**kw, "bogus": 1})
+    with pytest.raises(CheckpointError, match="the Generator's init kwargs has settings this importer does not "
+                                              "support: bogus"):
+        import_stylegan_pkl(path, tmp_path / "bogus.safetensors")

@@ -45,7 +45,8 @@ def import_args(p: argparse.ArgumentParser) -> None:
         "format",
         choices=["stylegan2-pt", "stylegan-pkl"],
         help="stylegan2-pt: a rosinality/stylegan2-pytorch .pt file (its g_ema generator is imported); "
-        "stylegan-pkl: an NVlabs stylegan2-ada-pytorch network pickle (its G_ema is imported)",
+        "stylegan-pkl: an NVlabs stylegan2-ada-pytorch or stylegan3 (configs T, R) network pickle "
+        "(its G_ema is imported)",
     )
     p.add_argument("input", help="the file to convert (read as data only: no code stored in it is run)")
     p.add_argument("--size", type=int, help="the resolution the model generates, e.g. 1024 "
@@ -79,8 +80,8 @@ def import_run(args: argparse.Namespace) -> int:
             path = import_stylegan_pkl(args.input, out, size=args.size)
         else:
             path = import_stylegan2_pt(args.input, out, size=args.size, channel_multiplier=args.channel_multiplier)
-        size = read_info(path).resolution
+        info = read_info(path)
     except CheckpointError as exc:
         raise CliError(str(exc)) from None
-    print(f"wrote {path} (arch stylegan, role G_ema, {size} px)")
+    print(f"wrote {path} (arch {info.arch}, role G_ema, {info.resolution} px)")
     return 0

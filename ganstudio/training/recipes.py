@@ -121,6 +121,8 @@ def build_arch(name: str, user: dict, required: dict, optional: dict, recipe: st
     """An arch from its registry name: the user's config keys, plus what the recipe needs
     (`required`, an error if the arch has no such option) and what fits (`optional`)."""
     cls = ARCHS.get(name)
+    if ARCHS.traits(name).get("trainable") is False:
+        raise ConfigError(f"arch '{name}' renders imported networks only and cannot be trained")
     fields = {f.name for f in dataclasses.fields(cls.Config)}
     config = {k: v for k, v in optional.items() if k in fields and v is not None}
     config.update(user)
