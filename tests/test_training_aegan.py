@@ -103,3 +103,41 @@ def test_the_latent_prior_pulls_the_mapping_towards_the_spread_of_the_real_codes
 
     with_prior, without = mapping_after_one_step(1.0), mapping_after_one_step(0.0)  # same seed, same batch
     assert any(not torch.equal(a, b) for a, b in zip(with_prior, without))  # the term reaches the mapping
+
+
+def _labeller(path, names):
+    from ganstudio.models.judge import Judge, JudgeConfig
+
+    torch.manual_seed(3)
+    model = Judge(JudgeConfig(num_labels=len(names), resolution=16, channels=(4, 8), feature_dim=8))
+    return checkpoint.save(path, {"judge": model}, labels=list(names))
+
+
+def test_the_slider_term_asks_a_frozen_labeller_to_see_a_units_label_flip_and_no_other(tmp_path):
+    names = ("Smiling", "Red_Hair", "Blond_Hair")
+    data = ToyImages(n=32, resolution=16, labels=names, kind="attributes")
+    labeller = _labeller(tmp_path / "labeller.safetensors", names)
+    trainer = Trainer(aegan_config(ae_labels=1.0, ae_edit=1.0, ae_labeller=str(labeller), ae_interval=1), data,
+                      out=None, progress=False)
+    frozen = {k: v.clone() for k, v in trainer.recipe.labeller(torch.device("cpu")).state_dict().items()}
+    trainer.step()
+    assert torch.isfinite(trainer.last_losses["G/ae_edit"])
+    assert all(torch.equal(v, trainer.recipe.labeller(torch.device("cpu")).state_dict()[k]) for k, v in frozen.items())
+    # the term reaches the synthesis network, not the mapping (w is given, not learnt here)
+    G = trainer.nets["G"]
+    G.zero_grad()
+    ws = G.mapping(torch.randn(8, G.z_dim)).detach()
+    trainer.recipe.slider_term(G, ws, step=0).backward()
+    assert any(p.grad is not None and p.grad.abs().sum() > 0 for n, p in G.named_parameters() if "synthesis" in n)
+    assert all(p.grad is None for n, p in G.named_parameters() if n.startswith("mapping"))
+
+
+def test_the_slider_term_needs_units_and_a_labeller_of_the_same_labels(tmp_path):
+    data = ToyImages(n=32, resolution=16, labels=("A", "B"), kind="attributes")
+    with pytest.raises(ConfigError, match="ae_edit .* needs ae_labels > 0 .* and ae_labeller"):
+        Trainer(aegan_config(ae_labels=1.0, ae_edit=1.0), data, out=None, progress=False)
+    other = _labeller(tmp_path / "other.safetensors", ("X", "Y"))
+    trainer = Trainer(aegan_config(ae_labels=1.0, ae_edit=1.0, ae_labeller=str(other), ae_interval=1), data,
+                      out=None, progress=False)
+    with pytest.raises(ConfigError, match=r"decides \['X', 'Y'\]; the units are \['A', 'B'\]"):
+        trainer.step()

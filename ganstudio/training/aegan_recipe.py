@@ -16,6 +16,13 @@ generator steps (lazily, scaled by the interval, as lazy R1 is), G and E share t
   to take whatever range G needs; what it may not do is carry anything but its label. With the
   latent reconstruction above, G must then draw unit i's label from unit i alone, which is
   what a slider (and DCI / MIG) asks of a code. The header's `supervised_units` names them.
+* optionally (`ae_edit` > 0, with `ae_labels`) the slider term: a step of `ae_edit_step`
+  standard deviations along w unit i, towards the other side of label i, must flip label i and
+  no other in the eyes of `ae_labeller`, a frozen attribute classifier trained on real images
+  (`ganstudio judge train`; not the judge that referees the edits afterwards). The supervised
+  units alone let G and E agree on a code the eye does not see (E reads unit i back from a
+  faint texture); a classifier outside the pair asks G to draw the label the way real faces
+  show it. The hair colours form one group: switching to one must switch the others off.
 * optionally (`ae_prior` > 0) the mapping's w matched to E's codes of real images, unit by
   unit (mean and spread over the batch; E's side held fixed), as ALAE ties its latent
   distributions: nothing else makes G's w land on an attribute's side as often as real faces
@@ -40,6 +47,7 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..config_io import ConfigError
+from ..domains import hair_colour_groups
 from ..models.encoder import Encoder, EncoderConfig
 from .losses import Losses
 from ..registry import RECIPES
@@ -47,6 +55,7 @@ from .recipes import DataInfo, GanRecipe, Phase, StepContext, add_term
 from .train_config import TrainConfig
 
 PYRAMID_LEVELS = 4  # 64, 32, 16 and 8 px for a 64 px model
+EDIT_SAMPLES = 8  # samples of each batch that the slider term edits (one unit each)
 
 
 def pyramid_l1(image: torch.Tensor, target: torch.Tensor, levels: int = PYRAMID_LEVELS) -> torch.Tensor:
@@ -74,6 +83,10 @@ class AutoencodingGanRecipe(GanRecipe):
             raise ConfigError(f"ae_labels needs a data set with attribute labels or factors; '{data.name}' has "
                               f"{data.label_kind if data.label_kind != 'none' else 'none'}")
         self.units = (self.supervised_names() if config.ae_labels > 0 else ())
+        if config.ae_edit > 0 and not (self.units and config.ae_labeller):
+            raise ConfigError("ae_edit (the slider term) needs ae_labels > 0 (units tied to the labels) and "
+                              "ae_labeller (a classifier checkpoint from `ganstudio judge train`)")
+        self._labeller: nn.Module | None = None
 
     def supervised_names(self) -> tuple[str, ...]:
         """What w units 0, 1, ... are tied to: the attribute labels, then the factors."""
@@ -121,7 +134,56 @@ class AutoencodingGanRecipe(GanRecipe):
         if c.ae_prior > 0:  # row 0 of w+ is the first z's w whether or not the styles were mixed
             prior = moment_gap(inputs.ws[:, 0].float(), codes.mean(1).detach().float())
             add_term(losses, "ae_prior", {"loss": prior}, c.ae_prior * c.ae_interval)
+        if c.ae_edit > 0:
+            term = self.slider_term(G, inputs.ws.detach(), ctx.step)
+            add_term(losses, "ae_edit", {"loss": term}, c.ae_edit * c.ae_interval)
         return losses
+
+    def labeller(self, device: torch.device) -> nn.Module:
+        """The frozen classifier of the slider term, loaded once; its labels must be the units'."""
+        if self._labeller is None:
+            from ..metrics.judge import JudgeError, load_judge
+
+            try:
+                model, names = load_judge(self.config.ae_labeller, device)
+            except JudgeError as exc:
+                raise ConfigError(f"ae_labeller: {exc}") from None
+            attributes = [n for n in self.units if n in names]
+            if list(self.units[: len(attributes)]) != attributes or not attributes:
+                raise ConfigError(f"ae_labeller {self.config.ae_labeller} decides {names}; the units are "
+                                  f"{list(self.units)}")
+            self._labeller = model.eval().requires_grad_(False)
+        return self._labeller
+
+    def slider_term(self, G: nn.Module, ws: torch.Tensor, step: int) -> torch.Tensor:
+        """Binary cross-entropy of the labeller's verdicts on EDIT_SAMPLES samples, each pushed
+        along one unit (unit i for sample i, cycling with the step): the unit's label towards its
+        other side, every other label (outside its exclusive group) towards its verdict before."""
+        labeller = self.labeller(ws.device)
+        n = min(len(ws), EDIT_SAMPLES)
+        ws = ws[:n]
+        names = list(self.units[: labeller.head.out_features])
+        k = (torch.arange(n, device=ws.device) + step * n) % len(names)
+        with torch.no_grad():
+            before = labeller(G.synthesis(ws, noise_mode="const").float())  # [n, K] logits
+        side = (before.gather(1, k[:, None]) > 0).float()  # 1: the label is on; the step turns it off
+        spread = ws[:, 0, : len(names)].std(0).clamp_min(1e-3) if n > 1 else ws.new_ones(len(names))
+        step_size = self.config.ae_edit_step * spread[k] * (1 - 2 * side[:, 0])
+        pushed = ws.clone()
+        pushed[torch.arange(n), :, k] += step_size[:, None]
+        after = labeller(G.synthesis(pushed, noise_mode="const").float())
+        keep = torch.ones(n, len(names), device=ws.device)
+        for group in hair_colour_groups(names):
+            members = torch.tensor([names.index(g) for g in group], device=ws.device)
+            in_group = torch.isin(k, members)
+            keep[in_group.nonzero()[:, 0][:, None], members[None]] = 0
+        keep[torch.arange(n), k] = 0
+        target = torch.sigmoid(before)
+        target[torch.arange(n), k] = 1 - side[:, 0]
+        weight = keep.clone()
+        weight[torch.arange(n), k] = keep.shape[1] - 1  # the named label weighs as much as all the others
+        bce = F.binary_cross_entropy_with_logits(after, target, reduction="none")
+        return (bce * weight).sum() / weight.sum()
 
     def label_targets(self, batch: Any) -> torch.Tensor:
         """[B, units]: the batch's attribute labels and factors, in `supervised_names` order."""

@@ -56,6 +56,9 @@ class TrainConfig:
     ae_latent: float = 1.0  # aegan: weight of |E(G(w)) - w|^2 on the generator's own samples
     ae_labels: float = 0.0  # aegan: weight of the encoder's attribute head on labelled reals (0: no labels)
     ae_prior: float = 0.0  # aegan: weight of matching the mapping's w to E's codes of real images, unit by unit
+    ae_edit: float = 0.0  # aegan: weight of the slider term: a step along w unit i flips label i for ae_labeller
+    ae_labeller: str | None = None  # aegan: attribute classifier trained on real images (ganstudio judge train)
+    ae_edit_step: float = 2.0  # aegan: the slider term's step along a unit, in that unit's std over the batch
     ae_interval: int = 4  # aegan: the autoencoding terms every N generator steps, scaled by N (lazy, as R1)
     e_lr: float | None = None  # aegan: the encoder's learning rate (None: g_lr / 5; its layers are not equalized)
     amp: str = "auto"  # bf16 | none | auto (bf16 on GPUs that support it)
@@ -192,7 +195,8 @@ def _check(cfg: TrainConfig) -> None:
             raise ConfigError(f"{name} must be positive, got {value}")
     if cfg.ae_interval < 1:
         raise ConfigError(f"ae_interval must be at least 1, got {cfg.ae_interval}")
-    for name in ("r1_gamma", "info_lambda", "info_cont_weight", "ae_pixel", "ae_latent", "ae_labels", "ae_prior"):
+    for name in ("r1_gamma", "info_lambda", "info_cont_weight", "ae_pixel", "ae_latent", "ae_labels", "ae_prior",
+                 "ae_edit"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"{name} must not be negative, got {getattr(cfg, name)}")
     if not 0.0 <= cfg.style_mixing <= 1.0:
