@@ -113,10 +113,12 @@ def test_pictures_frames_and_gif():
 def test_presets_are_valid_and_their_command_lines_parse():
     for name, preset in PRESETS.items():
         settings = preset.settings.validate()
-        assert settings.target == "ring" and preset.steps > 0 and preset.about
+        assert settings.target in ("ring", "grid") and preset.steps > 0 and preset.about
+        assert settings.run_steps == preset.steps  # a decaying lr ends with the preset's run
         argv = shlex.split(settings.command(preset.steps))[1:]
         args = build_parser().parse_args(argv)
-        assert args.recipe == "toy" and args.data == "toy:ring?n=50000&seed=0" and args.loss == settings.loss
+        assert args.recipe == "toy" and args.data == f"toy:{settings.target}?n=50000&seed=0"
+        assert args.loss == settings.loss and (f"lr_decay={settings.lr_decay}" in args.set) == (settings.lr_decay > 0)
         assert args.kimg * 1000 == preset.steps * settings.batch * settings.d_steps
 
 
@@ -233,3 +235,29 @@ def test_train_toy_starts_from_a_preset_and_the_options_given_win(capsys):
     with pytest.raises(SystemExit):  # argparse: an unknown name, listing the presets
         build_parser().parse_args(["train", "toy", "--preset", "nope"])
     assert "'mode collapse'" in capsys.readouterr().err
+
+
+def test_lr_decay_holds_the_rate_then_lowers_it_to_zero_at_the_end_of_the_run():
+    lab = ToyTrainer(small(lr_decay=0.5, run_steps=4, g_lr=1e-3, d_lr=2e-3), samples=64, size=128)
+    total = 4 * 32  # points D sees in the run: steps x batch x k
+    factor = lab.trainer.recipe.lr_factor
+    assert [factor(n) for n in (0, total // 2, total * 3 // 4, total, 2 * total)] == [1.0, 1.0, 0.5, 0.0, 0.0]
+    lab.step(4)
+    assert lab.trainer.optimizers["D"].param_groups[0]["lr"] == pytest.approx(2e-3 * factor(lab.trainer.nimg - 32))
+    assert lab.trainer.optimizers["D"].param_groups[0]["lr"] < 2e-3
+    # open-ended (no length): the rate stays; a live change of the length keeps the run's place in the schedule
+    assert ToyTrainer(small(lr_decay=0.5), samples=64).trainer.recipe.lr_factor(10**9) == 1.0
+    nimg = lab.trainer.nimg
+    assert lab.apply(lab.settings.replace(run_steps=8)) == "live" and lab.trainer.nimg == nimg
+    args = build_parser().parse_args(shlex.split(lab.settings.command(4))[1:])
+    assert "lr_decay=0.5" in args.set
+    with pytest.raises(LabError, match="lr_decay must be between 0 and 0.99"):
+        small(lr_decay=1.0).validate()
+
+
+def test_train_toy_refuses_an_lr_decay_that_is_not_a_fraction(tmp_path, capsys):
+    from ganstudio.cli import main
+
+    assert main(["train", "toy", "--data", "toy:ring?n=2000", "--kimg", "0.06", "--out", str(tmp_path),
+                 "--set", "lr_decay=1", "workers=0"]) != 0
+    assert "lr_decay is the last fraction of the run" in capsys.readouterr().err

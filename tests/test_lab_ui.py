@@ -14,9 +14,9 @@ from tests.training_kit import ToyImages, tiny_config
 
 pytestmark = pytest.mark.slow  # starts a server: the full lane only
 
-# target, points, upload, objective, options, k, optimiser, G lr, D lr, batch, G width/depth, D width/depth/pack/
-# minibatch kernels, z, seed
-CONTROLS = ["ring", "", None, "nonsaturating", "", 1, "adam", 1e-3, 1e-3, 32, 16, 1, 16, 1, 1, 0, 2, 0]
+# target, points, upload, objective, options, k, optimiser, G lr, D lr, batch, lr decay, G width/depth,
+# D width/depth/pack/minibatch kernels, z, seed
+CONTROLS = ["ring", "", None, "nonsaturating", "", 1, "adam", 1e-3, 1e-3, 32, 0, 16, 1, 16, 1, 1, 0, 2, 0]
 
 
 @pytest.fixture

@@ -160,6 +160,7 @@ def test_trained_models_are_served_by_the_translate_endpoints(trained, tmp_path)
     ({**TINY_STAR, "exclusive_groups": [["Black_Hair", "Red_Hair"]]}, ToyImages(8, 16, labels=HAIR, kind="attributes"),
      "unknown attribute 'Red_Hair'"),
     ({**TINY_CYCLE, "augment": "translation"}, unpaired(), "'cyclegan' does not use differentiable augmentation"),
+    ({**TINY_CYCLE, "lr_decay": 0.5}, unpaired(), "cyclegan schedules its lr with loss_args.decay_start"),
     ({"recipe": "encoder", "augment": "cutout"}, ToyImages(8, 16), "'encoder' does not use differentiable augment"),
     ({**TINY_STAR, "augment": "rotate"}, ToyImages(8, 16, labels=HAIR, kind="attributes"), "unknown transform 'rotate'"),
 ])

@@ -22,7 +22,7 @@ class Preset:
     def settings(self) -> "ToySettings":
         from .toy import ToySettings
 
-        return ToySettings(**self.options)
+        return ToySettings(**self.options, run_steps=self.steps)
 
     def train_changes(self) -> dict[str, Any]:
         """The config fields of the `ganstudio train toy` run this preset describes."""
@@ -48,5 +48,28 @@ PRESETS: dict[str, Preset] = {
               "the whole ring, so every mode is reached (has high-quality samples) within about 1500 "
               "steps. Samples also remain spread between the modes, so the strict coverage (a fair "
               "share per mode) is lower: 3-6 of 8 after 3000 steps.",
+    ),
+    "grid: all 25 modes": Preset(
+        dict(target="grid", loss="nonsaturating", d_steps=1, g_lr=1e-3, d_lr=1e-3, batch=256,
+             g_width=128, g_depth=3, d_width=128, d_depth=3, lr_decay=0.5, seed=0),
+        steps=15000,
+        about="The original GAN with balanced learning rates (1e-3 for G and D, batch 256, 3x128 MLPs) on "
+              "the 5x5 grid, the learning rates falling linearly to 0 over the second half of the run: "
+              "the samples spread over every mode while the lr is high and settle onto them as it falls. "
+              "Without the decay, samples stay scattered between the modes.",
+    ),
+    "ring: plain GAN": Preset(
+        dict(target="ring", loss="nonsaturating", d_steps=1, g_lr=1e-3, d_lr=1e-3, batch=512,
+             g_width=128, g_depth=3, d_width=128, d_depth=3, lr_decay=0.5, seed=0),
+        steps=15000,
+        about="The same recipe on the ring of 8, batch 512: sharp samples, but on some seeds one mode "
+              "empties and others take its share. Compare with 'ring: PacGAN', which differs only in D.",
+    ),
+    "ring: PacGAN": Preset(
+        dict(target="ring", loss="nonsaturating", d_steps=1, g_lr=1e-3, d_lr=1e-3, batch=512,
+             g_width=128, g_depth=3, d_width=128, d_depth=3, pack=2, lr_decay=0.5, seed=0),
+        steps=15000,
+        about="'ring: plain GAN' with PacGAN's packing (D judges two samples at once): a generator that "
+              "drops a mode is caught by the lack of variety within its packs, so every mode keeps its share.",
     ),
 }

@@ -58,7 +58,7 @@ def score_seeds(settings: ToySettings, steps: int, seeds: Sequence[int], n: int 
     rows, plots = [], []
     for seed in seeds:
         start = time.perf_counter()
-        lab = ToyTrainer(settings.replace(seed=seed))
+        lab = ToyTrainer(settings.replace(seed=seed, run_steps=steps))
         with tqdm(total=steps, desc=f"seed {seed}", unit="step", disable=not progress, leave=False) as bar:
             while lab.step_count < steps and not lab.diverged:
                 chunk = min(STEP_CHUNK, steps - lab.step_count)

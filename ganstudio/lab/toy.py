@@ -38,7 +38,8 @@ from ..training.toy_pictures import render_frame
 
 POINTS = "points"  # the target name for the user's own points
 TARGETS = (*MIXTURES, POINTS)
-LIVE = frozenset({"loss", "loss_args", "d_steps", "g_lr", "d_lr", "optimizer", "batch"})  # change without a reset
+LIVE = frozenset({"loss", "loss_args", "d_steps", "g_lr", "d_lr", "optimizer", "batch", "lr_decay",
+                  "run_steps"})  # change without a reset
 DATA_POINTS = 50_000  # points drawn from a built-in target
 EVAL_SAMPLES = 2000  # samples behind the coverage numbers and pictures (fixed z per session)
 MAX_USER_POINTS = 100_000
@@ -67,6 +68,8 @@ class ToySettings:
     d_depth: int = 3
     pack: int = 1  # PacGAN: samples D judges at once (1: the plain GAN)
     minibatch: int = 0  # minibatch discrimination: D's kernels comparing each sample with its batch (0: none)
+    lr_decay: float = 0.0  # the last fraction of the run over which both lrs fall linearly to 0 (0: constant)
+    run_steps: int = 0  # the run's planned length, where the decay ends (0: open-ended, no decay)
     z_dim: int = 2
     activation: str = "relu"  # the generator's; D uses leaky ReLU
     seed: int = 0
@@ -90,7 +93,7 @@ class ToySettings:
         for name, lo, hi in (("d_steps", 1, 20), ("batch", 2, 4096), ("g_width", 1, 1024), ("d_width", 1, 1024),
                              ("g_depth", 1, 8), ("d_depth", 1, 8), ("z_dim", 1, 64), ("seed", 0, 2**31 - 1),
                              ("g_lr", 1e-7, 1.0), ("d_lr", 1e-7, 1.0), ("pack", 1, 16),
-                             ("minibatch", 0, 64)):
+                             ("minibatch", 0, 64), ("lr_decay", 0.0, 0.99), ("run_steps", 0, 10**7)):
             within(name, lo, hi)
         if self.batch % self.pack:
             raise LabError(f"batch must be a multiple of pack ({self.pack}), got {self.batch}")
@@ -118,7 +121,9 @@ class ToySettings:
                **({"minibatch": self.minibatch} if self.minibatch else {})},
             loss=self.loss, loss_args=dict(self.loss_args), batch=self.batch, optimizer=self.optimizer,
             lr=self.g_lr, g_lr=self.g_lr, d_lr=self.d_lr, d_steps=self.d_steps, seed=self.seed,
-            device="cpu", amp="none", workers=0, kimg=1e9, log_every=10**9,
+            device="cpu", amp="none", workers=0, log_every=10**9,
+            kimg=self.run_steps * self.batch * self.d_steps / 1000 if self.run_steps else 1e9,
+            lr_decay=self.lr_decay if self.run_steps else 0.0,
         )
 
     @classmethod
@@ -138,13 +143,14 @@ class ToySettings:
                    batch=int(toy["batch"]), seed=int(toy["seed"]), z_dim=int(g["z_dim"]), g_width=int(g["width"]),
                    g_depth=int(g["depth"]), activation=g["activation"], d_width=int(d["width"]),
                    d_depth=int(d["depth"]), pack=int(d.get("pack", 1)),
-                   minibatch=int(d.get("minibatch", 0))).validate()
+                   minibatch=int(d.get("minibatch", 0)), lr_decay=float(toy.get("lr_decay", 0.0)),
+                   run_steps=int(info.step or 0) if toy.get("lr_decay") else 0).validate()
 
     def train_changes(self, steps: int) -> dict[str, Any]:
         """The config fields of a `ganstudio train toy` run that trains the same way for `steps`
         steps (what `--preset` starts from, and what `command` writes out)."""
-        c = self.train_config()
-        return {"recipe": "toy", "data": c.data, "loss": c.loss, "batch": c.batch,
+        c = self.replace(run_steps=steps).train_config()
+        return {"recipe": "toy", "data": c.data, "loss": c.loss, "batch": c.batch, "lr_decay": c.lr_decay,
                 "kimg": round(steps * c.batch * c.d_steps / 1000, 3),  # the points D sees: k batches a step
                 "seed": c.seed, "g_lr": c.g_lr, "d_lr": c.d_lr, "d_steps": c.d_steps, "optimizer": c.optimizer,
                 "G": dict(c.G), "D": dict(c.D), "loss_args": dict(c.loss_args)}
@@ -153,6 +159,7 @@ class ToySettings:
         """The `ganstudio train toy` command line that trains the same way for `steps` steps."""
         ch = self.train_changes(steps)
         sets = [f"{k}={ch[k]}" for k in ("g_lr", "d_lr", "d_steps", "optimizer")]
+        sets += [f"lr_decay={ch['lr_decay']}"] if ch["lr_decay"] else []
         sets += [f"{net}.{k}={v}" for net in ("G", "D", "loss_args") for k, v in ch[net].items()]
         parts = ["ganstudio", "train", "toy", "--data", ch["data"], "--loss", ch["loss"], "--batch", str(ch["batch"]),
                  "--kimg", f"{ch['kimg']:g}", "--seed", str(ch["seed"]), "--set", *sets]
@@ -274,6 +281,7 @@ class ToyTrainer:
             new = self._trainer(settings)
             for role, net in new.nets.items():
                 net.load_state_dict(old.nets[role].state_dict())
+            new.nimg = old.nimg  # the lr schedule goes on from where the run is
             if (new.config.optimizer, new.config.betas) == (old.config.optimizer, old.config.betas):
                 for name, opt in new.optimizers.items():
                     opt.load_state_dict(old.optimizers[name].state_dict())

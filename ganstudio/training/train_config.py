@@ -59,6 +59,7 @@ class TrainConfig:
     ae_edit: float = 0.0  # aegan: weight of the slider term: a step along w unit i flips label i for ae_labeller
     ae_labeller: str | None = None  # aegan: attribute classifier trained on real images (ganstudio judge train)
     ae_edit_step: float = 2.0  # aegan: the slider term's step along a unit, in that unit's std over the batch
+    lr_decay: float = 0.0  # the last fraction of the run (by kimg) over which every lr falls linearly to 0
     ae_interval: int = 4  # aegan: the autoencoding terms every N generator steps, scaled by N (lazy, as R1)
     e_lr: float | None = None  # aegan: the encoder's learning rate (None: g_lr / 5; its layers are not equalized)
     amp: str = "auto"  # bf16 | none | auto (bf16 on GPUs that support it)
@@ -193,6 +194,8 @@ def _check(cfg: TrainConfig) -> None:
     for name, value in positive.items():
         if not value > 0:
             raise ConfigError(f"{name} must be positive, got {value}")
+    if not 0.0 <= cfg.lr_decay < 1.0:
+        raise ConfigError(f"lr_decay is the last fraction of the run, from 0 (none) to below 1, got {cfg.lr_decay}")
     if cfg.ae_interval < 1:
         raise ConfigError(f"ae_interval must be at least 1, got {cfg.ae_interval}")
     for name in ("r1_gamma", "info_lambda", "info_cont_weight", "ae_pixel", "ae_latent", "ae_labels", "ae_prior",

@@ -87,6 +87,9 @@ class CycleGanRecipe(Recipe):
                               f"split:SPEC?attr=NAME); '{data.name}' is not")
         self.weights = _weights(config, {"lambda_cyc": 10.0, "lambda_idt": 0.5, "pool_size": 50,
                                          "decay_start": 0.5}, self.name)
+        if config.lr_decay:
+            raise ConfigError("cyclegan schedules its lr with loss_args.decay_start (the fraction of the run "
+                              "at constant lr); drop lr_decay")
         if not 0.0 <= self.weights["decay_start"] <= 1.0:
             raise ConfigError(f"cyclegan: loss_args.decay_start is a fraction of the run, got "
                               f"{self.weights['decay_start']}")
