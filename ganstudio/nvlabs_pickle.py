@@ -288,15 +288,12 @@ def _ada_layout(config: StyleGANConfig) -> tuple[dict[str, str], dict[str, tuple
     return names, shapes
 
 
-def convert_g_ema(G: PersistentRecord, where: str = "G_ema") -> StyleGANGenerator:
-    """A `stylegan` generator (eval mode) holding the weights and w_avg of a StyleGAN2-ADA G_ema,
-    after checking every key, shape and resample filter."""
-    config = stylegan_ada_config(G, where)
-    theirs = G.state_dict()
-    names, expected = _ada_layout(config)
+def check_layout(theirs: Mapping[str, torch.Tensor], expected: Mapping[str, tuple[int, ...]], problem: str) -> None:
+    """A CheckpointError "<problem>: missing ...; unexpected ...; wrong shape ..." unless the file's
+    tensors have exactly the expected names and shapes."""
     missing = sorted(set(expected) - set(theirs))
     unexpected = sorted(set(theirs) - set(expected))
-    wrong = sorted(k for k in set(expected) & set(theirs) if tuple(theirs[k].shape) != expected[k])
+    wrong = sorted(k for k in set(expected) & set(theirs) if tuple(theirs[k].shape) != tuple(expected[k]))
     if missing or unexpected or wrong:
         parts = [f"missing {_listing(missing)}"] if missing else []
         if unexpected:
@@ -304,7 +301,16 @@ def convert_g_ema(G: PersistentRecord, where: str = "G_ema") -> StyleGANGenerato
         if wrong:
             parts.append("wrong shape " + _listing(
                 [f"{k} {list(theirs[k].shape)} (expected {list(expected[k])})" for k in wrong]))
-        raise CheckpointError(f"{where}: does not match the StyleGAN2-ADA Generator layout: {'; '.join(parts)}")
+        raise CheckpointError(f"{problem}: {'; '.join(parts)}")
+
+
+def convert_g_ema(G: PersistentRecord, where: str = "G_ema") -> StyleGANGenerator:
+    """A `stylegan` generator (eval mode) holding the weights and w_avg of a StyleGAN2-ADA G_ema,
+    after checking every key, shape and resample filter."""
+    config = stylegan_ada_config(G, where)
+    theirs = G.state_dict()
+    names, expected = _ada_layout(config)
+    check_layout(theirs, expected, f"{where}: does not match the StyleGAN2-ADA Generator layout")
     for key in sorted(set(expected) - set(names)):
         if not torch.allclose(theirs[key].to(torch.float32), fir_kernel(), atol=1e-6):
             raise CheckpointError(f"{where}: {key} is not the [1, 3, 3, 1] filter this importer supports")

@@ -18,9 +18,8 @@ import re
 import torch
 
 from .checkpoint import CheckpointError
-from .importers import _listing
 from .models.stylegan3 import StyleGAN3Config, StyleGAN3Generator, plan
-from .nvlabs_pickle import PersistentRecord, _settings
+from .nvlabs_pickle import PersistentRecord, _settings, check_layout
 
 SOURCE = "NVlabs stylegan3"
 
@@ -121,17 +120,8 @@ def convert_stylegan3(G: PersistentRecord, where: str = "G_ema") -> StyleGAN3Gen
     with torch.device("meta"):
         ours = {k: tuple(v.shape) for k, v in StyleGAN3Generator(config).state_dict().items()}
     keys = {sg3_key(k, names): k for k in ours}
-    missing = sorted(set(keys) - set(theirs))
-    unexpected = sorted(set(theirs) - set(keys))
-    wrong = sorted(k for k in set(keys) & set(theirs) if tuple(theirs[k].shape) != ours[keys[k]])
-    if missing or unexpected or wrong:
-        parts = [f"missing {_listing(missing)}"] if missing else []
-        if unexpected:
-            parts.append(f"unexpected {_listing(unexpected)}")
-        if wrong:
-            parts.append("wrong shape " + _listing(
-                [f"{k} {list(theirs[k].shape)} (expected {list(ours[keys[k]])})" for k in wrong]))
-        raise CheckpointError(f"{where}: does not match the StyleGAN3 Generator layout: {'; '.join(parts)}")
+    check_layout(theirs, {key: ours[k] for key, k in keys.items()},
+                 f"{where}: does not match the StyleGAN3 Generator layout")
     _check_schedule(G, config, where)
     model = StyleGAN3Generator(config)
     model.load_state_dict({k: theirs[key].to(torch.float32) for key, k in keys.items()}, strict=True)

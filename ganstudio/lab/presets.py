@@ -29,6 +29,11 @@ class Preset:
         return self.settings.validate().train_changes(self.steps)
 
 
+# The original GAN with balanced learning rates, which fall linearly to 0 over the second half
+# of the run: what the literature's ring and grid figures take on 3x128 MLPs (docs/lab.md)
+SETTLING = dict(loss="nonsaturating", d_steps=1, g_lr=1e-3, d_lr=1e-3, g_width=128, g_depth=3, d_width=128,
+                d_depth=3, lr_decay=0.5, seed=0)
+
 PRESETS: dict[str, Preset] = {
     "mode collapse": Preset(
         dict(target="ring", loss="nonsaturating", d_steps=1, g_lr=1e-4, d_lr=1e-3, batch=256,
@@ -50,8 +55,7 @@ PRESETS: dict[str, Preset] = {
               "share per mode) is lower: 3-6 of 8 after 3000 steps.",
     ),
     "grid: all 25 modes": Preset(
-        dict(target="grid", loss="nonsaturating", d_steps=1, g_lr=1e-3, d_lr=1e-3, batch=256,
-             g_width=128, g_depth=3, d_width=128, d_depth=3, lr_decay=0.5, seed=0),
+        dict(SETTLING, target="grid", batch=256),
         steps=15000,
         about="The original GAN with balanced learning rates (1e-3 for G and D, batch 256, 3x128 MLPs) on "
               "the 5x5 grid, the learning rates falling linearly to 0 over the second half of the run: "
@@ -59,15 +63,13 @@ PRESETS: dict[str, Preset] = {
               "Without the decay, samples stay scattered between the modes.",
     ),
     "ring: plain GAN": Preset(
-        dict(target="ring", loss="nonsaturating", d_steps=1, g_lr=1e-3, d_lr=1e-3, batch=512,
-             g_width=128, g_depth=3, d_width=128, d_depth=3, lr_decay=0.5, seed=0),
+        dict(SETTLING, target="ring", batch=512),
         steps=15000,
         about="The same recipe on the ring of 8, batch 512: sharp samples, but on some seeds one mode "
               "empties and others take its share. Compare with 'ring: PacGAN', which differs only in D.",
     ),
     "ring: PacGAN": Preset(
-        dict(target="ring", loss="nonsaturating", d_steps=1, g_lr=1e-3, d_lr=1e-3, batch=512,
-             g_width=128, g_depth=3, d_width=128, d_depth=3, pack=2, lr_decay=0.5, seed=0),
+        dict(SETTLING, target="ring", batch=512, pack=2),
         steps=15000,
         about="'ring: plain GAN' with PacGAN's packing (D judges two samples at once): a generator that "
               "drops a mode is caught by the lack of variety within its packs, so every mode keeps its share.",

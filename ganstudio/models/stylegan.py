@@ -188,33 +188,40 @@ class SynthesisNetwork(nn.Module):
         return img
 
 
-@ARCHS.register("stylegan")
-class StyleGANGenerator(Generator):
-    """Style-based generator. `synthesis(ws)` never touches the mapping network, so a caller
-    that already holds ws (interpolation frames, edits, inversion) renders with synthesis only."""
+class StyleBasedGenerator(Generator):
+    """What the style-based generators share: z -> w by `MappingNetwork`, every w+ row the same w,
+    truncated towards w_avg (the truncation centre, tracked by the trainer, which averages it over
+    all processes; the model only uses it); `synthesis_class` turns ws into images."""
 
-    Config = StyleGANConfig
-    tiny_config = dict(resolution=16, z_dim=8, w_dim=8, mapping_layers=2, channel_base=256, channel_max=16)
-    discriminator = "stylegan_d"
-    train_defaults = {"lr": 0.0025, "betas": (0.0, 0.99), "style_mixing": 0.9, "r1_gamma": "auto"}
+    synthesis_class: type[nn.Module]
 
-    def __init__(self, config: StyleGANConfig):
+    def __init__(self, config):
         super().__init__(config)
         c = config
         self.z_dim, self.w_dim, self.c_dim = c.z_dim, c.w_dim, c.c_dim
         self.resolution, self.num_ws = c.resolution, c.num_ws
         self.mapping_net = MappingNetwork(c)
-        self.synthesis_net = SynthesisNetwork(c)
+        self.synthesis_net = self.synthesis_class(c)
         self.register_buffer("w_avg", torch.zeros(c.w_dim))
 
     def mapping(
         self, z: torch.Tensor, psi: float = 1.0, cutoff: int | None = None, c: torch.Tensor | None = None
     ) -> torch.Tensor:
-        """ws [B, num_ws, w_dim]. w_avg (the truncation centre) is tracked by the trainer, which
-        averages it over all processes; the model only uses it."""
+        """ws [B, num_ws, w_dim]."""
         w = self.mapping_net(z, c)
-        ws = w.unsqueeze(1).repeat(1, self.num_ws, 1)
-        return truncate(ws, self.w_avg, psi, cutoff)
+        return truncate(w.unsqueeze(1).repeat(1, self.num_ws, 1), self.w_avg, psi, cutoff)
+
+
+@ARCHS.register("stylegan")
+class StyleGANGenerator(StyleBasedGenerator):
+    """Style-based generator. `synthesis(ws)` never touches the mapping network, so a caller
+    that already holds ws (interpolation frames, edits, inversion) renders with synthesis only."""
+
+    Config = StyleGANConfig
+    synthesis_class = SynthesisNetwork
+    tiny_config = dict(resolution=16, z_dim=8, w_dim=8, mapping_layers=2, channel_base=256, channel_max=16)
+    discriminator = "stylegan_d"
+    train_defaults = {"lr": 0.0025, "betas": (0.0, 0.99), "style_mixing": 0.9, "r1_gamma": "auto"}
 
     def synthesis(self, ws: torch.Tensor, noise_mode: str = "const", resolution: int | None = None) -> torch.Tensor:
         """Images [B, 3, R, R], roughly in [-1, 1] (not clamped, so gradients stay honest).

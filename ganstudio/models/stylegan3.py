@@ -26,9 +26,8 @@ import torch.nn.functional as F
 from torch import nn
 
 from ..registry import ARCHS
-from .base import Generator
-from .layers import EqualLinear, truncate
-from .stylegan import NOISE_MODES, MappingNetwork
+from .layers import EqualLinear
+from .stylegan import NOISE_MODES, StyleBasedGenerator
 
 
 @dataclass(frozen=True)
@@ -264,28 +263,13 @@ class SynthesisNetwork(nn.Module):
 
 
 @ARCHS.register("stylegan3", trainable=False)
-class StyleGAN3Generator(Generator):
+class StyleGAN3Generator(StyleBasedGenerator):
     """Alias-free style-based generator, rendering only. As with `stylegan`, `synthesis(ws)` never
     touches the mapping network and truncation is a lerp to w_avg."""
 
     Config = StyleGAN3Config
+    synthesis_class = SynthesisNetwork
     tiny_config = dict(resolution=16, z_dim=8, w_dim=8, channel_base=64, channel_max=8, num_layers=4, margin_size=2)
-
-    def __init__(self, config: StyleGAN3Config):
-        super().__init__(config)
-        c = config
-        self.z_dim, self.w_dim, self.c_dim = c.z_dim, c.w_dim, c.c_dim
-        self.resolution, self.num_ws = c.resolution, c.num_ws
-        self.mapping_net = MappingNetwork(c)
-        self.synthesis_net = SynthesisNetwork(c)
-        self.register_buffer("w_avg", torch.zeros(c.w_dim))
-
-    def mapping(
-        self, z: torch.Tensor, psi: float = 1.0, cutoff: int | None = None, c: torch.Tensor | None = None
-    ) -> torch.Tensor:
-        """ws [B, num_ws, w_dim], every row the same w, truncated towards w_avg."""
-        w = self.mapping_net(z, c)
-        return truncate(w.unsqueeze(1).repeat(1, self.num_ws, 1), self.w_avg, psi, cutoff)
 
     def synthesis(self, ws: torch.Tensor, noise_mode: str = "const") -> torch.Tensor:
         """Images [B, 3, R, R], roughly in [-1, 1], not clamped. `noise_mode` is checked and
