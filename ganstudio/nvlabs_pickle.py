@@ -15,6 +15,8 @@ equalized-lr weights stored the same way, so conversion is renaming: its setting
 recorded init kwargs, and every key and shape is checked before anything is written. The fp16
 settings (num_fp16_res, channels-last) only change precision: the import computes in float32.
 A StyleGAN3 Generator (configs T and R) becomes the `stylegan3` arch (see nvlabs_stylegan3).
+The pickle's `D` becomes the `stylegan_d` arch beside it where it converts (see
+nvlabs_discriminator); where it does not, G_ema is imported alone and the checkpoint says why.
 """
 
 from __future__ import annotations
@@ -211,6 +213,26 @@ def _settings(kwargs: Any, defaults: dict[str, Any], what: str, where: str) -> d
     return {**defaults, **kwargs}
 
 
+def recorded_clamp(record: PersistentRecord, path: tuple[str, ...], where: str, required: bool = False,
+                   given: Any = None) -> float | None:
+    """conv_clamp as the layer at `path` recorded it. The init kwargs hold only what was passed,
+    and the default is None in stylegan2-ada-pytorch but 256 in NVlabs/stylegan3's copies of its
+    networks (whose train.py passes it only to switch it off). `given`: the kwargs' value, used
+    when the layer records none (unless `required`)."""
+    layer: Any = record
+    for name in path:
+        layer = (layer.state.get("_modules") or {}).get(name) if isinstance(layer, PersistentRecord) else None
+    state = layer.state if isinstance(layer, PersistentRecord) else {}
+    if "conv_clamp" not in state:
+        if required:
+            raise CheckpointError(f"{where}: no {'.'.join(path)} layer recording its conv_clamp")
+        return None if given is None else float(given)
+    clamp = state["conv_clamp"]
+    if not (clamp is None or isinstance(clamp, (int, float, np.number))):
+        raise CheckpointError(f"{where}: {'.'.join(path)} records conv_clamp {clamp!r}, not a number or None")
+    return None if clamp is None else float(clamp)
+
+
 def stylegan_ada_config(G: PersistentRecord, where: str = "G_ema") -> StyleGANConfig:
     """The `stylegan` config equivalent to a StyleGAN2-ADA Generator record, from its init kwargs."""
     if G.class_name != "Generator":
@@ -242,7 +264,7 @@ def stylegan_ada_config(G: PersistentRecord, where: str = "G_ema") -> StyleGANCo
     for refused, reason in refusals:
         if refused:
             raise CheckpointError(f"{where}: not convertible to ganstudio's stylegan arch: {reason}")
-    clamp = synthesis["conv_clamp"]
+    clamp = recorded_clamp(G, ("synthesis", "b4", "conv1"), where, given=synthesis["conv_clamp"])
     try:
         return StyleGANConfig(
             resolution=kw["img_resolution"],
@@ -254,7 +276,7 @@ def stylegan_ada_config(G: PersistentRecord, where: str = "G_ema") -> StyleGANCo
             channel_base=synthesis["channel_base"],
             channel_max=synthesis["channel_max"],
             noise_max_res=None if synthesis["use_noise"] else 0,
-            conv_clamp=None if clamp is None else float(clamp),
+            conv_clamp=clamp,
         )
     except (TypeError, ValueError) as exc:
         raise CheckpointError(f"{where}: not convertible to ganstudio's stylegan arch: {exc}") from None
@@ -304,23 +326,51 @@ def check_layout(theirs: Mapping[str, torch.Tensor], expected: Mapping[str, tupl
         raise CheckpointError(f"{problem}: {'; '.join(parts)}")
 
 
-def convert_g_ema(G: PersistentRecord, where: str = "G_ema") -> StyleGANGenerator:
-    """A `stylegan` generator (eval mode) holding the weights and w_avg of a StyleGAN2-ADA G_ema,
-    after checking every key, shape and resample filter."""
-    config = stylegan_ada_config(G, where)
-    theirs = G.state_dict()
-    names, expected = _ada_layout(config)
-    check_layout(theirs, expected, f"{where}: does not match the StyleGAN2-ADA Generator layout")
+def load_renamed(model: torch.nn.Module, record: PersistentRecord, names: Mapping[str, str],
+                 expected: Mapping[str, tuple[int, ...]], where: str, layout: str) -> torch.nn.Module:
+    """`model` (eval mode) holding the record's tensors under our names (`names`: theirs -> ours),
+    after checking every key and shape against `expected`, and that each tensor with no name of
+    ours is the [1, 3, 3, 1] resample filter (the only one our layers implement)."""
+    theirs = record.state_dict()
+    check_layout(theirs, expected, f"{where}: does not match the {layout} layout")
     for key in sorted(set(expected) - set(names)):
         if not torch.allclose(theirs[key].to(torch.float32), fir_kernel(), atol=1e-6):
             raise CheckpointError(f"{where}: {key} is not the [1, 3, 3, 1] filter this importer supports")
-    model = StyleGANGenerator(config)
     model.load_state_dict({ours: theirs[key].to(torch.float32) for key, ours in names.items()}, strict=True)
     return model.eval()
 
 
+def convert_g_ema(G: PersistentRecord, where: str = "G_ema") -> StyleGANGenerator:
+    """A `stylegan` generator (eval mode) holding the weights and w_avg of a StyleGAN2-ADA G_ema,
+    after checking every key, shape and resample filter."""
+    config = stylegan_ada_config(G, where)
+    names, expected = _ada_layout(config)
+    return load_renamed(StyleGANGenerator(config), G, names, expected, where, "StyleGAN2-ADA Generator")
+
+
+def _discriminator(data: dict[str, Any], in_path: Path, resolution: int) -> tuple[torch.nn.Module | None, str]:
+    """The pickle's D as `stylegan_d`, or None and why it is left out ("" when there is no D):
+    a D that does not convert costs the import its D only, since G_ema is usable without it."""
+    from .nvlabs_discriminator import convert_d  # (it builds on this module)
+
+    record = data.get("D")
+    where = f"{in_path.name}: D"
+    if record is None:
+        return None, ""
+    if not isinstance(record, PersistentRecord):
+        return None, f"{where} is a {type(record).__name__}, not a network"
+    try:
+        D = convert_d(record, where)
+    except CheckpointError as exc:
+        return None, str(exc)
+    if D.resolution != resolution:
+        return None, f"{where} takes {D.resolution} px images, but G_ema makes {resolution} px"
+    return D, ""
+
+
 def import_stylegan_pkl(in_path: str | os.PathLike, out_path: str | os.PathLike, size: int | None = None) -> Path:
-    """Convert the G_ema of a StyleGAN2-ADA or StyleGAN3 network pickle into a ganstudio checkpoint.
+    """Convert the G_ema of a StyleGAN2-ADA or StyleGAN3 network pickle, and its D where that
+    converts (else meta["D_left_out"] says why not), into a ganstudio checkpoint.
     `size`, when given, must be the resolution the pickle's generator has."""
     in_path = Path(in_path)
     data = read_network_pickle(in_path)
@@ -337,9 +387,11 @@ def import_stylegan_pkl(in_path: str | os.PathLike, out_path: str | os.PathLike,
         G, source = convert_g_ema(record, where), SOURCE
     if size is not None and G.resolution != size:
         raise CheckpointError(f"{in_path}: G_ema makes {G.resolution} px images, not --size {size}")
+    D, left_out = _discriminator(data, in_path, G.resolution)
+    notes = f"imported from {source} network pickle {in_path.name} (w_avg from the file)"
     return checkpoint.save(
         out_path,
-        {"G_ema": G},
-        notes=f"imported from {source} network pickle {in_path.name} (w_avg from the file)",
-        meta={"imported_from": source, "source_file": in_path.name},
+        {"G_ema": G, **({"D": D} if D is not None else {})},
+        notes=f"{notes}; D left out: {left_out}" if left_out else notes,
+        meta={"imported_from": source, "source_file": in_path.name, **({"D_left_out": left_out} if left_out else {})},
     )

@@ -7,6 +7,7 @@ those names only while pickling. The source stored in them would create a marker
 ran. (The numerical match with the upstream code itself was checked by hand, outside the suite.)
 """
 
+import math
 import os
 import pickle
 import re
@@ -17,6 +18,7 @@ from collections import OrderedDict
 import numpy as np
 import pytest
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 from ganstudio import checkpoint
@@ -147,14 +149,88 @@ def _init_kwargs(config, **synthesis):
     }
 
 
-def _snapshot(tmp_path, G, tensors=None, init_kwargs=None, class_name="Generator"):
-    """A network-snapshot pickle as the ADA training loop writes it, with G as G and G_ema."""
+# A tiny StyleGAN2-ADA Discriminator: 16 px, channel_base 128, channel_max 16 (channels 8, 16, 16).
+D_CHANNELS = {16: 8, 8: 16, 4: 16}
+D_KWARGS = {"c_dim": 0, "img_resolution": 16, "img_channels": 3, "channel_base": 128, "channel_max": 16,
+            "num_fp16_res": 2, "block_kwargs": EasyDict(freeze_layers=1), "mapping_kwargs": EasyDict(),
+            "epilogue_kwargs": EasyDict(mbstd_group_size=2, mbstd_num_channels=2)}
+
+
+def _ada_d_tensors(seed=0):
+    """Random tensors under the names and shapes of D_KWARGS's Discriminator, with the [1, 3, 3, 1]
+    resample-filter buffer in every block and every convolution."""
+    gen = torch.Generator().manual_seed(seed)
+    taps = torch.tensor([1.0, 3.0, 3.0, 1.0])
+    ada_filter = torch.outer(taps, taps) / 64
+    shapes = {}
+    for res in (16, 8):
+        c, out = D_CHANNELS[res], D_CHANNELS[res // 2]
+        if res == 16:
+            shapes["b16.fromrgb"] = (c, 3, 1, 1)
+        shapes.update({f"b{res}.conv0": (c, c, 3, 3), f"b{res}.conv1": (out, c, 3, 3), f"b{res}.skip": (out, c, 1, 1)})
+    shapes.update({"b4.conv": (16, 18, 3, 3), "b4.fc": (16, 16 * 16), "b4.out": (1, 16)})
+    tensors = {"b16.resample_filter": ada_filter, "b8.resample_filter": ada_filter}
+    for layer, shape in shapes.items():
+        tensors[f"{layer}.weight"] = torch.randn(shape, generator=gen)
+        if not layer.endswith("skip"):
+            tensors[f"{layer}.bias"] = torch.randn(shape[0], generator=gen) * 0.3
+        if len(shape) == 4:
+            tensors[f"{layer}.resample_filter"] = ada_filter
+    return tensors
+
+
+def _ada_d_record(source, tensors=None, clamp=None, **changes):
+    """The Discriminator record, each convolution with the conv_clamp attribute it keeps
+    (the importer reads the clamp there: stylegan3's default of 256 is in no init kwargs)."""
+    D = _record(_ada_d_tensors() if tensors is None else tensors, "Discriminator", source, {**D_KWARGS, **changes})
+    for block in D.state["_modules"].values():
+        for name, layer in block.state["_modules"].items():
+            layer.state["conv_clamp"] = None if name == "skip" else clamp
+    return D
+
+
+def _ada_d_logits(t, img, clamp=None):
+    """D_KWARGS's Discriminator evaluated plainly from its tensors, as stylegan2-ada-pytorch defines
+    it: resample = pad by 1 (+ the conv's own padding), 4x4 filter, stride-2 conv; the resnet sum
+    of conv1 and the linear skip, each times sqrt(1/2) (conv1's clamp scaled alike); minibatch
+    stddev over groups of 2 in 2 channel groups; conv, fc, out."""
+    def layer(x, name, act=True, down=False, gain=1.0, clamped=True):
+        w = t[f"{name}.weight"]
+        w = w / math.sqrt(w[0].numel())
+        if w.ndim == 2:
+            x = F.linear(x, w)
+        elif down:
+            p = w.shape[-1] // 2 + 1
+            f = t[f"{name}.resample_filter"][None, None].repeat(x.shape[1], 1, 1, 1)
+            x = F.conv2d(F.conv2d(F.pad(x, [p] * 4), f, groups=x.shape[1]), w, stride=2)
+        else:
+            x = F.conv2d(x, w, padding=w.shape[-1] // 2)
+        if f"{name}.bias" in t:
+            x = x + t[f"{name}.bias"].view(1, -1, *[1] * (x.ndim - 2))
+        x = (F.leaky_relu(x, 0.2) * math.sqrt(2) if act else x) * gain
+        return x.clamp(-clamp * gain, clamp * gain) if clamp is not None and clamped else x
+
+    x = layer(img, "b16.fromrgb")
+    for res in (16, 8):
+        skip = layer(x, f"b{res}.skip", act=False, down=True, gain=math.sqrt(0.5), clamped=False)
+        x = skip + layer(layer(x, f"b{res}.conv0"), f"b{res}.conv1", down=True, gain=math.sqrt(0.5))
+    _, c, h, w = x.shape
+    groups = x.reshape(2, -1, 2, c // 2, h, w)
+    std = (groups - groups.mean(0)).square().mean(0).add(1e-8).sqrt().mean(dim=[2, 3, 4])  # [n/2, 2]
+    x = torch.cat([x, std.reshape(-1, 2, 1, 1).repeat(2, 1, h, w)], dim=1)
+    x = layer(layer(x, "b4.conv").flatten(1), "b4.fc", clamped=False)
+    return layer(x, "b4.out", act=False, clamped=False).squeeze(1)
+
+
+def _snapshot(tmp_path, G, tensors=None, init_kwargs=None, class_name="Generator", D="tiny"):
+    """A network-snapshot pickle as the ADA training loop writes it, with G as G and G_ema, and
+    D ("tiny": the 16 px Discriminator of D_KWARGS)."""
     source = f"open({str(tmp_path / 'SOURCE_RAN')!r}, 'w').close()"
     tensors = _ada_tensors(G) if tensors is None else tensors
     g_ema = _record(tensors, class_name, source, init_kwargs or _init_kwargs(G.config))
     g_ema.state["_buffers"]["scratch"] = torch.ones(2)  # a non-persistent buffer is no part of the state dict
     g_ema.state["_non_persistent_buffers_set"] = {"scratch"}
-    D = _record({"b16.fromrgb.weight": torch.randn(16, 3, 1, 1)}, "Discriminator", source, {"c_dim": 0})
+    D = _ada_d_record(source) if D == "tiny" else D
     data = {"training_set_kwargs": {"path": "faces.zip", "resolution": G.resolution},
             "G": g_ema, "D": D, "G_ema": g_ema, "augment_pipe": None}
     path = tmp_path / "network-snapshot-000120.pkl"
@@ -199,8 +275,9 @@ def test_cli_imports_a_network_pickle(tmp_path, capsys):
     path = _snapshot(tmp_path, _model())
     out = tmp_path / "ada.safetensors"
     assert main(["import", "stylegan-pkl", str(path), "--out", str(out)]) == 0
-    assert "ada.safetensors (arch stylegan, role G_ema, 16 px)" in capsys.readouterr().out
-    assert checkpoint.read_info(out).roles == ("G_ema",)
+    printed = capsys.readouterr().out
+    assert "ada.safetensors (arch stylegan, roles G_ema, D, 16 px)" in printed and "note" not in printed
+    assert checkpoint.read_info(out).roles == ("G_ema", "D")
     assert main(["import", "stylegan-pkl", str(path), "--size", "32", "--out", str(tmp_path / "b.safetensors")]) == 2
     assert "G_ema makes 16 px images, not --size 32" in capsys.readouterr().err
     assert main(["import", "stylegan2-pt", str(path), "--out", str(tmp_path / "c.safetensors")]) == 2
@@ -292,3 +369,21 @@ def test_stylegan2_of_the_stylegan3_repo_passes_its_settings_flat(tmp_path):
     with pytest.raises(CheckpointError, match="the Generator's init kwargs has settings this importer does not "
                                               "support: bogus"):
         import_stylegan_pkl(path, tmp_path / "bogus.safetensors")
+
+
+def test_a_clamp_the_kwargs_leave_out_is_read_from_the_layers(tmp_path):
+    """NVlabs/stylegan3's StyleGAN2 layers clamp at 256 by default, and its train.py passes conv_clamp
+    only to switch it off: the value the layers recorded is the one that holds."""
+    original = _model(conv_clamp=0.5)
+    kw = _init_kwargs(original.config)
+    kw.update(kw.pop("synthesis_kwargs"))
+    del kw["conv_clamp"]  # as that train.py leaves it
+    record = _record(_ada_tensors(original), "Generator", "", kw)
+    record.state["_modules"]["synthesis"].state["_modules"]["b4"].state["_modules"]["conv1"].state["conv_clamp"] = 0.5
+    path = tmp_path / "network-snapshot.pkl"
+    _write(path, {"G_ema": record})
+    G = checkpoint.load(import_stylegan_pkl(path, tmp_path / "clamped.safetensors"))["G_ema"]
+    assert G.config.conv_clamp == 0.5
+    z = torch.randn(2, 16, generator=torch.Generator().manual_seed(2))
+    with torch.no_grad():
+        assert torch.equal(G(z, psi=0.7), original(z, psi=0.7))

@@ -46,7 +46,7 @@ def import_args(p: argparse.ArgumentParser) -> None:
         choices=["stylegan2-pt", "stylegan-pkl"],
         help="stylegan2-pt: a rosinality/stylegan2-pytorch .pt file (its g_ema generator is imported); "
         "stylegan-pkl: an NVlabs stylegan2-ada-pytorch or stylegan3 (configs T, R) network pickle "
-        "(its G_ema is imported)",
+        "(its G_ema is imported, and its D where it converts)",
     )
     p.add_argument("input", help="the file to convert (read as data only: no code stored in it is run)")
     p.add_argument("--size", type=int, help="the resolution the model generates, e.g. 1024 "
@@ -83,5 +83,8 @@ def import_run(args: argparse.Namespace) -> int:
         info = read_info(path)
     except CheckpointError as exc:
         raise CliError(str(exc)) from None
-    print(f"wrote {path} (arch {info.arch}, role G_ema, {info.resolution} px)")
+    roles = f"role{'s' if len(info.roles) > 1 else ''} {', '.join(info.roles)}"
+    print(f"wrote {path} (arch {info.arch}, {roles}, {info.resolution} px)")
+    if info.meta.get("D_left_out"):
+        print(f"note: the discriminator was not imported: {info.meta['D_left_out']}")
     return 0

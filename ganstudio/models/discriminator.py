@@ -26,7 +26,10 @@ CONDITIONING = ("none", "projection")
 class ResNetDConfig:
     """`c_dim` with conditioning="projection" makes the real/fake logit depend on c (Miyato &
     Koyama); `n_classes` adds ACGAN class logits; `q_categorical` (sizes) and `q_continuous`
-    (count) add the InfoGAN Q head. `spectral_norm` replaces equalized lr by spectral norm."""
+    (count) add the InfoGAN Q head. `spectral_norm` replaces equalized lr by spectral norm.
+    `conv_clamp` clamps fromRGB, the blocks' 3x3 convolutions and the final conv to
+    [-conv_clamp, conv_clamp] after their activation, as StyleGAN2-ADA's D does (imported ones
+    need it; None, the default and what checkpoints without the field get, clamps nothing)."""
 
     resolution: int = 64
     channel_base: int = 2048
@@ -39,6 +42,7 @@ class ResNetDConfig:
     n_classes: int = 0
     q_categorical: tuple[int, ...] = ()
     q_continuous: int = 0
+    conv_clamp: float | None = None
 
     def __post_init__(self):
         object.__setattr__(self, "q_categorical", tuple(self.q_categorical))
@@ -54,6 +58,9 @@ class ResNetDConfig:
             raise ValueError(
                 f"stylegan_d: mbstd_features {self.mbstd_features} must divide the {self.channels(4)} channels at 4x4"
             )
+        clamp = self.conv_clamp
+        if clamp is not None and not (isinstance(clamp, (int, float)) and not isinstance(clamp, bool) and clamp > 0):
+            raise ValueError(f"stylegan_d conv_clamp must be a positive number or null, got {clamp!r}")
         if self.channel_base // r < 1:
             raise ValueError(f"stylegan_d channel_base {self.channel_base} gives no channels at {r} px")
 
@@ -62,10 +69,10 @@ class ResNetDConfig:
 
 
 class ResBlock(nn.Module):
-    def __init__(self, in_channels: int, out_channels: int, spectral: bool):
+    def __init__(self, in_channels: int, out_channels: int, spectral: bool, clamp: float | None = None):
         super().__init__()
-        self.conv0 = EqualConv2d(in_channels, in_channels, 3, spectral=spectral)
-        self.conv1 = EqualConv2d(in_channels, out_channels, 3, down=True, spectral=spectral)
+        self.conv0 = EqualConv2d(in_channels, in_channels, 3, spectral=spectral, clamp=clamp)
+        self.conv1 = EqualConv2d(in_channels, out_channels, 3, down=True, spectral=spectral, clamp=clamp)
         self.skip = EqualConv2d(
             in_channels, out_channels, 1, bias=False, activation=False, down=True, spectral=spectral
         )
@@ -81,13 +88,13 @@ class ResNetDiscriminator(ConfigModule):
 
     def __init__(self, config: ResNetDConfig):
         super().__init__(config)
-        c, sn = config, config.spectral_norm
+        c, sn, clamp = config, config.spectral_norm, config.conv_clamp
         self.resolution, self.c_dim = c.resolution, c.c_dim
-        self.from_rgb = EqualConv2d(3, c.channels(c.resolution), 1, spectral=sn)
+        self.from_rgb = EqualConv2d(3, c.channels(c.resolution), 1, spectral=sn, clamp=clamp)
         resolutions = [2**i for i in range(int(math.log2(c.resolution)), 2, -1)]
-        self.blocks = nn.Sequential(*(ResBlock(c.channels(r), c.channels(r // 2), sn) for r in resolutions))
+        self.blocks = nn.Sequential(*(ResBlock(c.channels(r), c.channels(r // 2), sn, clamp) for r in resolutions))
         ch = c.channels(4)
-        self.final_conv = EqualConv2d(ch + c.mbstd_features, ch, 3, spectral=sn)
+        self.final_conv = EqualConv2d(ch + c.mbstd_features, ch, 3, spectral=sn, clamp=clamp)
         self.final_fc = EqualLinear(ch * 16, ch, activation=True, spectral=sn)
         self.head = DiscriminatorHeads(
             ch,

@@ -94,7 +94,8 @@ class EqualLinear(nn.Module):
 
 class EqualConv2d(nn.Module):
     """Convolution with equalized learning rate, optional FIR-blurred 2x downsampling and a
-    fused leaky ReLU (the StyleGAN2 discriminator's ConvLayer). `spectral` as in EqualLinear."""
+    fused leaky ReLU (the StyleGAN2 discriminator's ConvLayer). `spectral` as in EqualLinear.
+    `clamp` limits the output to [-clamp, clamp] (StyleGAN2-ADA's conv_clamp, for imported weights)."""
 
     def __init__(
         self,
@@ -105,10 +106,12 @@ class EqualConv2d(nn.Module):
         activation: bool = True,
         down: bool = False,
         spectral: bool = False,
+        clamp: float | None = None,
     ):
         super().__init__()
         self.weight = nn.Parameter(torch.randn(out_channels, in_channels, kernel_size, kernel_size))
         self.bias = nn.Parameter(torch.zeros(out_channels)) if bias else None
+        self.clamp = clamp
         self.scale = 1.0 if spectral else 1.0 / math.sqrt(in_channels * kernel_size**2)
         self.activation = activation
         self.gain = 1.0 if spectral else SQRT2
@@ -128,12 +131,15 @@ class EqualConv2d(nn.Module):
         weight = self.weight * self.scale
         if self.activation:
             x = F.conv2d(x, weight, stride=2 if self.down else 1, padding=self.padding)
-            return bias_lrelu(x, self.bias, self.gain)
-        return F.conv2d(x, weight, self.bias, stride=2 if self.down else 1, padding=self.padding)
+            x = bias_lrelu(x, self.bias, self.gain)
+        else:
+            x = F.conv2d(x, weight, self.bias, stride=2 if self.down else 1, padding=self.padding)
+        return x if self.clamp is None else x.clamp(-self.clamp, self.clamp)
 
     def extra_repr(self) -> str:
         o, i, k, _ = self.weight.shape
-        return f"{i}, {o}, kernel_size={k}, down={self.down}, activation={self.activation}"
+        clamp = "" if self.clamp is None else f", clamp={self.clamp}"
+        return f"{i}, {o}, kernel_size={k}, down={self.down}, activation={self.activation}{clamp}"
 
 
 class ModulatedConv2d(nn.Module):
