@@ -71,8 +71,8 @@ def test_playground_opens_a_trained_2d_model_and_continues_it(checkpoint_dir, tm
     try:
         client = Client(app.local_url, verbose=False)
         out = client.predict("ring-toy", True, True, api_name="/playground_open")
-        controls, (image, status, *_rest) = out[:17], out[17:]
-        assert controls[0] == "ring" and controls[3] == "hinge" and controls[5] == 2 and controls[10] == 16
+        controls, (image, status, *_rest) = out[:len(CONTROLS)], out[len(CONTROLS):]
+        assert controls[0] == "ring" and controls[3] == "hinge" and controls[5] == 2 and controls[11] == 16
         assert "opened ring-toy at step 3" in status and Image.open(image).size == (512, 512)
         _, status, *_ = client.predict(*controls[:1], "", None, *controls[3:], True, True, api_name="/playground_step")
         assert status.startswith("step 4 ")  # the same settings: the opened model carries on
