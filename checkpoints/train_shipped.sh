@@ -137,6 +137,18 @@ toy2d() {  # 2-D models for the Playground ("continue a trained 2-D model"): a r
   ganstudio export "$(latest_run toyring-mlp2d)" --out checkpoints/toy2d-ring-collapse.safetensors
 }
 
+lab_presets() {  # issue D/5: seed 0 of two Playground presets, shipped, and every lab preset over 10 seeds
+  # (the table in docs/lab.md: each seed trained afresh and scored with the PacGAN protocol, 2,500 samples)
+  ganstudio train toy --preset "grid: all 25 modes" --out "$RUNS/lab-grid" --set workers=0
+  ganstudio export "$(ls -d "$RUNS"/lab-grid/*-toygrid-mlp2d | sort | tail -n 1)" --out checkpoints/toy2d-grid.safetensors
+  ganstudio train toy --preset "ring: PacGAN" --out "$RUNS/lab-ring-pacgan" --set workers=0
+  ganstudio export "$(ls -d "$RUNS"/lab-ring-pacgan/*-toyring-mlp2d | sort | tail -n 1)" \
+    --out checkpoints/toy2d-ring-pacgan.safetensors
+  ganstudio eval --preset "grid: all 25 modes" --seeds 0-9 --out "$RUNS/lab/grid"
+  ganstudio eval --preset "ring: PacGAN" --seeds 0-9 --out "$RUNS/lab/ring-pac"
+  ganstudio eval --preset "ring: plain GAN" --seeds 0-9 --out "$RUNS/lab/ring-plain"
+}
+
 judge() {  # the attribute classifier the metrics use as feature space (trained on real renders only); half of
   # each batch blurred (sigma up to 1.5 px) and noised, so it reads a soft generated smile as a smile
   ganstudio judge train --data "synthfaces:64?n=20000&seed=5" --out checkpoints/judge-synthfaces64.safetensors \
@@ -157,11 +169,14 @@ evaluate() {  # the figures in the model cards and README
   for model in toy2d-ring toy2d-ring-collapse; do
     ganstudio eval --model "$model" --n 2000 --out "$RUNS/eval-$model"
   done
+  for model in toy2d-grid toy2d-ring-pacgan; do
+    ganstudio eval --model "$model" --out "$RUNS/eval-$model"
+  done
 }
 
 steps=("$@")
 [ ${#steps[@]} -gt 0 ] || steps=(faces encoder faces_more encoder_more faces_w directions judge cyclegan stargan digits toy2d
-                                 evaluate)
+                                 lab_presets evaluate)
 for step in "${steps[@]}"; do
   echo "== $step"
   start=$(date +%s)
