@@ -65,8 +65,9 @@ PRESETS: dict[str, Preset] = {
     "ring: plain GAN": Preset(
         dict(SETTLING, target="ring", batch=512),
         steps=15000,
-        about="The same recipe on the ring of 8, batch 512: sharp samples, but on some seeds one mode "
-              "empties and others take its share. Compare with 'ring: PacGAN', which differs only in D.",
+        about="The same recipe on the ring of 8, batch 512: sharp samples on every mode; on some seeds the "
+              "modes' shares come out uneven. Compare with 'ring: PacGAN', which differs only in D "
+              "(docs/lab.md has both over 10 seeds).",
     ),
     "ring: PacGAN": Preset(
         dict(SETTLING, target="ring", batch=512, pack=2),
