@@ -62,6 +62,13 @@ PRESETS: dict[str, Preset] = {
               "the samples spread over every mode while the lr is high and settle onto them as it falls. "
               "Without the decay, samples stay scattered between the modes.",
     ),
+    "grid: minibatch discrimination": Preset(
+        dict(SETTLING, target="grid", batch=256, minibatch=4),
+        steps=15000,
+        about="'grid: all 25 modes' with minibatch discrimination (4 kernels): D also sees how close each "
+              "sample lies to the rest of its batch, so a generator that leaves a mode empty and crowds "
+              "its neighbours is told apart from the data, and the modes keep their shares.",
+    ),
     "ring: plain GAN": Preset(
         dict(SETTLING, target="ring", batch=512),
         steps=15000,
