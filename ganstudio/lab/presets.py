@@ -72,9 +72,9 @@ PRESETS: dict[str, Preset] = {
     "ring: plain GAN": Preset(
         dict(SETTLING, target="ring", batch=512),
         steps=15000,
-        about="The same recipe on the ring of 8, batch 512: sharp samples on every mode; on some seeds the "
-              "modes' shares come out uneven. Compare with 'ring: PacGAN', which differs only in D "
-              "(docs/lab.md has both over 10 seeds).",
+        about="The same recipe on the ring of 8, batch 512: sharp samples, but on some seeds a mode empties "
+              "or the modes' shares come out uneven (2 of 10 seeds). Compare with 'ring: PacGAN', which "
+              "differs only in D (docs/lab.md has both over 10 seeds).",
     ),
     "ring: PacGAN": Preset(
         dict(SETTLING, target="ring", batch=512, pack=2),
