@@ -23,7 +23,7 @@ import torch
 from .checkpoint import CheckpointError
 from .models.discriminator import ResNetDConfig, ResNetDiscriminator
 from .models.layers import FIR_TAPS
-from .nvlabs_pickle import PersistentRecord, _settings, load_renamed, recorded_clamp
+from .nvlabs_pickle import PersistentRecord, _settings, checked_init_kwargs, load_renamed, recorded_clamp
 
 _D_REQUIRED = ("c_dim", "img_resolution", "img_channels")
 # conv_clamp is read from the layers instead (see recorded_clamp); num_fp16_res, fp16_channels_last
@@ -44,11 +44,7 @@ def stylegan_ada_d_config(D: PersistentRecord, where: str = "D") -> ResNetDConfi
     CheckpointError saying why there is none."""
     if D.class_name != "Discriminator":
         raise CheckpointError(f"{where}: a {D.class_name}, not a StyleGAN2-ADA Discriminator")
-    kw = D.init_kwargs
-    missing = [k for k in _D_REQUIRED if k not in kw]
-    if missing or D.init_args:
-        problem = f"missing {', '.join(missing)}" if missing else "positional arguments"
-        raise CheckpointError(f"{where}: not the StyleGAN2-ADA Discriminator's init kwargs ({problem})")
+    kw = checked_init_kwargs(D, _D_REQUIRED, "StyleGAN2-ADA Discriminator", where)
     rest = {k: v for k, v in kw.items() if k not in _D_REQUIRED}
     settings = _settings(rest, _D_DEFAULTS, "the Discriminator's init kwargs", where)
     block = _settings(settings["block_kwargs"], _BLOCK_DEFAULTS, "block_kwargs", where)

@@ -233,15 +233,22 @@ def recorded_clamp(record: PersistentRecord, path: tuple[str, ...], where: str, 
     return None if clamp is None else float(clamp)
 
 
+def checked_init_kwargs(record: PersistentRecord, required: tuple[str, ...], what: str, where: str) -> dict[str, Any]:
+    """The record's constructor kwargs, or a CheckpointError when one of `required` is missing or
+    the network was built with positional arguments (its settings are then not all named)."""
+    kw = record.init_kwargs
+    missing = [k for k in required if k not in kw]
+    if missing or record.init_args:
+        problem = f"missing {', '.join(missing)}" if missing else "positional arguments"
+        raise CheckpointError(f"{where}: not the {what}'s init kwargs ({problem})")
+    return kw
+
+
 def stylegan_ada_config(G: PersistentRecord, where: str = "G_ema") -> StyleGANConfig:
     """The `stylegan` config equivalent to a StyleGAN2-ADA Generator record, from its init kwargs."""
     if G.class_name != "Generator":
         raise CheckpointError(f"{where}: a {G.class_name}, not a StyleGAN2-ADA Generator")
-    kw = G.init_kwargs
-    missing = [k for k in _GENERATOR_REQUIRED if k not in kw]
-    if missing or G.init_args:
-        problem = f"missing {', '.join(missing)}" if missing else "positional arguments"
-        raise CheckpointError(f"{where}: not the StyleGAN2-ADA Generator's init kwargs ({problem})")
+    kw = checked_init_kwargs(G, _GENERATOR_REQUIRED, "StyleGAN2-ADA Generator", where)
     mapping = _settings(kw.get("mapping_kwargs", {}), _MAPPING_DEFAULTS, "mapping_kwargs", where)
     # stylegan2-ada-pytorch passes the synthesis settings as one dict, NVlabs/stylegan3's StyleGAN2 flat
     flat = {k: v for k, v in kw.items() if k not in (*_GENERATOR_REQUIRED, "mapping_kwargs", "synthesis_kwargs")}

@@ -19,7 +19,7 @@ import torch
 
 from .checkpoint import CheckpointError
 from .models.stylegan3 import StyleGAN3Config, StyleGAN3Generator, plan
-from .nvlabs_pickle import PersistentRecord, _settings, check_layout
+from .nvlabs_pickle import PersistentRecord, _settings, check_layout, checked_init_kwargs
 
 SOURCE = "NVlabs stylegan3"
 
@@ -47,11 +47,7 @@ def is_stylegan3(G: PersistentRecord) -> bool:
 
 def stylegan3_config(G: PersistentRecord, where: str = "G_ema") -> StyleGAN3Config:
     """The `stylegan3` config of a StyleGAN3 Generator record, from its init kwargs."""
-    kw = G.init_kwargs
-    missing = [k for k in _REQUIRED if k not in kw]
-    if missing or G.init_args:
-        problem = f"missing {', '.join(missing)}" if missing else "positional arguments"
-        raise CheckpointError(f"{where}: not the StyleGAN3 Generator's init kwargs ({problem})")
+    kw = checked_init_kwargs(G, _REQUIRED, "StyleGAN3 Generator", where)
     mapping = _settings(kw.get("mapping_kwargs", {}), _MAPPING_DEFAULTS, "mapping_kwargs", where)
     rest = {k: v for k, v in kw.items() if k not in (*_REQUIRED, "mapping_kwargs")}
     s = _settings(rest, _SYNTHESIS_DEFAULTS, "the Generator's init kwargs", where)
