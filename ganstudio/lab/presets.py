@@ -62,14 +62,6 @@ PRESETS: dict[str, Preset] = {
               "the samples spread over every mode while the lr is high and settle onto them as it falls. "
               "Without the decay, samples stay scattered between the modes.",
     ),
-    "grid: minibatch discrimination": Preset(
-        dict(SETTLING, target="grid", batch=256, minibatch=4),
-        steps=15000,
-        about="'grid: all 25 modes' with minibatch discrimination (4 kernels): D also sees how close each "
-              "sample lies to the rest of its batch. On the plain preset's two worst seeds it keeps 25 and "
-              "24 modes (against 24 and 21); on seed 0 it keeps 24 with fewer sharp samples (86 %): a "
-              "remedy to compare, not yet a better recipe (docs/lab.md).",
-    ),
     "ring: plain GAN": Preset(
         dict(SETTLING, target="ring", batch=512),
         steps=15000,
