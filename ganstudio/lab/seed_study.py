@@ -10,6 +10,7 @@ covered, high-quality rate, reverse KL over 2,500 samples).
 
 from __future__ import annotations
 
+import dataclasses
 import time
 from typing import Any, Callable, Sequence
 
@@ -17,11 +18,10 @@ import numpy as np
 from PIL import Image
 from tqdm import tqdm
 
-from ..data import parse_spec
 from ..data.toy2d import MIXTURES
 from ..imaging import make_grid
 from ..metrics.evaluate import POINTS_N, evaluate_points
-from .toy import LabError, ToySettings, ToyTrainer
+from .toy import LabError, ToySettings, ToyTrainer, mixture_of
 
 SUMMED = ("reached", "covered", "hq_rate", "kl_modes")  # the protocol's numbers, per seed and summarised
 MAX_SEEDS = 100
@@ -30,11 +30,10 @@ STEP_CHUNK = 50  # steps between progress updates
 
 def settings_for_data(settings: ToySettings, spec: str) -> ToySettings:
     """`settings` aimed at another built-in mixture (`toy:grid?sigma=0.05`): its target and shape."""
-    parsed = parse_spec(spec)
-    if parsed.name != "toy" or parsed.arg not in MIXTURES:
+    name, shape = mixture_of(spec)
+    if name is None:
         raise LabError(f"data '{spec}': seeds are trained on a built-in mixture (toy:{'|'.join(MIXTURES)})")
-    shape = {k: v for k, v in parsed.options.items() if k not in ("n", "seed")}
-    return settings.replace(target=parsed.arg, shape=shape).validate()
+    return settings.replace(target=name, shape=shape).validate()
 
 
 def _spread(values: list[float]) -> dict[str, float | None]:
@@ -46,7 +45,8 @@ def _spread(values: list[float]) -> dict[str, float | None]:
 
 
 def score_seeds(settings: ToySettings, steps: int, seeds: Sequence[int], n: int = POINTS_N,
-                progress: bool = True, on_seed: Callable[[dict], None] | None = None) -> tuple[dict[str, Any], Image.Image]:
+                progress: bool = True,
+                on_seed: Callable[[dict], None] | None = None) -> tuple[dict[str, Any], Image.Image]:
     """Train `settings` for `steps` steps once per seed and score each run; the per-seed rows, their
     mean / std / min / max, and a sheet of every run's samples over the data."""
     seeds = list(seeds)
@@ -83,8 +83,7 @@ def score_seeds(settings: ToySettings, steps: int, seeds: Sequence[int], n: int 
 
 
 def _settings_json(settings: ToySettings) -> dict[str, Any]:
-    fields = settings.__dataclass_fields__
-    return {name: getattr(settings, name) for name in fields if name != "seed"}
+    return {name: value for name, value in dataclasses.asdict(settings).items() if name != "seed"}
 
 
 def render_seed_report(r: dict[str, Any], title: str) -> str:
@@ -98,8 +97,8 @@ def render_seed_report(r: dict[str, Any], title: str) -> str:
     lines = [f"# {title}", "",
              f"- {len(r['seeds'])} seeds ({', '.join(map(str, r['seeds']))}), {r['steps']} steps each, "
              f"{r['n']} samples per run", f"- one run: `{r['command']}` (with `--seed` per run)",
-             f"- protocol: a sample is high-quality (HQ) within 3 σ of its nearest mode; a mode is reached "
-             f"with at least one HQ sample (PacGAN's count); reverse KL of the HQ samples over the modes",
+             "- protocol: a sample is high-quality (HQ) within 3 σ of its nearest mode; a mode is reached "
+             "with at least one HQ sample (PacGAN's count); reverse KL of the HQ samples over the modes",
              "", "| modes reached (of {}) | HQ rate | reverse KL | modes covered (≥ 20 % of a fair share) "
              "| seconds per run |".format(modes), "| --- | --- | --- | --- | --- |",
              f"| {pm('reached', '.1f')} | {s['hq_rate']['mean']:.1%} ± {s['hq_rate']['std']:.1%} "

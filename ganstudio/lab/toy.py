@@ -53,6 +53,17 @@ class LabError(UserError):
     """Settings or points the playground cannot use; the message names the field."""
 
 
+def mixture_of(spec: str) -> tuple[str | None, dict[str, str]]:
+    """The built-in mixture a data spec draws (None for any other data) and its shape options
+    (`toy:grid?n=50000&sigma=0.05` -> "grid", {"sigma": "0.05"}: the count and seed are the run's)."""
+    if not spec:
+        return None, {}
+    parsed = parse_spec(spec)
+    if parsed.name != "toy" or parsed.arg not in MIXTURES:
+        return None, {}
+    return parsed.arg, {k: v for k, v in parsed.options.items() if k not in ("n", "seed")}
+
+
 @dataclass(frozen=True)
 class ToySettings:
     target: str = "ring"  # ring | grid | moons | spiral | points (the user's)
@@ -130,14 +141,13 @@ class ToySettings:
     def of_checkpoint(cls, info) -> "ToySettings":
         """The settings a `toy` checkpoint (ganstudio export of a toy run) was trained with."""
         toy = info.meta.get("toy")
-        name = (info.dataset or "").split("?")[0].removeprefix("toy:")
         if not toy or "G" not in info.networks or "D" not in info.networks:
             raise LabError(f"{info.path.name}: not a 2-D model exported from `ganstudio train toy`")
-        if name not in MIXTURES:
+        name, shape = mixture_of(info.dataset or "")
+        if name is None:
             raise LabError(f"{info.path.name} was trained on '{info.dataset}'; the playground opens models of "
                            f"the built-in targets ({', '.join(MIXTURES)})")
         g, d = info.networks["G"].config, info.networks["D"].config
-        shape = {k: v for k, v in parse_spec(info.dataset).options.items() if k not in ("n", "seed")}
         return cls(target=name, shape=shape, loss=toy["loss"], loss_args=dict(toy["loss_args"]), d_steps=int(toy["d_steps"]),
                    g_lr=float(toy["g_lr"]), d_lr=float(toy["d_lr"]), optimizer=toy["optimizer"],
                    batch=int(toy["batch"]), seed=int(toy["seed"]), z_dim=int(g["z_dim"]), g_width=int(g["width"]),

@@ -96,9 +96,9 @@ def _settings_of(target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr,
     """The controls' values (in the order of the tab's `controls`) as settings, and the points' text."""
     settings = ToySettings(
         target=target_v, loss=loss_v, loss_args=_loss_args(args_v), d_steps=int(k), optimizer=opt,
-        g_lr=float(glr or 0), d_lr=float(dlr or 0), lr_decay=float(decay_v or 0), batch=int(batch_v), g_width=int(gw), g_depth=int(gd),
-        d_width=int(dw), d_depth=int(dd), pack=int(pack_v or 1), minibatch=int(minibatch_v or 0),
-        z_dim=int(zd), seed=int(seed_v or 0),
+        g_lr=float(glr or 0), d_lr=float(dlr or 0), lr_decay=float(decay_v or 0), batch=int(batch_v),
+        g_width=int(gw), g_depth=int(gd), d_width=int(dw), d_depth=int(dd), pack=int(pack_v or 1),
+        minibatch=int(minibatch_v or 0), z_dim=int(zd), seed=int(seed_v or 0),
     )
     text = _points_text(points_v, upload_v) if target_v == POINTS else ""
     return settings.validate(), text
@@ -107,8 +107,8 @@ def _settings_of(target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr,
 def _control_values(s: ToySettings) -> list:
     """The controls showing settings s (the points boxes are left as they are)."""
     return [s.target, gr.update(), gr.update(), s.loss, json.dumps(s.loss_args) if s.loss_args else "",
-            s.d_steps, s.optimizer, s.g_lr, s.d_lr, s.batch, s.lr_decay, s.g_width, s.g_depth, s.d_width, s.d_depth,
-            s.pack, s.minibatch, s.z_dim, s.seed]
+            s.d_steps, s.optimizer, s.g_lr, s.d_lr, s.batch, s.lr_decay, s.g_width, s.g_depth, s.d_width,
+            s.d_depth, s.pack, s.minibatch, s.z_dim, s.seed]
 
 
 def _frame(heat_v, arrows_v) -> dict:
@@ -244,7 +244,8 @@ def build(ctx: TabContext) -> Handoffs:
                 d_lr = gr.Number(s0.d_lr, label="D learning rate", minimum=0)
             batch = gr.Slider(16, 2048, value=s0.batch, step=16, label="Batch")
             lr_decay = gr.Slider(0, 0.9, value=s0.lr_decay, step=0.05,
-                                 label="LR decay: last part of the run (to the end of each Start) where the lrs fall to 0")
+                                 label="LR decay: last part of the run (to the end of each Start) where "
+                                       "the lrs fall to 0")
             with gr.Accordion("Networks", open=False):
                 with gr.Row():
                     g_width = gr.Slider(8, 512, value=s0.g_width, step=8, label="G width")
