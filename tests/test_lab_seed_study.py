@@ -7,7 +7,8 @@ import numpy as np
 import pytest
 
 from ganstudio.cli import main
-from ganstudio.lab.seed_study import score_seeds, settings_for_data
+from ganstudio.lab.seed_study import compare_presets, score_run, score_seeds, settings_for_data
+from ganstudio.lab.presets import PRESETS
 from ganstudio.lab.toy import LabError, ToySettings
 
 SMALL = ToySettings(batch=32, g_width=16, g_depth=1, d_width=16, d_depth=1)
@@ -72,3 +73,19 @@ def test_eval_seeds_says_what_is_missing(tmp_path, capsys, argv, message):
     assert main(["eval", *argv, "--out", str(tmp_path / "x")]) == 2
     assert message in capsys.readouterr().err
     assert not (tmp_path / "x").exists()
+
+
+def test_presets_side_by_side_train_each_with_the_same_seed_and_score_alike():
+    runs = list(compare_presets(["ring: plain GAN", "ring: PacGAN", "ring: plain GAN"], seed=2, steps=3, n=100))
+    assert [name for name, _, _ in runs] == ["ring: plain GAN", "ring: PacGAN"]  # a repeat is trained once
+    for name, row, plot in runs:
+        assert row["preset"] == name and row["target"] == "ring" and row["seed"] == 2 and row["steps"] == 3
+        assert row["modes"] == 8 and 0 <= row["hq_rate"] <= 1 and plot.size[0] > 0
+    alone, _ = score_run(PRESETS["ring: PacGAN"].settings.replace(seed=2), 3, n=100)
+    assert {k: alone[k] for k in ("reached", "hq_rate", "fd")} == {k: runs[1][1][k] for k in ("reached", "hq_rate", "fd")}
+    with pytest.raises(LabError, match="unknown preset 'nope'; known: mode collapse"):
+        next(compare_presets(["ring: PacGAN", "nope"]))
+    with pytest.raises(LabError, match="pick 1 to 8 presets"):
+        next(compare_presets([]))
+    with pytest.raises(LabError, match="steps: 1 to 20000"):
+        next(compare_presets(["ring: PacGAN"], steps=10**6))

@@ -39,7 +39,7 @@ def test_every_event_of_the_new_tabs_has_an_api_name(checkpoint_dir, tmp_path):
     app = build_app(Studio(checkpoint_dir), runs_dir=str(tmp_path / "no-runs"))
     names = {dep.api_name for dep in app.fns.values()}
     assert {"playground_start", "playground_pause", "playground_step", "playground_reset", "playground_gif",
-            "playground_preset", "playground_open", "runs_refresh", "run_show", "run_open"} <= names
+            "playground_preset", "playground_open", "playground_compare", "runs_refresh", "run_show", "run_open"} <= names
     assert all(names)
 
 
@@ -55,6 +55,13 @@ def test_playground_steps_streams_and_exports(launched):
     assert Path(gif).read_bytes()[:4] == b"GIF8"
     preset = client.predict("mode collapse", api_name="/playground_preset")
     assert preset[0] == "ring" and "Start" in preset[-1]
+    job = client.submit(["mode collapse", "ring: PacGAN"], 1, 2, api_name="/playground_compare")
+    frames = list(job)
+    sheet, table, status = job.outputs()[-1]
+    assert len(frames) >= 3 and status.startswith("2 of 2 done, seed 1")  # the table grows preset by preset
+    assert [row[0] for row in table["data"]] == ["mode collapse", "ring: PacGAN"] and Image.open(sheet).width > 320
+    with pytest.raises(Exception, match="pick 1 to 8 presets"):
+        client.predict([], 0, 2, api_name="/playground_compare")
     bad = list(CONTROLS)
     bad[0], bad[1] = "points", "x,y\n1,2\n3,four\n"
     with pytest.raises(Exception, match="your points, line 3"):

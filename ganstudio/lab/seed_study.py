@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import time
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterator, Sequence
 
 import numpy as np
 from PIL import Image
@@ -26,6 +26,8 @@ from .toy import LabError, ToySettings, ToyTrainer, mixture_of
 SUMMED = ("reached", "covered", "hq_rate", "kl_modes")  # the protocol's numbers, per seed and summarised
 MAX_SEEDS = 100
 STEP_CHUNK = 50  # steps between progress updates
+MAX_COMPARED = 8  # presets side by side
+MAX_COMPARE_STEPS = 20_000  # per preset, when one step count is given for all
 
 
 def settings_for_data(settings: ToySettings, spec: str) -> ToySettings:
@@ -44,6 +46,30 @@ def _spread(values: list[float]) -> dict[str, float | None]:
             "min": float(a.min()), "max": float(a.max())}
 
 
+def score_run(settings: ToySettings, steps: int, n: int = POINTS_N, progress: bool = False,
+              label: str = "") -> tuple[dict[str, Any], Image.Image]:
+    """Train `settings` (with its own seed) afresh for `steps` steps and score the run by the
+    protocol: its row (seed, steps, the SUMMED figures, seconds, ...) and its plot over the data."""
+    if steps < 1:
+        raise LabError(f"steps must be at least 1, got {steps}")
+    start = time.perf_counter()
+    lab = ToyTrainer(settings.replace(run_steps=steps))
+    with tqdm(total=steps, desc=label or f"seed {settings.seed}", unit="step", disable=not progress,
+              leave=False) as bar:
+        while lab.step_count < steps and not lab.diverged:
+            chunk = min(STEP_CHUNK, steps - lab.step_count)
+            lab.step(chunk)
+            bar.update(chunk)
+    result, plot = evaluate_points(lab.G, lab.dataset, n, seed=0, batch_size=n, device="cpu")
+    modes = result.get("modes", {}).get("samples")
+    if modes is None:
+        raise LabError(f"target '{settings.target}' has no modes to count")
+    row = {"seed": settings.seed, "steps": lab.step_count, "diverged": lab.diverged,
+           "seconds": round(time.perf_counter() - start, 2), **{k: modes[k] for k in SUMMED},
+           "modes": modes["modes"], "fd": result["fd"]["samples_vs_real"]}
+    return row, plot
+
+
 def score_seeds(settings: ToySettings, steps: int, seeds: Sequence[int], n: int = POINTS_N,
                 progress: bool = True,
                 on_seed: Callable[[dict], None] | None = None) -> tuple[dict[str, Any], Image.Image]:
@@ -52,25 +78,10 @@ def score_seeds(settings: ToySettings, steps: int, seeds: Sequence[int], n: int 
     seeds = list(seeds)
     if not 1 <= len(seeds) <= MAX_SEEDS:
         raise LabError(f"seeds: give 1 to {MAX_SEEDS}, got {len(seeds)}")
-    if steps < 1:
-        raise LabError(f"steps must be at least 1, got {steps}")
     settings = settings.validate()
     rows, plots = [], []
     for seed in seeds:
-        start = time.perf_counter()
-        lab = ToyTrainer(settings.replace(seed=seed, run_steps=steps))
-        with tqdm(total=steps, desc=f"seed {seed}", unit="step", disable=not progress, leave=False) as bar:
-            while lab.step_count < steps and not lab.diverged:
-                chunk = min(STEP_CHUNK, steps - lab.step_count)
-                lab.step(chunk)
-                bar.update(chunk)
-        result, plot = evaluate_points(lab.G, lab.dataset, n, seed=0, batch_size=n, device="cpu")
-        modes = result.get("modes", {}).get("samples")
-        if modes is None:
-            raise LabError(f"target '{settings.target}' has no modes to count")
-        row = {"seed": seed, "steps": lab.step_count, "diverged": lab.diverged,
-               "seconds": round(time.perf_counter() - start, 2), **{k: modes[k] for k in SUMMED},
-               "modes": modes["modes"], "fd": result["fd"]["samples_vs_real"]}
+        row, plot = score_run(settings.replace(seed=seed), steps, n, progress)
         rows.append(row)
         plots.append((plot, f"seed {seed}: {row['reached']}/{row['modes']}, HQ {row['hq_rate']:.0%}"))
         if on_seed:
@@ -80,6 +91,28 @@ def score_seeds(settings: ToySettings, steps: int, seeds: Sequence[int], n: int 
     sheet = make_grid(tiles, columns=min(5, len(tiles)), captions=[c for _, c in plots])
     return {"n": n, "steps": steps, "seeds": seeds, "settings": _settings_json(settings),
             "command": settings.command(steps), "runs": rows, "summary": summary}, sheet
+
+
+def compare_presets(names: Sequence[str], seed: int = 0, steps: int | None = None, n: int = POINTS_N,
+                    progress: bool = False) -> Iterator[tuple[str, dict[str, Any], Image.Image]]:
+    """The lab's presets side by side: each trained afresh with the same seed (for its own step
+    count, or `steps` for all), one after the other, scored alike; yields (name, row, plot) as
+    each finishes, so a caller can show the comparison growing."""
+    from .presets import PRESETS
+
+    names = list(dict.fromkeys(names))
+    if not 1 <= len(names) <= MAX_COMPARED:
+        raise LabError(f"compare: pick 1 to {MAX_COMPARED} presets, got {len(names)}")
+    unknown = [name for name in names if name not in PRESETS]
+    if unknown:
+        raise LabError(f"unknown preset {', '.join(map(repr, unknown))}; known: {', '.join(PRESETS)}")
+    if steps is not None and not 1 <= steps <= MAX_COMPARE_STEPS:
+        raise LabError(f"steps: 1 to {MAX_COMPARE_STEPS} (or none: each preset's own), got {steps}")
+    for name in names:
+        preset = PRESETS[name]
+        row, plot = score_run(preset.settings.replace(seed=seed).validate(), steps or preset.steps, n,
+                              progress, label=name)
+        yield name, {"preset": name, "target": preset.settings.target, **row}, plot
 
 
 def _settings_json(settings: ToySettings) -> dict[str, Any]:

@@ -17,7 +17,9 @@ import gradio as gr
 import pandas as pd
 
 from ...catalogue import Catalogue
+from ...imaging import make_grid
 from ...lab.presets import PRESETS
+from ...lab.seed_study import compare_presets
 from ...lab.toy import POINTS, TARGETS, LabError, ToySettings, ToyTrainer, points_from_text
 from ...registry import LOSSES
 from ...training.train_config import OPTIMIZERS
@@ -28,6 +30,7 @@ MAX_SESSIONS = 8
 MAX_RUN_STEPS = 10_000  # per Start: a stream holds the model queue while it runs
 MAX_UPLOAD_BYTES = 4 * 1024 * 1024
 PLOT_ROWS = 800  # rows per curve sent to the browser
+COMPARE_COLUMNS = ["preset", "data", "steps", "modes reached", "HQ", "reverse KL", "covered", "seconds"]
 # the notes on a frame for what applying the controls did (see ToyTrainer.apply)
 NOTES = {"reset": "(settings changed: started again)", "live": "(new settings applied, networks kept)"}
 SAMPLE_POINTS = "# x,y  (one point a line)\n" + "\n".join(
@@ -132,6 +135,13 @@ def _view(lab: ToyTrainer, image, state, note: str = ""):
             f"Headless: `{lab.settings.command(max(lab.step_count, 1))}`")
 
 
+def _comparison_table(rows: list[dict]) -> pd.DataFrame:
+    return pd.DataFrame([{"preset": r["preset"], "data": r["target"], "steps": r["steps"], "modes reached":
+                          f"{r['reached']} of {r['modes']}", "HQ": f"{r['hq_rate']:.1%}", "reverse KL":
+                          round(r["kl_modes"], 3), "covered": r["covered"], "seconds": round(r["seconds"])}
+                         for r in rows], columns=COMPARE_COLUMNS)
+
+
 class _Lab:
     """The tab's events (their parameter names and docstrings are the API's) on the sessions'
     ToyTrainers. Run, step and reset take the `n_controls` controls' values, then their own inputs."""
@@ -194,6 +204,21 @@ class _Lab:
             lab.reset()
         state, image = lab.snapshot(**_frame(*values[self.n_controls:]), record=False)
         return _view(lab, image, state, "(started again)")
+
+    @user_errors
+    def compare(self, names, seed_v, steps_v):
+        """Presets side by side: each trained afresh with seed `seed_v` (for `steps_v` steps, 0: its
+        own), scored by the PacGAN protocol; the sheet and the table grow as each one finishes."""
+        names = list(names or [])
+        rows, tiles, captions = [], [], []
+        yield None, _comparison_table(rows), f"Training '{names[0]}' (1 of {len(names)})…" if names else ""
+        for name, row, plot in compare_presets(names, int(seed_v or 0), int(steps_v or 0) or None):
+            rows.append(row)
+            tiles.append(plot.resize((320, 320)))
+            captions.append(f"{name}: {row['reached']}/{row['modes']}, HQ {row['hq_rate']:.0%}")
+            nxt = f" Training '{names[len(rows)]}' ({len(rows) + 1} of {len(names)})…" if len(rows) < len(names) else ""
+            yield (make_grid(tiles, columns=min(4, len(tiles)), captions=captions), _comparison_table(rows),
+                   f"{len(rows)} of {len(names)} done, seed {int(seed_v or 0)}.{nxt}")
 
     @user_errors
     def export_gif(self, request: gr.Request):
@@ -280,6 +305,22 @@ def build(ctx: TabContext) -> Handoffs:
                 export = gr.Button("Export GIF")
                 gif = gr.File(label="Animation", interactive=False)
             command = gr.Markdown()
+            with gr.Accordion("Presets side by side (the same seed, each trained afresh and scored alike)",
+                              open=False):
+                with gr.Row():
+                    compared = gr.CheckboxGroup(list(PRESETS), value=["ring: plain GAN", "ring: PacGAN"],
+                                                label="Presets", scale=3)
+                    with gr.Column(scale=1, min_width=160):
+                        compare_seed = gr.Number(0, label="Seed", precision=0, minimum=0)
+                        compare_steps = gr.Number(0, label="Steps (0: each preset's own)", precision=0,
+                                                  minimum=0, maximum=20_000)
+                        compare_go = gr.Button("Compare")
+                compare_status = gr.Markdown()
+                compare_sheet = gr.Image(label="Each preset's samples over the data", type="pil", format="png",
+                                         interactive=False)
+                compare_table = gr.Dataframe(headers=COMPARE_COLUMNS, label="Modes reached, HQ rate and reverse "
+                                             "KL over 2,500 samples (docs/lab.md has them over 10 seeds)",
+                                             interactive=False)
 
     controls = [target, points, upload, loss, loss_args, d_steps, optimizer, g_lr, d_lr, batch, lr_decay,
                 g_width, g_depth, d_width, d_depth, pack, minibatch, z_dim, seed]
@@ -293,6 +334,8 @@ def build(ctx: TabContext) -> Handoffs:
     one.click(on.step_once, [*controls, *frame_opts], outputs, api_name="playground_step", concurrency_id=MODEL_GROUP)
     reset.click(on.restart, [*controls, *frame_opts], outputs, api_name="playground_reset", concurrency_id=MODEL_GROUP)
     export.click(on.export_gif, None, gif, api_name="playground_gif", concurrency_id=MODEL_GROUP)
+    compare_go.click(on.compare, [compared, compare_seed, compare_steps], [compare_sheet, compare_table,
+                     compare_status], api_name="playground_compare", concurrency_id=MODEL_GROUP)
     open_model.click(on.open_trained, [model, *frame_opts], [*controls, *outputs], api_name="playground_open",
                      concurrency_id=MODEL_GROUP)
     return Handoffs(pickers=(Picker(model, "points"),))
