@@ -197,3 +197,24 @@ def test_a_preview_is_the_skip_sum_at_a_lower_level():
     assert torch.equal(G.synthesis(ws, resolution=32), full)
     with pytest.raises(ValueError, match="resolution must be one of 4, 8, 16 or 32, got 12"):
         G.synthesis(ws, resolution=12)
+
+
+@pytest.mark.parametrize("clamp", [None, 0.5])
+def test_one_image_at_a_time_draws_what_the_batch_draws(clamp):
+    """A single image takes another code path (styles, demodulation, gain and bias folded into the
+    convolution; in place without autograd): it must draw the same pixels as the batched path."""
+    torch.manual_seed(0)
+    G = StyleGANGenerator(StyleGANConfig(resolution=32, z_dim=16, w_dim=16, channel_base=128, channel_max=32,
+                                         conv_clamp=clamp)).eval()
+    with torch.no_grad():
+        for p in G.parameters():  # nonzero biases and noise strengths, so their folding is exercised
+            p.add_(torch.randn_like(p) * 0.1)
+    ws = G.mapping(torch.randn(3, 16))
+    batch = G.synthesis(ws, noise_mode="const")
+    for i in range(3):
+        with torch.no_grad():
+            single = G.synthesis(ws[i:i + 1], noise_mode="const")
+        with torch.enable_grad():
+            tracked = G.synthesis(ws[i:i + 1].detach().requires_grad_(True), noise_mode="const")
+        assert torch.allclose(single[0], batch[i], atol=1e-5)
+        assert torch.allclose(tracked[0], single[0], atol=1e-6) and tracked.requires_grad

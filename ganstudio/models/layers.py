@@ -31,14 +31,16 @@ def _depthwise(kernel: torch.Tensor, channels: int) -> torch.Tensor:
     return kernel[None, None].expand(channels, 1, *kernel.shape)
 
 
-def blur2d(x: torch.Tensor, kernel: torch.Tensor, pad: tuple[int, int], down: int = 1) -> torch.Tensor:
-    """Filter every channel with `kernel` after padding (before, after) on both axes,
-    then keep every `down`-th sample. The kernel is symmetric, so correlation = convolution."""
+def blur2d(x: torch.Tensor, kernel: torch.Tensor, pad: tuple[int, int], down: int = 1,
+           bias: torch.Tensor | None = None) -> torch.Tensor:
+    """Filter every channel with `kernel` after padding (before, after) on both axes, then keep
+    every `down`-th sample (and add `bias` per channel, when given). The kernel is symmetric, so
+    correlation = convolution."""
     padding = pad[0]
     if pad[0] != pad[1]:
         x, padding = F.pad(x, [pad[0], pad[1], pad[0], pad[1]]), 0
     # Symmetric padding inside the convolution is markedly faster on CPU than F.pad.
-    return F.conv2d(x, _depthwise(kernel, x.shape[1]), stride=down, padding=padding, groups=x.shape[1])
+    return F.conv2d(x, _depthwise(kernel, x.shape[1]), bias, stride=down, padding=padding, groups=x.shape[1])
 
 
 def upsample2d(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
@@ -143,12 +145,16 @@ class EqualConv2d(nn.Module):
 
 
 class ModulatedConv2d(nn.Module):
-    """StyleGAN2's weight-modulated convolution with optional demodulation and 2x upsampling.
+    """StyleGAN2's weight-modulated convolution with optional demodulation and 2x upsampling,
+    then `gain` * (result + `bias`) when given (what the layer after it would do in two more
+    passes over the activations).
 
-    Computed as "modulate the input, convolve with the shared weight, demodulate the output";
-    mathematically the per-sample weight `w * s / ||w * s||` but one ordinary batched
-    convolution instead of a grouped one, which is what a CPU runs fastest. The demodulation
-    coefficients come from a [B, in] x [in, out] product rather than per-sample weights.
+    A batch is computed as "modulate the input, convolve with the shared weight, demodulate the
+    output": mathematically the per-sample weight `w * s / ||w * s||`, but one ordinary batched
+    convolution instead of a grouped one, which is what a CPU runs fastest; the demodulation
+    coefficients come from a [B, in] x [in, out] product. A single image (an interactive frame,
+    an inversion) folds styles, demodulation, gain and bias into the convolution's own weight and
+    bias instead: the same function with three fewer passes over a large activation.
     """
 
     def __init__(
@@ -172,19 +178,33 @@ class ModulatedConv2d(nn.Module):
             self.blur_pad = ((p + 1) // 2 + 1, p // 2 + 1)
             self.register_buffer("blur_kernel", fir_kernel(gain=4.0), persistent=False)
 
-    def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, w: torch.Tensor, bias: torch.Tensor | None = None,
+                gain: float = 1.0) -> torch.Tensor:
         styles = self.affine(w)  # [B, in]
         weight = self.weight * self.scale
-        x = x * styles[:, :, None, None]
-        if self.up:
-            x = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
-            x = blur2d(x, self.blur_kernel, self.blur_pad)
-        else:
-            x = F.conv2d(x, weight, padding=weight.shape[-1] // 2)
+        if x.shape[0] == 1:
+            return self._single(x, weight * styles[0][None, :, None, None], bias, gain)
+        x = self._convolve(x * styles[:, :, None, None], weight)
         if self.demodulate:
             energy = styles.square() @ weight.square().sum(dim=(2, 3)).t()  # [B, out]
-            x = x * torch.rsqrt(energy + 1e-8)[:, :, None, None]
+            x = x * (torch.rsqrt(energy + 1e-8) * gain)[:, :, None, None]
+        elif gain != 1.0:
+            x = x * gain
+        if bias is not None:
+            x = x + (bias * gain)[None, :, None, None]
         return x
+
+    def _single(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None, gain: float) -> torch.Tensor:
+        """One image: its own modulated weight, demodulated and scaled, the bias added by the last convolution."""
+        if self.demodulate:
+            weight = weight * torch.rsqrt(weight.square().sum(dim=(1, 2, 3)) + 1e-8)[:, None, None, None]
+        return self._convolve(x, weight * gain, None if bias is None else bias * gain)
+
+    def _convolve(self, x: torch.Tensor, weight: torch.Tensor, bias: torch.Tensor | None = None) -> torch.Tensor:
+        if self.up:
+            x = F.conv_transpose2d(x, weight.transpose(0, 1), stride=2)
+            return blur2d(x, self.blur_kernel, self.blur_pad, bias=bias)
+        return F.conv2d(x, weight, bias, padding=weight.shape[-1] // 2)
 
     def extra_repr(self) -> str:
         o, i, k, _ = self.weight.shape

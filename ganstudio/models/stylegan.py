@@ -15,10 +15,11 @@ from dataclasses import dataclass
 
 import torch
 from torch import nn
+from torch.nn import functional as F
 
 from ..registry import ARCHS
 from .base import Generator
-from .layers import EqualLinear, ModulatedConv2d, bias_lrelu, fir_kernel, pixel_norm, truncate, upsample2d
+from .layers import SQRT2, EqualLinear, ModulatedConv2d, fir_kernel, pixel_norm, truncate, upsample2d
 
 NOISE_MODES = ("random", "const", "none")
 
@@ -124,12 +125,17 @@ class StyledConv(nn.Module):
         self.clamp = clamp
 
     def forward(self, x: torch.Tensor, w: torch.Tensor, noise_mode: str) -> torch.Tensor:
-        x = self.conv(x, w)
+        # lrelu(conv + noise + bias) * sqrt 2 = lrelu(sqrt 2 * (conv + bias) + sqrt 2 * noise): the
+        # convolution takes the gain and bias, which saves passes over the activations; without
+        # autograd the rest works in place (no fresh buffer per layer)
+        x = self.conv(x, w, self.bias, SQRT2)
+        inplace = not torch.is_grad_enabled()
         if self.noise and noise_mode != "none":
             noise = self.noise_const if noise_mode == "const" else \
                 torch.randn(x.shape[0], 1, self.resolution, self.resolution, device=x.device, dtype=x.dtype)
-            x = x + noise * self.noise_strength
-        return _clamp(bias_lrelu(x, self.bias), self.clamp)
+            noise = noise * (self.noise_strength * SQRT2)
+            x = x.add_(noise) if inplace else x + noise
+        return _clamp(F.leaky_relu(x, 0.2, inplace=inplace), self.clamp)
 
 
 class ToRGB(nn.Module):
@@ -142,7 +148,7 @@ class ToRGB(nn.Module):
         self.clamp = clamp
 
     def forward(self, x: torch.Tensor, w: torch.Tensor) -> torch.Tensor:
-        return _clamp(self.conv(x, w) + self.bias[None, :, None, None], self.clamp)
+        return _clamp(self.conv(x, w, self.bias), self.clamp)
 
 
 class SynthesisBlock(nn.Module):
