@@ -118,3 +118,21 @@ def test_a_generator_with_fewer_noise_inputs_starts_from_one_with_more(tmp_path)
     with pytest.raises(RunError, match="size mismatch"):  # other differences are still refused
         Trainer(tiny_config(arch="stylegan", G={**G, "channel_max": 8}, D=D, init=str(exported)), ToyImages(),
                 out=None, progress=False)
+
+
+def test_a_mapping_that_learns_faster_starts_computing_the_same_w(tmp_path):
+    G = dict(resolution=16, z_dim=8, w_dim=8, mapping_layers=2, channel_base=256, channel_max=16)
+    D = dict(resolution=16, channel_base=256, channel_max=16)
+    first = Trainer(tiny_config(arch="stylegan", G=G, D=D), ToyImages(), out=tmp_path / "first", progress=False).run()
+    exported = export_run(first.run_dir, tmp_path / "model.safetensors")
+    trainer = Trainer(tiny_config(arch="stylegan", G={**G, "mapping_lr_mul": 0.1}, D=D, init=str(exported)),
+                      ToyImages(), out=None, progress=False)
+    source, G_new = checkpoint.load(exported)["G_ema"], trainer.nets["G"]
+    assert G_new.mapping_net.layers[0].lr_mul == 0.1 != source.mapping_net.layers[0].lr_mul
+    z = torch.randn(4, 8)
+    with torch.no_grad():
+        assert torch.allclose(G_new.mapping(z), source.mapping(z), atol=1e-5)
+        ws = source.mapping(z)
+        assert torch.allclose(G_new.synthesis(ws), source.synthesis(ws), atol=1e-5)
+    stored = dict(G_new.named_parameters())["mapping_net.layers.0.weight"]
+    assert torch.allclose(stored, source.state_dict()["mapping_net.layers.0.weight"] * 0.1)  # 0.01 / 0.1

@@ -9,9 +9,12 @@ Only the networks the recipe trains take weights; frozen ones (the encoder recip
 and D, which come from `--generator`) stay as the recipe built them. An export usually
 holds G_ema but not G, so a trained role and its EMA twin stand in for each other.
 
-Noise inputs are the one difference allowed: a run whose generator has fewer of them (e.g.
+Two differences are allowed. Noise inputs: a run whose generator has fewer of them (e.g.
 `--set G.noise_max_res=16`) starts from a model that had more, the surplus inputs dropped and
-recorded, so the features those inputs painted have to come from w from then on.
+recorded, so the features those inputs painted have to come from w from then on. And the
+learning-rate multiplier of equalized layers (e.g. `--set G.mapping_lr_mul=0.1`): such a layer
+stores its weights divided by the multiplier, so they are rescaled to compute the same function
+and only the speed at which they learn changes.
 """
 
 from __future__ import annotations
@@ -24,6 +27,7 @@ import torch
 from torch import nn
 
 from .. import checkpoint
+from ..models.layers import EqualLinear
 from .runs import RunError, load_weights
 
 
@@ -54,6 +58,7 @@ def init_from_checkpoint(
         if source_role is None:
             continue
         weights, surplus = without_surplus_noise(source.networks[source_role].state_dict(), net.state_dict())
+        weights = with_target_lr_mul(weights, source.networks[source_role], net)
         load_weights(net, weights, f"--init {path}: its '{source_role}' does not fit this run's '{role}' "
                                    "(it needs the same arch and --set G.* / D.* options)")
         filled[role] = source_role
@@ -74,6 +79,21 @@ def without_surplus_noise(weights: Mapping[str, torch.Tensor], target: Mapping[s
     """`weights` less the noise inputs `target` does not have, and the names of those dropped."""
     surplus = sorted(k for k in weights if k not in target and k.endswith(NOISE_INPUT_KEYS))
     return {k: v for k, v in weights.items() if k not in surplus}, surplus
+
+
+def with_target_lr_mul(weights: Mapping[str, torch.Tensor], source: nn.Module, target: nn.Module
+                       ) -> dict[str, torch.Tensor]:
+    """`weights` (of `source`) with every equalized linear layer's weight and bias rescaled by
+    source lr_mul / target lr_mul where the two modules differ: the same layer outputs."""
+    weights = dict(weights)
+    theirs = dict(source.named_modules())
+    for name, layer in target.named_modules():
+        old = theirs.get(name)
+        if isinstance(layer, EqualLinear) and isinstance(old, EqualLinear) and old.lr_mul != layer.lr_mul:
+            for key in (f"{name}.weight", f"{name}.bias"):
+                if key in weights:
+                    weights[key] = weights[key] * (old.lr_mul / layer.lr_mul)
+    return weights
 
 
 def _sha256(path: Path) -> str:
