@@ -145,6 +145,7 @@ lab_presets() {  # issue D/5: seed 0 of two Playground presets, shipped, and eve
   ganstudio export "$(ls -d "$RUNS"/lab-ring-pacgan/*-toyring-mlp2d | sort | tail -n 1)" \
     --out checkpoints/toy2d-ring-pacgan.safetensors
   ganstudio eval --preset "grid: all 25 modes" --seeds 0-9 --out "$RUNS/lab/grid"
+  ganstudio eval --preset "grid: plain GAN" --seeds 0-9 --out "$RUNS/lab/grid-plain"
   ganstudio eval --preset "ring: PacGAN" --seeds 0-9 --out "$RUNS/lab/ring-pac"
   ganstudio eval --preset "ring: plain GAN" --seeds 0-9 --out "$RUNS/lab/ring-plain"
 }

@@ -62,6 +62,14 @@ PRESETS: dict[str, Preset] = {
               "the samples spread over every mode while the lr is high and settle onto them as it falls. "
               "Without the decay, samples stay scattered between the modes.",
     ),
+    "grid: plain GAN": Preset(
+        dict(SETTLING, target="grid", batch=256, g_lr=2e-4),
+        steps=15000,
+        about="'grid: all 25 modes' with G learning five times slower than D (2e-4 against 1e-3): D keeps "
+              "rejecting what G has just drawn, G's samples pile onto the modes D last accepted, and about a "
+              "third of the grid stays empty: the collapse PacGAN's Table 1 reports for a plain GAN "
+              "(17.3 of 25 modes). docs/lab.md has it over 10 seeds.",
+    ),
     "ring: plain GAN": Preset(
         dict(SETTLING, target="ring", batch=512),
         steps=15000,
