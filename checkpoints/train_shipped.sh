@@ -137,10 +137,13 @@ toy2d() {  # 2-D models for the Playground ("continue a trained 2-D model"): a r
   ganstudio export "$(latest_run toyring-mlp2d)" --out checkpoints/toy2d-ring-collapse.safetensors
 }
 
-lab_presets() {  # issue D/5: seed 0 of two Playground presets, shipped, and every lab preset over 10 seeds
+lab_presets() {  # issue D/5: seed 0 of three Playground presets, shipped, and every lab preset over 10 seeds
   # (the table in docs/lab.md: each seed trained afresh and scored with the PacGAN protocol, 2,500 samples)
   ganstudio train toy --preset "grid: all 25 modes" --out "$RUNS/lab-grid" --set workers=0
   ganstudio export "$(ls -d "$RUNS"/lab-grid/*-toygrid-mlp2d | sort | tail -n 1)" --out checkpoints/toy2d-grid.safetensors
+  ganstudio train toy --preset "grid: plain GAN" --out "$RUNS/lab-grid-plain" --set workers=0
+  ganstudio export "$(ls -d "$RUNS"/lab-grid-plain/*-toygrid-mlp2d | sort | tail -n 1)" \
+    --out checkpoints/toy2d-grid-plain.safetensors
   ganstudio train toy --preset "ring: PacGAN" --out "$RUNS/lab-ring-pacgan" --set workers=0
   ganstudio export "$(ls -d "$RUNS"/lab-ring-pacgan/*-toyring-mlp2d | sort | tail -n 1)" \
     --out checkpoints/toy2d-ring-pacgan.safetensors
@@ -170,7 +173,7 @@ evaluate() {  # the figures in the model cards and README
   for model in toy2d-ring toy2d-ring-collapse; do
     ganstudio eval --model "$model" --n 2000 --out "$RUNS/eval-$model"
   done
-  for model in toy2d-grid toy2d-ring-pacgan; do
+  for model in toy2d-grid toy2d-grid-plain toy2d-ring-pacgan; do
     ganstudio eval --model "$model" --out "$RUNS/eval-$model"
   done
 }
