@@ -1,7 +1,7 @@
 """Screenshots of the studio on the shipped checkpoints, for the README (run by hand).
 
     python docs/take_screenshots.py            # writes docs/screenshots/*.png
-    python docs/take_screenshots.py inspect    # only some: sample edit invert translate inspect
+    python docs/take_screenshots.py inspect    # only some: sample edit invert translate inspect playground
 
 Needs Debian's chromium and Playwright's Python package (pip install -e ".[test]"), and an
 emoji font (Debian's fonts-noto-color-emoji) or the Random button's dice shows as an empty box;
@@ -94,7 +94,21 @@ def inspect(page, photo: Path) -> None:
     time.sleep(2)
 
 
-SHOTS = {"sample": sample, "edit": edit, "invert": invert, "translate": translate, "inspect": inspect}
+def playground(page, photo: Path) -> None:
+    """Presets side by side: the plain GAN's collapse next to the preset that covers the grid (seed 0)."""
+    page.get_by_role("tab", name="Playground").click()
+    page.get_by_text("Presets side by side").click()
+    box = page.locator("#playground-compare")
+    for name in ("ring: plain GAN", "ring: PacGAN", "grid: all 25 modes", "grid: plain GAN"):
+        box.get_by_label(name, exact=True).click()  # the ring pair is ticked by default: swap it for the grid pair
+    box.get_by_role("button", name="Compare").click()
+    box.get_by_text("2 of 2 done").wait_for(timeout=900_000)
+    time.sleep(2)
+
+
+SHOTS = {"sample": sample, "edit": edit, "invert": invert, "translate": translate, "inspect": inspect,
+         "playground": playground}
+ELEMENT = {"playground": "#playground-compare"}  # shots of one part of a long tab
 
 
 def main() -> None:
@@ -116,7 +130,10 @@ def main() -> None:
             page.get_by_role("tab", name="Sample & Mix").wait_for(timeout=60_000)
             for name in wanted:
                 SHOTS[name](page, photo)
-                page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
+                if name in ELEMENT:
+                    page.locator(ELEMENT[name]).screenshot(path=str(OUT / f"{name}.png"))
+                else:
+                    page.screenshot(path=str(OUT / f"{name}.png"), full_page=True)
             browser.close()
     finally:
         app.close()

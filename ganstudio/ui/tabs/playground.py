@@ -306,7 +306,7 @@ def build(ctx: TabContext) -> Handoffs:
                 gif = gr.File(label="Animation", interactive=False)
             command = gr.Markdown()
             with gr.Accordion("Presets side by side (the same seed, each trained afresh and scored alike)",
-                              open=False):
+                              open=False, elem_id="playground-compare"):
                 with gr.Row():
                     compared = gr.CheckboxGroup(list(PRESETS), value=["ring: plain GAN", "ring: PacGAN"],
                                                 label="Presets", scale=3)
