@@ -308,7 +308,7 @@ def build(ctx: TabContext) -> Handoffs:
             with gr.Accordion("Presets side by side (the same seed, each trained afresh and scored alike)",
                               open=False, elem_id="playground-compare"):
                 with gr.Row():
-                    compared = gr.CheckboxGroup(list(PRESETS), value=["ring: plain GAN", "ring: PacGAN"],
+                    compared = gr.CheckboxGroup(list(PRESETS), value=["grid: all 25 modes", "grid: plain GAN"],
                                                 label="Presets", scale=3)
                     with gr.Column(scale=1, min_width=160):
                         compare_seed = gr.Number(0, label="Seed", precision=0, minimum=0)
