@@ -109,10 +109,9 @@ def compare_presets(names: Sequence[str], seed: int = 0, steps: int | None = Non
     if steps is not None and not 1 <= steps <= MAX_COMPARE_STEPS:
         raise LabError(f"steps: 1 to {MAX_COMPARE_STEPS} (or none: each preset's own), got {steps}")
     for name in names:
-        preset = PRESETS[name]
-        row, plot = score_run(preset.settings.replace(seed=seed).validate(), steps or preset.steps, n,
-                              progress, label=name)
-        yield name, {"preset": name, "target": preset.settings.target, **row}, plot
+        settings = PRESETS[name].settings.replace(seed=seed).validate()
+        row, plot = score_run(settings, steps or PRESETS[name].steps, n, progress, label=name)
+        yield name, {"preset": name, "target": settings.target, **row}, plot
 
 
 def _settings_json(settings: ToySettings) -> dict[str, Any]:

@@ -477,7 +477,7 @@ class _Interval:
         for key, value in losses.items():
             name = f"{phase}/{key}"
             value = value.detach().float()  # never keep a graph alive
-            self.loss_sums[name] = self.loss_sums[name] + value if name in self.loss_sums else value.clone()
+            self.loss_sums[name] = self.loss_sums.get(name, 0) + value  # a new tensor: never the loss itself
             self.loss_counts[name] += 1
 
     def collect(self, trainer: "Trainer") -> dict[str, Any]:
