@@ -23,13 +23,19 @@ from torch import nn
 
 from . import checkpoint
 from .checkpoint import Checkpoint, CheckpointError, CheckpointInfo
+from .editing import directions as direction_methods
+from .editing.codes import sampled_ws
+from .editing.conditions import ConditionError, ConditionSpec
 from .editing.directions import DIRECTIONS_SUFFIX, DirectionError, DirectionSet
 from .errors import StudioError
+from .registry import DIRECTIONS
 
 if TYPE_CHECKING:
     from .translate import Translator
 
 GENERATOR_ROLES = ("G_ema", "G")
+# Sampled w behind the PCA and SeFa sets of a model that has no files of them, and the Inspect tab's w[i] units.
+SAMPLED_WS = 2000
 # The shipped models: `checkpoints/` beside the package in a source checkout.
 DEFAULT_CHECKPOINTS = Path(__file__).resolve().parent.parent / "checkpoints"
 
@@ -232,7 +238,9 @@ class Catalogue:
 
     # ----- directions -----------------------------------------------------------------------
     def directions(self, name: str) -> dict[str, DirectionSet]:
-        """Direction sets for a model: those inside its unit, then `<name>.*.directions.safetensors` beside it.
+        """Direction sets for a model: those inside its unit, then `<name>.*.directions.safetensors` beside it,
+        then the unsupervised ones (PCA, and SeFa on a style-based generator) computed from the generator
+        where no file has them, so every model opens with sliders, a freshly imported one too.
         Sets picked by measurement (`ganstudio directions pick`) come first, so the Edit tab opens on them.
 
         Cached until the model or a direction file changes, since slider events call this per frame.
@@ -260,10 +268,28 @@ class Catalogue:
                 continue  # for another generator, or unreadable: never applied to this one
             found[ds.method] = ds
         found = dict(sorted(found.items(), key=lambda item: not item[1].origins))
+        for method in DIRECTIONS.having(supervised=False):
+            if method not in found:
+                try:
+                    found[method] = direction_methods.compute(method, self.sampled_ws(name), None, None, "w", g_hash,
+                                                              G=self.generator(name))
+                except DirectionError:
+                    continue  # SeFa needs a style-based generator
         with self._lock:
             self._directions = {k: v for k, v in self._directions.items() if k[0] != name}
             self._directions[key] = found
         return found
+
+    def sampled_ws(self, name: str) -> torch.Tensor:
+        """SAMPLED_WS w of the model's generator (seeds from 0; a conditional one told each seed's
+        condition): what its computed direction sets and w[i] units are measured on."""
+        loaded, G = self.load(name), self.generator(name)
+        try:
+            spec = ConditionSpec.of(G, loaded.info.meta, loaded.info.labels)
+        except ConditionError as exc:
+            raise StudioError(f"model '{name}': {exc}") from None
+        conditions = spec.vectors([spec.for_seed(i) for i in range(SAMPLED_WS)]) if spec else None
+        return sampled_ws(G, SAMPLED_WS, seed=0, device=self.device, conditions=conditions)
 
     def default_directions(self, name: str) -> str | None:
         """The set the Edit tab and `ganstudio edit` use unless told: a picked one (listed first), else

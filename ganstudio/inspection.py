@@ -24,21 +24,17 @@ import torch
 from PIL import Image, ImageDraw
 
 from .data import data_set_name
-from .editing import codes as code_sources
-from .editing import directions as direction_methods
-from .editing.directions import DirectionError, DirectionSet
+from .editing.directions import DirectionError
 from .editing.edit import ResolvedEdit, apply_edits
 from .editing.layer_ranges import check_rows
 from .errors import UserError
 from .imaging import make_grid, to_pils
 from .latents import z_from_seeds
-from .registry import DIRECTIONS
 from .latents import MAX_SEEDS_PER_CALL, parse_seeds
 from .studio import Studio, StudioError
 
 MAX_CELLS = 2 * MAX_SEEDS_PER_CALL
 MAX_STEPS = 15
-SPREAD_SAMPLES = 2000
 _DIMENSION = re.compile(r"^\s*([zw])\s*\[\s*(\d+)\s*\]\s*$")
 
 
@@ -104,7 +100,6 @@ class Inspector:
     def __init__(self, studio: Studio):
         self.studio = studio
         self.catalogue = studio.catalogue
-        self._computed: dict[tuple[str, str, str], DirectionSet] = {}
         self._spread: dict[tuple[str, str], torch.Tensor] = {}
         self._lock = threading.Lock()
 
@@ -112,7 +107,7 @@ class Inspector:
     def axes(self, model: str) -> list[str]:
         """Axis names for a model (z[0] and w[0] stand for every dimension)."""
         spec = self.studio.condition_spec(model)
-        names = [f"{m}/{n}" for m, ds in self.direction_sets(model).items() for n in ds.names]
+        names = [f"{m}/{n}" for m, ds in self.studio.directions(model).items() for n in ds.names]
         return (spec.code_names if spec and spec.kind == "codes" else []) + names + ["z[0]", "w[0]"]
 
     def axis_range(self, model: str, axis: str) -> tuple[float, float]:
@@ -123,41 +118,13 @@ class Inspector:
             return -1.0, 1.0
         return -3.0, 3.0
 
-    def direction_sets(self, model: str) -> dict[str, DirectionSet]:
-        """The model's direction files plus PCA (and SeFa on style generators) where it has none."""
-        sets = dict(self.studio.directions(model))
-        for method in DIRECTIONS.having(supervised=False):
-            if method not in sets:
-                try:
-                    sets[method] = self._unsupervised(model, method)
-                except DirectionError:
-                    continue  # SeFa needs a style-based generator
-        return sets
-
-    def _unsupervised(self, model: str, method: str) -> DirectionSet:
-        key = (model, self.catalogue.generator_hash(model), method)
-        with self._lock:
-            if key in self._computed:
-                return self._computed[key]
-        G = self.studio.generator(model)
-        codes = self._sampled_ws(model, G)
-        ds = direction_methods.compute(method, codes, None, None, "w", key[1], G=G)
-        with self._lock:
-            self._computed[key] = ds
-        return ds
-
-    def _sampled_ws(self, model: str, G) -> torch.Tensor:
-        spec = self.studio.condition_spec(model)
-        conditions = spec.vectors([spec.for_seed(i) for i in range(SPREAD_SAMPLES)]) if spec else None
-        return code_sources.sampled_ws(G, SPREAD_SAMPLES, seed=0, device=self.studio.device, conditions=conditions)
-
     def w_spread(self, model: str) -> torch.Tensor:
         """Standard deviation of each w dimension over sampled w (the unit of a w[i] axis)."""
         key = (model, self.catalogue.generator_hash(model))
         with self._lock:
             if key in self._spread:
                 return self._spread[key]
-        spread = self._sampled_ws(model, self.studio.generator(model)).std(0)
+        spread = self.catalogue.sampled_ws(model).std(0)
         with self._lock:
             self._spread[key] = spread
         return spread
@@ -212,7 +179,7 @@ class Inspector:
                 out[:, rows, i] += value * float(self.w_spread(model)[i])
             return out
         method, sep, name = axis.partition("/")
-        sets = self.direction_sets(model)
+        sets = self.studio.directions(model)
         if not sep or method not in sets:
             raise StudioError(f"unknown axis '{axis}'; use z[i], w[i], a direction like "
                               f"{next(iter(self.axes(model)), 'pca/PC0')}, or an InfoGAN code")
@@ -239,7 +206,7 @@ class Inspector:
     # ----- directions side by side -----------------------------------------------------------
     def cosines(self, model: str, methods: list[str] | None = None) -> Matrix:
         """Cosine similarity between every pair of directions (of the given methods) in w."""
-        sets = self.direction_sets(model)
+        sets = self.studio.directions(model)
         chosen = [m for m in (methods or sets) if m in sets and sets[m].space == "w"]
         if not chosen:
             raise StudioError(f"model '{model}' has no w-space directions among {', '.join(methods or sets) or 'none'}")
@@ -269,7 +236,7 @@ class Inspector:
         if not 1 <= int(n) <= 1024:
             raise StudioError(f"samples must be between 1 and 1024, got {n}")
         studio = self.studio
-        sets = self.direction_sets(model)
+        sets = self.studio.directions(model)
         if method not in sets:
             raise StudioError(f"model '{model}' has no '{method}' directions; it has: {', '.join(sets)}")
         if judge not in self.judges():

@@ -51,11 +51,14 @@ def test_edit_uses_the_set_the_edit_tab_opens_on_unless_told(unit, tmp_path, cap
                  "--out", str(doubled)]) == 0
     assert Image.open(picked).tobytes() == Image.open(doubled).tobytes()  # best's 1 is mean_diff's 2
 
-    bare = tmp_path / "bare"
+    bare = tmp_path / "bare"  # no direction files: the PCA of its sampled w, computed when asked
     checkpoint.save(bare / "plain.safetensors", {"G_ema": make_tiny(num_ws=4)})
     assert main(["edit", "--model", str(bare / "plain.safetensors"), "--seed", "1", "--set", "Smiling=1",
                  "--out", str(tmp_path / "x.png")]) == 2
-    assert "--set: model 'plain' has no direction sets" in capsys.readouterr().err
+    assert "no pca direction 'Smiling'; known: PC0, PC1" in capsys.readouterr().err
+    assert main(["edit", "--model", str(bare / "plain.safetensors"), "--seed", "1", "--set", "PC0=2",
+                 "--out", str(tmp_path / "pc0.png")]) == 0
+    assert read_png_recipe(tmp_path / "pc0.png")["edits"][0]["direction"] == "pca/PC0"
 
 
 @pytest.mark.parametrize("argv, message", [

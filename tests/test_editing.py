@@ -242,7 +242,9 @@ def test_studio_finds_direction_files_beside_the_model_only_for_its_generator(tm
     g_hash = studio.catalogue.generator_hash("faces")
     DirectionSet("pca", "w", ["PC0"], torch.randn(1, 8), g_hash).save(folder / f"faces.pca{dirs.DIRECTIONS_SUFFIX}")
     DirectionSet("svm", "w", ["Smiling"], torch.randn(1, 8), "other").save(folder / f"faces.svm{dirs.DIRECTIONS_SUFFIX}")
-    assert sorted(studio.directions("faces")) == ["mean_diff", "pca"]
+    found = studio.directions("faces")
+    assert sorted(found) == ["mean_diff", "pca", "sefa"]  # sefa computed, as no file has it; the svm file is refused
+    assert found["pca"].names == ["PC0"]  # the file wins over a computed pca
     assert studio.model_names() == ["faces"]  # direction files are not listed as models
 
 

@@ -25,12 +25,14 @@ def large(tmp_path):
 
 @pytest.mark.slow
 def test_sample_mix_walk_edit_invert_and_inspect_a_256_px_model(large, capsys):
-    assert main(["directions", "compute", "--model", str(large / "big.safetensors"), "--method", "sefa",
-                 "--components", "3"]) == 0
+    assert main(["directions", "compute", "--model", str(large / "big.safetensors"), "--method", "pca",
+                 "--components", "3", "--n", "500"]) == 0
     np.save(large / "big_smile_w_boundary.npy", np.eye(16)[:1])
     assert main(["directions", "import", "--model", str(large / "big.safetensors"),
                  str(large / "big_smile_w_boundary.npy"), "--name", "interfacegan"]) == 0
     studio = Studio(large)
+    assert list(studio.directions("big")) == ["interfacegan", "pca", "sefa"]  # sefa computed: no file has it
+    assert studio.directions("big")["pca"].names == ["PC0", "PC1", "PC2"]  # the file's
     [sample] = studio.sample("big", [3], psi=0.7)
     assert sample.image.size == (256, 256)
     grid = studio.mix("big", [1, 2], [3], layers=(0, 4))

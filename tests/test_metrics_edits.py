@@ -392,7 +392,7 @@ def test_directions_pick_gathers_what_an_eval_measured_best_and_the_studio_opens
     assert picked.origins["reddish"] == {"method": "exact", "alpha": 1.5, "success": 1.0, "preserved": 1.0, "n": 32}
     assert picked.source == f"picked from {out / 'metrics.json'} (32 samples, seeds 1000000-1000031)"
     assert torch.allclose(picked.vectors, 1.5 * eye())
-    assert list(Catalogue(models).directions("oracle")) == ["best", "exact", "zero"]  # the Edit tab opens on it
+    assert list(Catalogue(models).directions("oracle")) == ["best", "exact", "zero", "pca"]  # the Edit tab opens on best
     assert main(["info", str(models / "oracle.best.directions.safetensors")]) == 0
     header = json.loads(capsys.readouterr().out)
     assert header["origins"]["reddish"]["method"] == "exact" and header["names"] == ATTRIBUTES

@@ -71,10 +71,7 @@ def edit_run(args: argparse.Namespace) -> int:
             num_ws = studio.generator(recipe.model).num_ws
             layers = parse_layers(args.layers, num_ws)
             keep = tuple(comma_list(args.keep))
-            method = args.method or studio.catalogue.default_directions(recipe.model)
-            if method is None:
-                raise CliError(f"--set: model '{recipe.model}' has no direction sets; make one with "
-                               "`ganstudio directions compute`")
+            method = args.method or studio.catalogue.default_directions(recipe.model)  # every model has pca at least
             edits = list(recipe.edits)
             for item in args.set:
                 attr, _, alpha = item.partition("=")

@@ -26,7 +26,7 @@ class _Inspection:
         if model_name not in studio.model_names("generator"):
             return "", gr.Dropdown(choices=[]), gr.Dropdown(choices=[]), gr.CheckboxGroup(choices=[]), "", gr.Dropdown()
         axes = inspector.axes(model_name)
-        sets = list(inspector.direction_sets(model_name))
+        sets = list(inspector.studio.directions(model_name))
         spec = studio.condition_spec(model_name)
         info = studio.catalogue.entry(model_name).info
         text = f"**{model_name}**: {info.arch}, {studio.generator(model_name).num_ws} w+ rows"

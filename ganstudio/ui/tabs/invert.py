@@ -93,7 +93,7 @@ def build(ctx: TabContext) -> Handoffs:
                 target = gr.Image(label="Input (as the model sees it)", type="pil", format="png", interactive=False,
                                   height=IMAGE_HEIGHT, elem_classes=PIXEL_ART)
                 result = gr.Image(label="Reconstruction", type="pil", format="png", interactive=False,
-                                  height=IMAGE_HEIGHT, elem_classes=PIXEL_ART)
+                                  height=IMAGE_HEIGHT, elem_classes=PIXEL_ART, elem_id="invert-result")
             status = gr.Markdown(elem_id="invert-status")
             curve = term_plot(y="loss", label="Loss")
             with gr.Row():
