@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from ganstudio.training.augment import diff_augment, parse_policy
+from ganstudio.training.augment import diff_augment, parse_policy, random_affine
 
 
 def test_every_transform_is_differentiable_and_keeps_shape():
@@ -38,3 +38,15 @@ def test_policy_parsing():
     assert diff_augment(x, "") is x
     with pytest.raises(ValueError, match="unknown transform 'blur'; known: color, translation, cutout"):
         parse_policy("color,blur")
+
+
+def test_random_affine_moves_the_content_and_fills_with_background():
+    torch.manual_seed(3)
+    square = torch.full((16, 1, 32, 32), -1.0)
+    square[:, :, 12:20, 12:20] = 1.0
+    y = random_affine(square)
+    assert y.shape == square.shape and y.min() >= -1 - 1e-5 and y.max() <= 1 + 1e-5
+    assert torch.allclose(y[:, :, :3], torch.full_like(y[:, :, :3], -1.0), atol=1e-5)  # the border stays background
+    assert not torch.allclose(y[0], y[1])  # each image gets its own transform
+    ink = (y + 1).flatten(1).sum(1) / (square + 1).flatten(1).sum(1)
+    assert ((ink > 0.6) & (ink < 1.5)).all()  # zoomed by at most 15 %: the square is kept, not cut away

@@ -6,6 +6,7 @@ import re
 
 import pytest
 import torch
+import torch.nn.functional as F
 from PIL import Image
 
 from ganstudio import checkpoint
@@ -15,6 +16,7 @@ from ganstudio.models.tiny import TinyConfig, TinyGenerator
 from ganstudio.studio import Studio
 from ganstudio.training import Trainer
 from ganstudio.training.export import export_run
+from ganstudio.training.losses import GanBatch
 from ganstudio.training.recipes import Inputs
 from ganstudio.training.runs import RunError, read_stats
 from tests.training_kit import ToyImages, tiny_config
@@ -86,18 +88,19 @@ def test_export_can_average_the_weights_of_the_last_snapshots(tmp_path):
     assert not (tmp_path / "x.safetensors").exists()
 
 
-@pytest.mark.parametrize("recipe,loss,extra_keys", [
-    ("gan", "minimax", set()),
-    ("gan", "wgan-gp", {"D/gp", "D/wdist"}),
-    ("gan", "lsgan", set()),
-    ("gan", "hinge", set()),
-    ("gan", "feature-matching", {"G/fm"}),
-    ("cgan", "nonsaturating", set()),
-    ("acgan", "nonsaturating", {"D/cls_real", "D/cls_fake", "D/cls_real_acc", "G/cls"}),
-    ("infogan", "nonsaturating", {"D/info", "G/info", "G/info_cat", "G/info_cont"}),
+@pytest.mark.parametrize("recipe,loss,extra_keys,options", [
+    ("gan", "minimax", set(), {}),
+    ("gan", "wgan-gp", {"D/gp", "D/wdist"}, {}),
+    ("gan", "lsgan", set(), {}),
+    ("gan", "hinge", set(), {}),
+    ("gan", "feature-matching", {"G/fm"}, {}),
+    ("cgan", "nonsaturating", set(), {}),
+    ("acgan", "nonsaturating", {"D/cls_real", "D/cls_fake", "D/cls_real_acc", "G/cls"}, {}),
+    ("infogan", "nonsaturating", {"D/info", "G/info", "G/info_cat", "G/info_cont"}, {}),
+    ("infogan", "nonsaturating", {"D/info", "G/info_cat"}, {"info_invariant": True}),
 ])
-def test_every_recipe_and_objective_trains(recipe, loss, extra_keys):
-    trainer = Trainer(tiny_config(recipe=recipe, loss=loss, d_steps=1, info_cat=(3,), info_cont=1),
+def test_every_recipe_and_objective_trains(recipe, loss, extra_keys, options):
+    trainer = Trainer(tiny_config(recipe=recipe, loss=loss, d_steps=1, info_cat=(3,), info_cont=1, **options),
                       ToyImages(), out=None, progress=False)
     before = {k: v.clone() for k, v in trainer.nets["G"].state_dict().items()}
     for _ in range(2):
@@ -109,6 +112,34 @@ def test_every_recipe_and_objective_trains(recipe, loss, extra_keys):
     assert any(not torch.equal(before[k], v) for k, v in trainer.nets["G"].state_dict().items())
     images = trainer.recipe.grid({**trainer.nets, **trainer.ema}, [0, 1, 2])
     assert images.shape == (3, 3, 16, 16)
+
+
+def test_infogan_can_read_the_categorical_codes_from_a_turned_copy():
+    """With info_invariant, Q's categorical logits come from a randomly turned copy of the samples
+    (their pose carries no code), the continuous codes still from the samples themselves."""
+    trainer = Trainer(tiny_config(recipe="infogan", info_cat=(3,), info_cont=1, info_invariant=True), ToyImages(),
+                      out=None, progress=False)
+    seen = []
+
+    class ReadsImages:
+        def heads(self, x, c=None):
+            seen.append(x)
+            level = x.mean(dim=(1, 2, 3))
+            return {"logits": level, "q_cat_logits": torch.stack([level, -level, x[:, 0, 0, 0]], 1),
+                    "q_cont_mean": level[:, None]}
+
+    torch.manual_seed(0)
+    fake = torch.rand(6, 3, 16, 16) * 2 - 1
+    cat, cont = torch.tensor([[0], [1], [2], [0], [1], [2]]), torch.rand(6, 1)
+    losses = trainer.recipe._info(GanBatch(ReadsImages(), fake), Inputs(z=torch.zeros(6, 1), target=(cat, cont)))
+    assert len(seen) == 2 and seen[0] is fake
+    turned = seen[1]
+    assert turned.shape == fake.shape and not torch.allclose(turned, fake)
+    turned_level = turned.mean(dim=(1, 2, 3))
+    want = F.cross_entropy(torch.stack([turned_level, -turned_level, turned[:, 0, 0, 0]], 1), cat[:, 0])
+    assert losses["cat"].item() == pytest.approx(want.item())
+    assert losses["cont"].item() == pytest.approx(0.5 * ((cont - fake.mean(dim=(1, 2, 3))[:, None]).square()
+                                                         + math.log(2 * math.pi)).mean().item())
 
 
 def test_conditional_recipes_build_conditional_networks():

@@ -51,6 +51,20 @@ def _cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
     return x * (~inside).unsqueeze(1).to(x.dtype)
 
 
+def random_affine(x: torch.Tensor, degrees: float = 15.0, scale: float = 0.15, shift: float = 0.15) -> torch.Tensor:
+    """Rotate by up to `degrees`, zoom by up to `scale` and shift by up to `shift` of the size,
+    per sample, filling with the background (-1): a second view of an image that keeps what it
+    shows (a digit stays that digit), for terms that ask a network to read both views the same."""
+    n = x.shape[0]
+    def uniform(limit: float) -> torch.Tensor:
+        return (torch.rand(n, device=x.device) * 2 - 1) * limit
+    angle, zoom = uniform(degrees * torch.pi / 180), 1 + uniform(scale)
+    cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
+    theta = torch.stack([torch.stack([cos, -sin, uniform(shift)], 1), torch.stack([sin, cos, uniform(shift)], 1)], 1)
+    grid = F.affine_grid(theta.to(x.dtype), list(x.shape), align_corners=False)
+    return F.grid_sample(x + 1, grid, align_corners=False) - 1
+
+
 OPS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "color": _color,
     "translation": _translation,

@@ -51,9 +51,9 @@ from .. import models  # noqa: F401  (importing the package fills ARCHS)
 from ..config_io import ConfigError
 from ..latents import z_from_seeds
 from ..registry import ARCHS, LOSSES, RECIPES
-from .augment import diff_augment, parse_policy
+from .augment import diff_augment, parse_policy, random_affine
 from .train_config import TrainConfig
-from .losses import GanBatch, Losses, class_loss, info_loss, r1_penalty
+from .losses import GanBatch, Losses, class_loss, discriminate, info_loss, r1_penalty
 
 
 
@@ -451,7 +451,11 @@ class InfoGanRecipe(GanRecipe):
 
     def _info(self, batch: GanBatch, inputs: Inputs) -> Losses:
         cat, cont = inputs.target
-        return info_loss(batch.d_fake(), cat, cont, tuple(self.config.info_cat), self.config.info_learn_std,
+        outputs = batch.d_fake()
+        if self.config.info_invariant and self.config.info_cat:
+            turned = discriminate(batch.D, random_affine(batch.fake), batch.c_fake)
+            outputs = {**outputs, "q_cat_logits": turned["q_cat_logits"]}
+        return info_loss(outputs, cat, cont, tuple(self.config.info_cat), self.config.info_learn_std,
                          self.config.info_cont_weight)
 
     def d_terms(self, batch: GanBatch, labels: torch.Tensor | None, inputs: Inputs, losses: Losses) -> None:
