@@ -53,9 +53,11 @@ def _cutout(x: torch.Tensor, ratio: float = 0.5) -> torch.Tensor:
 
 def random_affine(x: torch.Tensor, degrees: float = 15.0, scale: float = 0.15, shift: float = 0.15) -> torch.Tensor:
     """Rotate by up to `degrees`, zoom by up to `scale` and shift by up to `shift` of the size,
-    per sample, filling with the background (-1): a second view of an image that keeps what it
-    shows (a digit stays that digit), for terms that ask a network to read both views the same."""
+    per sample, filling with the background (-1): a copy that keeps what an image shows (a digit
+    stays that digit) and changes its pose, for a network that must read the one and not the other.
+    Differentiable in x, so a generator's gradient passes through it."""
     n = x.shape[0]
+
     def uniform(limit: float) -> torch.Tensor:
         return (torch.rand(n, device=x.device) * 2 - 1) * limit
     angle, zoom = uniform(degrees * torch.pi / 180), 1 + uniform(scale)

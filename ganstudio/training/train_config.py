@@ -199,8 +199,8 @@ def _check(cfg: TrainConfig) -> None:
         raise ConfigError(f"lr_decay is the last fraction of the run, from 0 (none) to below 1, got {cfg.lr_decay}")
     if cfg.ae_interval < 1:
         raise ConfigError(f"ae_interval must be at least 1, got {cfg.ae_interval}")
-    for name in ("r1_gamma", "info_lambda", "info_cont_weight", "ae_pixel", "ae_latent", "ae_labels",
-                 "ae_prior", "ae_edit"):
+    for name in ("r1_gamma", "info_lambda", "info_cont_weight", "ae_pixel", "ae_latent", "ae_labels", "ae_prior",
+                 "ae_edit"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"{name} must not be negative, got {getattr(cfg, name)}")
     if not 0.0 <= cfg.style_mixing <= 1.0:
