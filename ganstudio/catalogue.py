@@ -293,7 +293,7 @@ class Catalogue:
 
     def default_directions(self, name: str) -> str | None:
         """The set the Edit tab and `ganstudio edit` use unless told: a picked one (listed first), else
-        the first found; None when the model has none."""
+        the first found (a computed pca when there are no files)."""
         return next(iter(self.directions(name)), None)
 
 
