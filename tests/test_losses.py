@@ -10,7 +10,7 @@ from torch.distributions import Normal
 
 from ganstudio.registry import LOSSES
 from ganstudio.training.losses import (
-    GanBatch, class_loss, gradient_penalty, info_loss, r1_penalty,
+    GanBatch, class_loss, cluster_loss, gradient_penalty, info_loss, r1_penalty,
 )
 
 
@@ -216,3 +216,16 @@ def test_info_loss_keeps_unit_variance_unless_learned():
     learned = info_loss(outputs, None, cont, learn_std=True)["cont"].item()
     assert fixed == pytest.approx(0.5 * (0.25 + math.log(2 * math.pi)))  # the predicted log-variance is ignored
     assert learned == pytest.approx(0.5 * (0.25 * math.exp(4.0) - 4.0 + math.log(2 * math.pi)))
+
+
+def test_cluster_loss_rewards_agreeing_views_spread_over_every_cluster():
+    sure = torch.eye(4).repeat(8, 1) * 20  # 32 images, each certain of its cluster, all 4 used equally
+    assert cluster_loss(sure, sure)["loss"].item() == pytest.approx(-math.log(4), abs=1e-3)  # the most there is
+    one_cluster = torch.zeros(32, 4)
+    one_cluster[:, 0] = 20
+    assert cluster_loss(one_cluster, one_cluster)["loss"].item() == pytest.approx(0.0, abs=1e-3)  # no information
+    disagreeing = sure.roll(1, dims=1)  # the second view always lands one cluster on
+    assert cluster_loss(sure, disagreeing)["loss"].item() > cluster_loss(sure, sure)["loss"].item()
+    logits = (sure * 0.01).requires_grad_()  # leaning towards the other view (all-equal logits are a saddle)
+    cluster_loss(logits, sure)["loss"].backward()
+    assert torch.all(logits.grad.argmin(1) == sure.argmax(1))  # descent raises the cluster the other view picked

@@ -309,3 +309,15 @@ def info_loss(
         total = total + cont_weight * nll
     out["loss"] = total
     return out
+
+
+def cluster_loss(logits_a: torch.Tensor, logits_b: torch.Tensor, eps: float = 1e-8) -> Losses:
+    """Invariant information clustering (Ji et al., 2019) as a loss to minimise: minus the mutual
+    information between the cluster a classifier gives an image (logits_a) and the one it gives a
+    second view of it (logits_b). Lowest when both views land in the same cluster and every cluster
+    is used equally."""
+    joint = (logits_a.float().softmax(1).unsqueeze(2) * logits_b.float().softmax(1).unsqueeze(1)).mean(0)
+    joint = ((joint + joint.t()) / 2).clamp_min(eps)
+    marginal_a, marginal_b = joint.sum(1, keepdim=True), joint.sum(0, keepdim=True)
+    mutual_information = (joint * (joint.log() - marginal_a.log() - marginal_b.log())).sum()
+    return {"loss": -mutual_information}

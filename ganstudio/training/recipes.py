@@ -53,7 +53,7 @@ from ..latents import z_from_seeds
 from ..registry import ARCHS, LOSSES, RECIPES
 from .augment import diff_augment, parse_policy, random_affine
 from .train_config import TrainConfig
-from .losses import GanBatch, Losses, class_loss, discriminate, info_loss, r1_penalty
+from .losses import GanBatch, Losses, class_loss, cluster_loss, discriminate, info_loss, r1_penalty
 
 
 
@@ -460,6 +460,16 @@ class InfoGanRecipe(GanRecipe):
 
     def d_terms(self, batch: GanBatch, labels: torch.Tensor | None, inputs: Inputs, losses: Losses) -> None:
         add_term(losses, "info", self._info(batch, inputs), self.config.info_lambda)
+        if self.config.info_cluster > 0 and self.config.info_cat:
+            add_term(losses, "cluster", self._cluster(batch), self.config.info_cluster)
+
+    def _cluster(self, batch: GanBatch) -> Losses:
+        """Q's first categorical code on real images: each read the same as a turned copy, and every
+        value used equally, so Q's values split the data into its natural classes, which the info
+        term then makes G draw one per value."""
+        k = self.config.info_cat[0]
+        copy = discriminate(batch.D, random_affine(batch.real), batch.c_real)
+        return cluster_loss(batch.d_real()["q_cat_logits"][:, :k], copy["q_cat_logits"][:, :k])
 
     def g_terms(self, batch: GanBatch, inputs: Inputs, losses: Losses) -> None:
         add_term(losses, "info", self._info(batch, inputs), self.config.info_lambda)
