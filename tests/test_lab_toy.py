@@ -152,6 +152,20 @@ def test_a_trained_toy_model_opens_where_it_stopped(tmp_path):
     assert lab.step(1).step == 4
 
 
+def test_image_operations_refuse_a_toy_model_by_name(tmp_path, capsys):
+    from ganstudio.cli import main
+    from ganstudio.studio import Studio, StudioError
+
+    folder = tmp_path / "models"
+    export_toy_model(tmp_path, folder)
+    with pytest.raises(StudioError, match="'ring-toy' draws 2-D points, not images: open it in the Playground"):
+        Studio(folder).seed_recipe("ring-toy", 1)
+    for argv in (["edit", "--seed", "1", "--set", "PC0=1", "--out", str(tmp_path / "x.png")],
+                 ["traverse", "--axis", "z[0]", "--out", str(tmp_path / "x.png")]):
+        assert main([argv[0], "--model", str(folder / "ring-toy.safetensors"), *argv[1:]]) == 2
+        assert "draws 2-D points, not images" in capsys.readouterr().err
+
+
 def test_only_toy_checkpoints_of_built_in_targets_open(tmp_path):
     from ganstudio import checkpoint
     from tests.conftest import make_tiny
