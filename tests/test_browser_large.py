@@ -42,11 +42,21 @@ def _width(image) -> int:
                                 "img.addEventListener('load', () => done(img.naturalWidth), {once: true}))")
 
 
-def test_an_imported_1024_px_model_samples_edits_inverts_and_traverses(page, tmp_path):
+def test_an_imported_1024_px_model_samples_mixes_edits_inverts_and_traverses(page, tmp_path):
     page.get_by_role("button", name="Sample", exact=True).click()
     first = page.locator("#samples img")
     _wait_change(lambda: _src(first), "", timeout=120)
     assert _width(first) == SIZE
+    page.get_by_label("Row seeds (give their styles)").fill("1")
+    page.get_by_label("Column seeds (receive them)").fill("2")
+    page.get_by_role("button", name="Mix", exact=True).click()
+    grid = page.locator("#mix-grid img")
+    _wait_change(lambda: _src(grid), "", timeout=120)
+    assert _width(grid) >= 2 * SIZE  # full-size frames: the column seed on top, the mix below it
+    page.get_by_text("Interpolation and latent walk").click()
+    page.get_by_role("spinbutton", name="number input for Frames").fill("3")
+    page.get_by_role("button", name="Interpolate", exact=True).click()
+    _wait_change(lambda: _src(page.locator("#walk-preview img")), "", timeout=120)
 
     page.get_by_role("tab", name="Edit").click()
     page.get_by_role("button", name="Start from this seed").click()

@@ -125,7 +125,7 @@ def build(ctx: TabContext) -> Handoffs:
             stop = gr.Number(4, label="to row (exclusive)", precision=0, minimum=1)
         mix_btn = gr.Button("Mix")
         mix_image = gr.Image(label="Mixing grid (top: columns, left: rows)", type="pil", format="png",
-                             interactive=False, height=480, elem_classes=PIXEL_ART)
+                             interactive=False, height=480, elem_classes=PIXEL_ART, elem_id="mix-grid")
 
     with gr.Accordion("Interpolation and latent walk", open=False):
         with gr.Row():
@@ -140,7 +140,7 @@ def build(ctx: TabContext) -> Handoffs:
             walk_btn = gr.Button("Latent walk")
         animation = gr.File(label="Animation", interactive=False)
         preview = gr.Image(label="Preview (GIF)", type="filepath", interactive=False, height=256,
-                           elem_classes=PIXEL_ART)
+                           elem_classes=PIXEL_ART, elem_id="walk-preview")
 
     on = _Sampling(studio, ctx.session)
     sample_inputs = [model, seeds, psi, cutoff, noise, condition]
