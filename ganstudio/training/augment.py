@@ -60,6 +60,7 @@ def random_affine(x: torch.Tensor, degrees: float = 15.0, scale: float = 0.15, s
 
     def uniform(limit: float) -> torch.Tensor:
         return (torch.rand(n, device=x.device) * 2 - 1) * limit
+
     angle, zoom = uniform(degrees * torch.pi / 180), 1 + uniform(scale)
     cos, sin = torch.cos(angle) / zoom, torch.sin(angle) / zoom
     theta = torch.stack([torch.stack([cos, -sin, uniform(shift)], 1), torch.stack([sin, cos, uniform(shift)], 1)], 1)

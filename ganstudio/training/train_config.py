@@ -50,8 +50,8 @@ class TrainConfig:
     info_lambda: float = 1.0  # infogan: weight of the mutual-information term
     info_learn_std: bool = False  # infogan: Q predicts the continuous codes' variance too (else fixed at 1)
     info_cont_weight: float = 1.0  # infogan: the continuous codes' share of the term (the paper uses less than 1)
-    info_invariant: bool = False  # infogan: Q reads the categorical codes from a turned, zoomed, shifted copy of each sample
-    info_cluster: float = 0.0  # infogan: weight of Q reading each real image and a turned copy as one, equally used, c1 value
+    info_invariant: bool = False  # infogan: Q reads the categorical codes from a turned, zoomed, shifted copy
+    info_cluster: float = 0.0  # infogan: weight of Q reading real images and turned copies alike, all c1 values used
     ac_weight: float = 1.0  # acgan: weight of the class terms
     E: dict = field(default_factory=dict)  # aegan: encoder config keys (`--set E.channel_base=1024`)
     ae_pixel: float = 1.0  # aegan: weight of |G(E(x)) - x| (L1 over a 4-level image pyramid)
@@ -200,8 +200,8 @@ def _check(cfg: TrainConfig) -> None:
         raise ConfigError(f"lr_decay is the last fraction of the run, from 0 (none) to below 1, got {cfg.lr_decay}")
     if cfg.ae_interval < 1:
         raise ConfigError(f"ae_interval must be at least 1, got {cfg.ae_interval}")
-    for name in ("r1_gamma", "info_lambda", "info_cont_weight", "info_cluster", "ae_pixel", "ae_latent", "ae_labels", "ae_prior",
-                 "ae_edit"):
+    for name in ("r1_gamma", "info_lambda", "info_cont_weight", "info_cluster", "ae_pixel", "ae_latent", "ae_labels",
+                 "ae_prior", "ae_edit"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"{name} must not be negative, got {getattr(cfg, name)}")
     if not 0.0 <= cfg.style_mixing <= 1.0:
