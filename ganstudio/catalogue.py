@@ -210,7 +210,11 @@ class Catalogue:
         return loaded
 
     def generator(self, name: str) -> nn.Module:
+        """The model's image generator; a lab model of 2-D points is refused by name, not crashed on."""
         loaded = self.load(name)
+        if model_kind(loaded.info) == "points":
+            raise StudioError(f"model '{name}' draws 2-D points, not images: open it in the Playground tab "
+                              "(or measure it with `ganstudio eval`)")
         for role in GENERATOR_ROLES:
             if role in loaded.networks:
                 return loaded.networks[role]
@@ -268,13 +272,13 @@ class Catalogue:
                 continue  # for another generator, or unreadable: never applied to this one
             found[ds.method] = ds
         found = dict(sorted(found.items(), key=lambda item: not item[1].origins))
-        for method in DIRECTIONS.having(supervised=False):
-            if method not in found:
-                try:
-                    found[method] = direction_methods.compute(method, self.sampled_ws(name), None, None, "w", g_hash,
-                                                              G=self.generator(name))
-                except DirectionError:
-                    continue  # SeFa needs a style-based generator
+        missing = [method for method in DIRECTIONS.having(supervised=False) if method not in found]
+        codes, G = (self.sampled_ws(name), self.generator(name)) if missing else (None, None)
+        for method in missing:
+            try:
+                found[method] = direction_methods.compute(method, codes, None, None, "w", g_hash, G=G)
+            except DirectionError:
+                continue  # SeFa needs a style-based generator
         with self._lock:
             self._directions = {k: v for k, v in self._directions.items() if k[0] != name}
             self._directions[key] = found

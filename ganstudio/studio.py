@@ -15,7 +15,7 @@ import torch
 from PIL import Image
 from torch import nn
 
-from .catalogue import Catalogue, model_kind
+from .catalogue import Catalogue
 from .editing.conditions import ConditionError, ConditionSpec
 from .editing.directions import DirectionSet
 from .editing.edit import ResolvedEdit, apply_edits
@@ -74,11 +74,6 @@ class Studio:
         return self.catalogue.default_model(kind)
 
     def generator(self, name: str) -> nn.Module:
-        """The image generator of a model; a lab model of 2-D points is refused by name, not crashed on."""
-        entry = self.catalogue.entry(name)
-        if entry.info is not None and model_kind(entry.info) == "points":
-            raise StudioError(f"model '{name}' draws 2-D points, not images: open it in the Playground tab "
-                              "(or measure it with `ganstudio eval`)")
         return self.catalogue.generator(name)
 
     def directions(self, name: str) -> dict[str, DirectionSet]:
