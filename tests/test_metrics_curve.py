@@ -52,6 +52,16 @@ def test_curve_every_keeps_the_newest_and_names_must_match(runs, tmp_path, capsy
                  "--swd-descriptors", "1024"]) == 0
     steps = [p["step"] for p in json.loads((out / "curve.json").read_text())["runs"][folders[0].name]["points"]]
     assert steps == [4, 12]
+    first = json.loads((out / "curve.json").read_text())["runs"]
+    # --add: the second run joins the curve; the first is kept as measured, not measured again
+    assert main(["curve", str(folders[1]), "--names", "later", "--add", "--every", "2", "--judge", str(judge),
+                 "--n", "60", "--out", str(out), "--swd-descriptors", "1024"]) == 0
+    both = json.loads((out / "curve.json").read_text())["runs"]
+    assert list(both) == [folders[0].name, "later"] and both[folders[0].name] == first[folders[0].name]
+    assert "## later" in (out / "curve.md").read_text()
+    assert main(["curve", str(folders[1]), "--add", "--judge", str(judge), "--n", "40", "--out", str(out),
+                 "--swd-descriptors", "1024"]) == 2
+    assert "was measured with n 60, this run with 40" in capsys.readouterr().err
     assert main(["curve", str(folders[0]), "--names", "a,b", "--judge", str(judge), "--out", str(out)]) == 2
     assert "--names gives 2 names for 1 runs" in capsys.readouterr().err
     assert main(["curve", str(tmp_path), "--judge", str(judge), "--out", str(out)]) == 2

@@ -36,6 +36,8 @@ COMMANDS: dict[str, tuple[str, Callable[[argparse.ArgumentParser], None], Callab
               metrics.curve_args, metrics.curve_run),
     "judge": ("train or check the judge, the attribute classifier used by eval", metrics.judge_args,
               metrics.judge_run),
+    "features": ("train the feature network a projected discriminator judges in (real images, no labels)",
+                 metrics.features_args, metrics.features_run),
 }
 
 

@@ -1,4 +1,5 @@
-"""`ganstudio eval`, `ganstudio curve` and `ganstudio judge`: measuring generators against real data."""
+"""`ganstudio eval`, `ganstudio curve` and `ganstudio judge`: measuring generators against real data; and
+`ganstudio features`, the other network trained on real images alone (the projected discriminator's)."""
 
 from __future__ import annotations
 
@@ -139,6 +140,8 @@ def curve_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--swd-descriptors", type=int, default=32768,
                    help="patches per pyramid level and set for the sliced Wasserstein distance")
     p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--add", action="store_true",
+                   help="keep the runs already in --out (measured with the same options) and add these")
     add_device_argument(p, default="cpu")
 
 
@@ -151,7 +154,7 @@ def curve_run(args: argparse.Namespace) -> int:
     with _user_errors():
         curves(args.runs, args.out, names=comma_list(args.names), data=args.data, judge=args.judge, n=args.n,
                seed=args.seed, every=args.every, until_minutes=args.until_minutes, device=resolve_device(args.device),
-               swd_descriptors=args.swd_descriptors)
+               swd_descriptors=args.swd_descriptors, add=args.add)
     print(f"wrote {args.out}/curve.md and curve.png")
     return 0
 
@@ -211,9 +214,44 @@ def judge_run(args: argparse.Namespace) -> int:
     return 0
 
 
+def features_args(p: argparse.ArgumentParser) -> None:
+    sub = p.add_subparsers(dest="features_action", metavar="ACTION", required=True)
+    train = sub.add_parser("train", help="train a feature network on real images, without labels")
+    train.add_argument("--data", required=True, help="data spec, e.g. synthfaces:64?n=20000&seed=7")
+    train.add_argument("--out", required=True, help="checkpoint to write, e.g. runs/features-synthfaces64.safetensors")
+    train.add_argument("--steps", type=int, default=2000)
+    train.add_argument("--batch-size", type=int, default=64)
+    train.add_argument("--lr", type=float, default=2e-3)
+    train.add_argument("--heldout", type=int, default=500, help="images kept out of training to measure it")
+    train.add_argument("--mask", type=float, default=0.3, help="share of 8x8 patches blanked for it to restore")
+    train.add_argument("--channels", default="16,32,64,128", help="channels per stage, each halving the size")
+    train.add_argument("--seed", type=int, default=0)
+    add_device_argument(train)
+
+
+def features_run(args: argparse.Namespace) -> int:
+    from ..catalogue import resolve_device
+    from ..data import open_dataset
+    from ..training import feature_net
+
+    try:
+        channels = [int(c) for c in comma_list(args.channels)]
+    except ValueError:
+        raise CliError(f"--channels must be whole numbers separated by commas, got {args.channels!r}") from None
+    with _user_errors():
+        model, report = feature_net.train_feature_net(
+            open_dataset(args.data), steps=args.steps, batch_size=args.batch_size, lr=args.lr, heldout=args.heldout,
+            seed=args.seed, mask=args.mask, channels=channels, device=resolve_device(args.device), log=print,
+        )
+        feature_net.save_feature_net(args.out, model, report, args.data, _command_line(args, "features train"),
+                                     args.seed, args.mask)
+    print(f"{report.summary()}; wrote {args.out}")
+    return 0
+
+
 def _command_line(args: argparse.Namespace, command: str) -> str:
     """The command with every option spelled out, so a result records exactly how it was made."""
-    skip = {"command", "run", "judge_action"}
+    skip = {"command", "run", "judge_action", "features_action"}
     parts = ["ganstudio", *command.split()]
     for key, value in vars(args).items():
         if key in skip or value is None or value == [] or value is False:

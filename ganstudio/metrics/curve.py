@@ -133,9 +133,11 @@ def measure_run(run_dir: Path, reals: RealSets, extractor: Extractor, n: int, se
 def curves(run_dirs: Sequence[str | Path], out: str | Path, names: Sequence[str] = (), data: str | None = None,
            judge: str | Path | None = None, n: int = 1000, seed: int = 0, every: int = 1, batch_size: int = 100,
            device: str = "cpu", checkpoint_dirs: Sequence[str | Path] = (), swd_descriptors: int = SWD_DESCRIPTORS,
-           until_minutes: float | None = None, log=print) -> dict[str, Any]:
+           until_minutes: float | None = None, add: bool = False, log=print) -> dict[str, Any]:
     """Measure every run (up to `until_minutes` of training each, if given) and write curve.json,
-    curve.md and curve.png under `out`."""
+    curve.md and curve.png under `out`. `add`: keep the runs `out` already holds (measured alike:
+    the same data, N, seed, feature space and budget), so a new candidate joins a bake-off
+    without measuring the old ones again; a run of the same name is measured anew."""
     run_dirs = [Path(r) for r in run_dirs]
     names = list(names) or [r.name for r in run_dirs]
     if len(names) != len(run_dirs):
@@ -151,6 +153,8 @@ def curves(run_dirs: Sequence[str | Path], out: str | Path, names: Sequence[str]
     reals = measure_reals(dataset, extractor, n, seed, batch_size, G0.resolution, swd_descriptors)
     result = {"data": spec, "n": n, "seed": seed, "features": features, "until_minutes": until_minutes,
               "real_vs_real": {"fd": round(reals.baseline_fd, 3), "swd": reals.baseline_swd}, "runs": {}}
+    if add:
+        result["runs"] = {k: v for k, v in _measured_alike(Path(out), result).items() if k not in names}
     for name, run_dir in zip(names, run_dirs):
         result["runs"][name] = {"run": str(run_dir),
                                 "points": measure_run(run_dir, reals, extractor, n, seed, batch_size, device,
@@ -158,6 +162,22 @@ def curves(run_dirs: Sequence[str | Path], out: str | Path, names: Sequence[str]
     result["seconds"] = round(time.perf_counter() - start, 1)
     write_curves(Path(out), result)
     return result
+
+
+def _measured_alike(out: Path, result: dict[str, Any]) -> dict[str, Any]:
+    """The runs of out/curve.json, if it was measured as `result` is (else a CurveError naming what differs)."""
+    path = out / "curve.json"
+    if not path.is_file():
+        return {}
+    try:
+        earlier = json.loads(path.read_text())
+    except (OSError, ValueError) as exc:
+        raise CurveError(f"{path}: cannot read it to add runs ({exc})") from None
+    for key in ("data", "n", "seed", "features", "until_minutes"):
+        if earlier.get(key) != result[key]:
+            raise CurveError(f"{path} was measured with {key} {earlier.get(key)!r}, this run with {result[key]!r}; "
+                             "measure all runs alike (drop --add to start a new curve)")
+    return earlier.get("runs", {})
 
 
 def charts(result: dict[str, Any], x: str = "train_minutes"):

@@ -49,9 +49,11 @@ from torch import nn
 
 from .. import models  # noqa: F401  (importing the package fills ARCHS)
 from ..config_io import ConfigError
+from ..errors import UserError
 from ..latents import z_from_seeds
 from ..registry import ARCHS, LOSSES, RECIPES
 from .augment import diff_augment, parse_policy, random_affine
+from .feature_net import load_feature_net
 from .train_config import TrainConfig
 from .losses import GanBatch, Losses, class_loss, cluster_loss, discriminate, info_loss, r1_penalty
 
@@ -232,6 +234,9 @@ class GanRecipe(Recipe):
         self.d_arch = config.d_arch or arch.discriminator
         if self.d_arch is None:
             raise ConfigError(f"no default discriminator for arch '{config.arch}'; pass --set d_arch=NAME")
+        if ARCHS.traits(self.d_arch).get("needs_feature_net") and not config.d_features:
+            raise ConfigError(f"discriminator '{self.d_arch}' judges in a frozen feature network: train one with "
+                              "`ganstudio features train` and pass --set d_features=PATH")
 
     # ----- what varies between the GAN recipes ---------------------------------------------------
     def g_c_dim(self) -> int:
@@ -266,7 +271,20 @@ class GanRecipe(Recipe):
         c_dim = self.g_c_dim()
         G = build_arch(c.arch, c.G, {"c_dim": c_dim} if c_dim else {}, {"resolution": res}, self.name)
         D = build_arch(self.d_arch, c.D, self.d_required(), {"resolution": res, **self.d_optional()}, self.name)
+        if c.d_features:
+            self._load_feature_net(D, c.d_features)
         return {"G": G, "D": D}
+
+    def _load_feature_net(self, D: nn.Module, path: str) -> None:
+        """The frozen feature network a projected discriminator judges in (a resumed run's
+        snapshot then restores the same weights)."""
+        if not hasattr(D, "use_feature_net"):
+            raise ConfigError(f"d_features is for a discriminator that judges in a feature network "
+                              f"(projected_d); '{self.d_arch}' does not")
+        try:
+            D.use_feature_net(load_feature_net(path))
+        except (UserError, ValueError) as exc:
+            raise ConfigError(f"d_features {path}: {exc}") from None
 
     def phases(self) -> list[Phase]:
         c = self.config

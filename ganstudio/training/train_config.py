@@ -25,6 +25,7 @@ class TrainConfig:
     data: str = ""  # the data spec, e.g. "synthfaces:64" (recorded in checkpoints)
     arch: str = "stylegan"  # generator (ARCHS name): stylegan, dcgan, tiny, ...
     d_arch: str | None = None  # discriminator; None: the generator arch's usual partner
+    d_features: str = ""  # projected_d: the feature network it judges in (`ganstudio features train`)
     resolution: int | None = None  # None: the data set's
     G: dict = field(default_factory=dict)  # more generator config keys (`--set G.w_dim=64`)
     D: dict = field(default_factory=dict)  # more discriminator config keys
