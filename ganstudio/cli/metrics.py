@@ -162,13 +162,8 @@ def curve_run(args: argparse.Namespace) -> int:
 def judge_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="judge_action", metavar="ACTION", required=True)
     train = sub.add_parser("train", help="train the judge on real labelled images")
-    train.add_argument("--data", required=True, help="labelled data spec, e.g. synthfaces:64?n=20000")
-    train.add_argument("--out", required=True, help="checkpoint to write, e.g. checkpoints/judge-synthfaces64.safetensors")
-    train.add_argument("--steps", type=int, default=3000)
-    train.add_argument("--batch-size", type=int, default=64)
-    train.add_argument("--lr", type=float, default=2e-3)
-    train.add_argument("--heldout", type=int, default=1000, help="images kept out of training to measure accuracy")
-    train.add_argument("--seed", type=int, default=0)
+    _fit_args(train, "labelled data spec, e.g. synthfaces:64?n=20000", "checkpoints/judge-synthfaces64.safetensors",
+              steps=3000, heldout=1000)
     train.add_argument("--resolution", type=int, help="judge input size (default: the data's, if a multiple of 16)")
     train.add_argument("--feature-dim", type=int, default=128)
     train.add_argument("--workers", type=int, default=0, help="data loader processes")
@@ -217,16 +212,22 @@ def judge_run(args: argparse.Namespace) -> int:
 def features_args(p: argparse.ArgumentParser) -> None:
     sub = p.add_subparsers(dest="features_action", metavar="ACTION", required=True)
     train = sub.add_parser("train", help="train a feature network on real images, without labels")
-    train.add_argument("--data", required=True, help="data spec, e.g. synthfaces:64?n=20000&seed=7")
-    train.add_argument("--out", required=True, help="checkpoint to write, e.g. runs/features-synthfaces64.safetensors")
-    train.add_argument("--steps", type=int, default=2000)
-    train.add_argument("--batch-size", type=int, default=64)
-    train.add_argument("--lr", type=float, default=2e-3)
-    train.add_argument("--heldout", type=int, default=500, help="images kept out of training to measure it")
+    _fit_args(train, "data spec, e.g. synthfaces:64?n=20000", "runs/features-synthfaces64.safetensors",
+              steps=2000, heldout=500)
     train.add_argument("--mask", type=float, default=0.3, help="share of 8x8 patches blanked for it to restore")
     train.add_argument("--channels", default="16,32,64,128", help="channels per stage, each halving the size")
-    train.add_argument("--seed", type=int, default=0)
     add_device_argument(train)
+
+
+def _fit_args(p: argparse.ArgumentParser, data_help: str, out_example: str, steps: int, heldout: int) -> None:
+    """The options of a network fitted to real images (`judge train`, `features train`)."""
+    p.add_argument("--data", required=True, help=data_help)
+    p.add_argument("--out", required=True, help=f"checkpoint to write, e.g. {out_example}")
+    p.add_argument("--steps", type=int, default=steps)
+    p.add_argument("--batch-size", type=int, default=64)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--heldout", type=int, default=heldout, help="images kept out of training to measure it")
+    p.add_argument("--seed", type=int, default=0)
 
 
 def features_run(args: argparse.Namespace) -> int:

@@ -26,6 +26,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..errors import UserError
 from ..models.judge import LABEL_KINDS, Judge, JudgeConfig
+from ..training.fit import fit
 
 ROLE = "judge"
 ROBUSTNESS_SIGMA = 1.0  # px at 64 px: a human still reads smiles and glasses at this blur
@@ -154,32 +155,22 @@ def train_judge(
                          channels=tuple(channels), feature_dim=feature_dim)
     device = torch.device(device)
     model = Judge(config).to(device).train()
-    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.99))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
     loader = DataLoader(Subset(dataset, train_idx), batch_size=batch_size, shuffle=True, drop_last=True,
                         num_workers=workers, generator=torch.Generator().manual_seed(seed))
     if len(loader) == 0:
         raise JudgeError(f"batch size {batch_size} is larger than the {len(train_idx)} training images")
     damage = torch.Generator().manual_seed(seed + 1)
-    start, step, running, window = time.perf_counter(), 0, 0.0, 0
-    while step < steps:
-        for batch in loader:
-            images, labels = _images_and_labels(batch)
-            if labels.shape[1] != len(names):
-                raise JudgeError(f"labels have {labels.shape[1]} entries but the data set names {len(names)}")
-            if blur or noise:
-                images = degrade(images, blur, noise, damage)
-            loss = _loss(model, model(images.to(device)), labels.to(device))
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            step, running, window = step + 1, running + loss.item(), window + 1
-            if log and (step % log_every == 0 or step == steps):
-                log(f"step {step}/{steps}  loss {running / window:.4f}")
-                running, window = 0.0, 0
-            if step >= steps:
-                break
+
+    def labelling_error(batch) -> torch.Tensor:
+        images, labels = _images_and_labels(batch)
+        if labels.shape[1] != len(names):
+            raise JudgeError(f"labels have {labels.shape[1]} entries but the data set names {len(names)}")
+        if blur or noise:
+            images = degrade(images, blur, noise, damage)
+        return _loss(model, model(images.to(device)), labels.to(device))
+
+    start = time.perf_counter()
+    fit(model, loader, steps, lr, labelling_error, log, log_every)
     model.eval()
     held = Subset(dataset, held_idx)
     report = judge_accuracy(model, held, names, batch_size=max(batch_size, 128), device=device)

@@ -19,6 +19,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..errors import UserError
 from ..models.feature_net import FeatureNet, FeatureNetConfig
+from .fit import fit
 
 ROLE = "features"
 PATCH = 8  # px blanked together
@@ -79,26 +80,16 @@ def train_feature_net(
         raise UserError(str(exc)) from None
     device = torch.device(device)
     model = FeatureNet(config).to(device).train()
-    opt = torch.optim.Adam(model.parameters(), lr=lr, betas=(0.9, 0.99))
-    sched = torch.optim.lr_scheduler.LambdaLR(opt, lambda s: 0.5 * (1 + math.cos(math.pi * min(s, steps) / steps)))
     loader = DataLoader(Subset(dataset, range(n_train)), batch_size=batch_size, shuffle=True, drop_last=True,
                         generator=torch.Generator().manual_seed(seed))
     masks = torch.Generator().manual_seed(seed + 1)
-    start, step, running, window = time.perf_counter(), 0, 0.0, 0
-    while step < steps:
-        for batch in loader:
-            images = model.resize(_images(batch).to(device))
-            loss = (model(blank_patches(images, mask, masks)) - images).abs().mean()
-            opt.zero_grad(set_to_none=True)
-            loss.backward()
-            opt.step()
-            sched.step()
-            step, running, window = step + 1, running + loss.item(), window + 1
-            if log and (step % log_every == 0 or step == steps):
-                log(f"step {step}/{steps}  restoration L1 {running / window:.4f}")
-                running, window = 0.0, 0
-            if step >= steps:
-                break
+
+    def restoration_error(batch) -> torch.Tensor:
+        images = model.resize(_images(batch).to(device))
+        return (model(blank_patches(images, mask, masks)) - images).abs().mean()
+
+    start = time.perf_counter()
+    fit(model, loader, steps, lr, restoration_error, log, log_every, what="restoration L1")
     report = _heldout(model.eval(), Subset(dataset, range(n_train, len(dataset))), mask, seed, device)
     report.n_train, report.steps, report.seconds = n_train, steps, round(time.perf_counter() - start, 1)
     return model, report
