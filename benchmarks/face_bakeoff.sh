@@ -18,12 +18,13 @@ BUDGET=${BUDGET:-90m}
 LANES=${LANES:-2}
 DATA="synthfaces:64?n=100000&seed=0"
 COMMON=(--data "$DATA" --resolution 64 --batch 32 --kimg 100000 --seed 0 --snapshot-kimg 5 --no-progress)
-NARROW=(G.channel_base=1024 G.channel_max=128 D.channel_base=1024 D.channel_max=128)  # the shipped widths
+NARROW_G=(G.channel_base=1024 G.channel_max=128)  # the shipped generator's widths ...
+NARROW=("${NARROW_G[@]}" D.channel_base=1024 D.channel_max=128)  # ... and its discriminator's
 WIDE=(G.channel_base=2048 G.channel_max=256 D.channel_base=2048 D.channel_max=256)
 # Projected GAN: D judges in a frozen feature network the project trains on real faces without labels
 # (30 minutes on one thread, once, before the lanes; its time is not in a lane's budget, see the card)
 FEATURES=$OUT/features-synthfaces64.safetensors
-PROJECTED=(d_arch=projected_d "d_features=$FEATURES" r1_gamma=0 augment=color,translation,cutout)
+PROJECTED=(d_arch=projected_d "d_features=$FEATURES" d_lr=0.01 r1_gamma=0 augment=color,translation,cutout)
 
 candidate() {  # name -> its training command's arguments after `ganstudio train`
   case "$1" in
@@ -39,9 +40,9 @@ candidate() {  # name -> its training command's arguments after `ganstudio train
       echo aegan --arch stylegan --set "${NARROW[@]}" G.noise_max_res=16 E.channel_base=1024 E.channel_max=128 \
         ae_labels=1 ;;
     projected)  # the baseline's generator against a projected discriminator (hinge loss, DiffAugment, no R1)
-      echo gan --arch stylegan --loss hinge --set "${NARROW[@]}" "${PROJECTED[@]}" ;;
+      echo gan --arch stylegan --loss hinge --set "${NARROW_G[@]}" "${PROJECTED[@]}" ;;
     aegan_projected)  # aegan's generator and encoder against the projected discriminator
-      echo aegan --arch stylegan --loss hinge --set "${NARROW[@]}" G.noise_max_res=16 E.channel_base=1024 \
+      echo aegan --arch stylegan --loss hinge --set "${NARROW_G[@]}" G.noise_max_res=16 E.channel_base=1024 \
         E.channel_max=128 "${PROJECTED[@]}" ;;
     *) echo "unknown candidate '$1'; known: ${CANDIDATES[*]}" >&2; return 2 ;;
   esac

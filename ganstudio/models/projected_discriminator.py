@@ -34,13 +34,16 @@ LOGIT_SIDE = 4  # each scale's discriminator ends at a 4x4 grid of patch logits
 class ProjectedDConfig:
     """`feature_resolution` (None: `resolution`) / `feature_channels`: the frozen feature network's
     config (it must match the file training loads); `width`: channels of the per-scale
-    discriminators; `proj_seed`: the seed of the fixed random mixing."""
+    discriminators; `proj_seed`: the seed of the fixed random mixing; `spectral_norm`: the
+    per-scale discriminators' layers spectrally normalised (Projected GAN's choice; here, with
+    no batch norm after them, it kept D near chance on SynthFaces) instead of equalized lr."""
 
     resolution: int = 64
     feature_resolution: int | None = None
     feature_channels: tuple[int, ...] = (16, 32, 64, 128)
     width: int = 32
     proj_seed: int = 0
+    spectral_norm: bool = False
 
     def __post_init__(self):
         object.__setattr__(self, "feature_channels", tuple(self.feature_channels))
@@ -62,12 +65,12 @@ def _frozen(module: nn.Module) -> nn.Module:
     return module
 
 
-def _scale_discriminator(channels: int, side: int, width: int) -> nn.Sequential:
-    layers: list[nn.Module] = [EqualConv2d(channels, width, 3, spectral=True)]
+def _scale_discriminator(channels: int, side: int, width: int, spectral: bool) -> nn.Sequential:
+    layers: list[nn.Module] = [EqualConv2d(channels, width, 3, spectral=spectral)]
     while side > LOGIT_SIDE:
-        layers.append(EqualConv2d(width, width, 3, down=True, spectral=True))
+        layers.append(EqualConv2d(width, width, 3, down=True, spectral=spectral))
         side //= 2
-    layers.append(EqualConv2d(width, 1, 1, activation=False, spectral=True))
+    layers.append(EqualConv2d(width, 1, 1, activation=False, spectral=spectral))
     return nn.Sequential(*layers)
 
 
@@ -87,7 +90,7 @@ class ProjectedDiscriminator(ConfigModule):
             self.scale_mixing = _frozen(nn.ModuleList(
                 nn.Conv2d(coarse, fine, 3, padding=1) for fine, coarse in zip(chans[:-1], chans[1:])))
         self.discriminators = nn.ModuleList(
-            _scale_discriminator(c, max(s, LOGIT_SIDE), config.width) for c, s in zip(chans, sizes))
+            _scale_discriminator(c, max(s, LOGIT_SIDE), config.width, config.spectral_norm) for c, s in zip(chans, sizes))
 
     def train(self, mode: bool = True) -> "ProjectedDiscriminator":
         super().train(mode)
