@@ -7,6 +7,8 @@ discriminator per scale turns each mixed map into a 4x4 grid of real/fake logits
 small discriminators learn, so D starts from features that already describe faces instead of
 learning them from scratch while G does, which is where a plain discriminator spends its first
 hours. The random mixing keeps D from resting on the few feature channels easiest to tell apart.
+D sees only what the feature network carries: `benchmarks/feature_probe.py` measures that per
+attribute before a long run is spent on it (the face bake-off's network barely reads mouths).
 
 The logits come as [B, K] (every scale's patches side by side); objectives that look at scores
 only (hinge, non-saturating, LSGAN) treat each as one decision. The feature network's weights
@@ -90,7 +92,8 @@ class ProjectedDiscriminator(ConfigModule):
             self.scale_mixing = _frozen(nn.ModuleList(
                 nn.Conv2d(coarse, fine, 3, padding=1) for fine, coarse in zip(chans[:-1], chans[1:])))
         self.discriminators = nn.ModuleList(
-            _scale_discriminator(c, max(s, LOGIT_SIDE), config.width, config.spectral_norm) for c, s in zip(chans, sizes))
+            _scale_discriminator(c, max(s, LOGIT_SIDE), config.width, config.spectral_norm)
+            for c, s in zip(chans, sizes))
 
     def train(self, mode: bool = True) -> "ProjectedDiscriminator":
         super().train(mode)
