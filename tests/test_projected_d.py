@@ -74,6 +74,11 @@ def test_a_run_with_projected_d_keeps_the_feature_network_frozen_in_snapshots_an
     D = checkpoint.load(export_run(result.run_dir, tmp_path / "m.safetensors"))["D"]
     assert all(torch.equal(D.feature_net.state_dict()[k], v) for k, v in net.state_dict().items())
     assert torch.isfinite(D(torch.rand(2, 3, 16, 16))).all()
+    path.unlink()  # the snapshot carries the feature network: resuming needs no other file
+    resumed = Trainer.resume(result.snapshot, ToyImages(), changes={"kimg": 0.096}, progress=False).run()
+    assert resumed.exit_code == 0
+    D = checkpoint.load(resumed.snapshot, roles=["D"])["D"]
+    assert all(torch.equal(D.feature_net.state_dict()[k], v) for k, v in net.state_dict().items())
 
 
 def test_projected_d_without_a_feature_network_or_with_the_wrong_one_is_refused(tmp_path):

@@ -100,15 +100,12 @@ class ProjectedDiscriminator(ConfigModule):
         self.feature_net.eval()  # its GroupNorm has no running statistics, but keep it fixed all the same
         return self
 
-    @torch.no_grad()
     def use_feature_net(self, net: FeatureNet) -> None:
         """Copy a trained feature network's weights in; its config must be the one this D was built for."""
         if net.config != self.config.feature_net():
             raise ValueError(f"the feature network has config {net.config}, this discriminator was built for "
                              f"{self.config.feature_net()}; set D.feature_resolution / D.feature_channels to match")
-        own = dict(self.feature_net.named_buffers())
-        for name, tensor in net.state_dict().items():
-            own[name].copy_(tensor)
+        self.feature_net.load_state_dict(net.state_dict())
 
     def projected(self, img: torch.Tensor) -> list[torch.Tensor]:
         """The mixed feature maps, finest first (each at least LOGIT_SIDE px)."""

@@ -111,7 +111,10 @@ class Trainer:
 
         seed_everything(config.seed, self.device)  # identical initial weights on every process
         self.nets: dict[str, nn.Module] = {}
-        for role, net in self.recipe.networks().items():
+        networks = self.recipe.networks()
+        if snapshot is None:
+            self.recipe.start_weights(networks)
+        for role, net in networks.items():
             net = net.to(self.device)
             if config.channels_last:
                 net = net.to(memory_format=torch.channels_last)

@@ -186,6 +186,10 @@ class Recipe:
         start = total * (1 - decay)
         return 1.0 if not decay or nimg <= start else max(0.0, (total - nimg) / (total - start))
 
+    def start_weights(self, nets: dict[str, nn.Module]) -> None:
+        """Weights a new run starts from other than random ones (e.g. a frozen feature network); a
+        resumed run takes everything from its snapshot and does not call this."""
+
     def state_tensors(self) -> dict[str, torch.Tensor]:
         """State the recipe keeps between steps (e.g. CycleGAN's history pool), saved in snapshots."""
         return {}
@@ -271,13 +275,13 @@ class GanRecipe(Recipe):
         c_dim = self.g_c_dim()
         G = build_arch(c.arch, c.G, {"c_dim": c_dim} if c_dim else {}, {"resolution": res}, self.name)
         D = build_arch(self.d_arch, c.D, self.d_required(), {"resolution": res, **self.d_optional()}, self.name)
-        if c.d_features:
-            self._load_feature_net(D, c.d_features)
         return {"G": G, "D": D}
 
-    def _load_feature_net(self, D: nn.Module, path: str) -> None:
-        """The frozen feature network a projected discriminator judges in (a resumed run's
-        snapshot then restores the same weights)."""
+    def start_weights(self, nets: dict[str, nn.Module]) -> None:
+        """A projected discriminator's frozen feature network, from `d_features`."""
+        path, D = self.config.d_features, nets["D"]
+        if not path:
+            return
         if not hasattr(D, "use_feature_net"):
             raise ConfigError(f"d_features is for a discriminator that judges in a feature network "
                               f"(projected_d); '{self.d_arch}' does not")
