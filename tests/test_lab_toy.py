@@ -275,3 +275,36 @@ def test_train_toy_refuses_an_lr_decay_that_is_not_a_fraction(tmp_path, capsys):
     assert main(["train", "toy", "--data", "toy:ring?n=2000", "--kimg", "0.06", "--out", str(tmp_path),
                  "--set", "lr_decay=1", "workers=0"]) != 0
     assert "lr_decay is the last fraction of the run" in capsys.readouterr().err
+
+
+def _real_gradient_norm(lab: ToyTrainer) -> float:
+    real = lab.dataset.centres.repeat(8, 1).requires_grad_(True)
+    (grad,) = torch.autograd.grad(lab.D(real).sum(), real)
+    return float(grad.norm(dim=1).mean())
+
+
+def test_r1_flattens_d_at_real_points_and_travels_with_the_command_line_and_the_export(tmp_path, capsys):
+    import json
+
+    from ganstudio import checkpoint
+    from ganstudio.cli import main
+
+    plain, penalised = (ToyTrainer(small(target="grid", r1_gamma=gamma), samples=64, size=128) for gamma in (0, 10))
+    for lab in (plain, penalised):
+        lab.step(30)
+    assert _real_gradient_norm(penalised) < 0.7 * _real_gradient_norm(plain)  # 0.59 here
+    assert penalised.apply(penalised.settings.replace(r1_gamma=1.0)) == "live"
+    args = build_parser().parse_args(shlex.split(penalised.settings.command(30))[1:])
+    assert {"r1_gamma=1.0", "r1_interval=1"} <= set(args.set)
+    with pytest.raises(LabError, match="r1_gamma must be between 0 and 100"):
+        small(r1_gamma=-1).validate()
+
+    assert main(["train", "toy", "--preset", "grid: all 25 modes", "--dry-run"]) == 0
+    config = json.loads(capsys.readouterr().out)["config"]
+    assert (config["r1_gamma"], config["r1_interval"]) == (0.1, 1)
+    runs, out = tmp_path / "runs", tmp_path / "grid.safetensors"
+    assert main(["train", "toy", "--data", "toy:grid?n=2000", "--batch", "32", "--kimg", "0.064", "--out", str(runs),
+                 "--snapshot-kimg", "0.064", "--set", "G.width=16", "G.depth=1", "D.width=16", "D.depth=1",
+                 "r1_gamma=0.5", "r1_interval=1", "workers=0"]) == 0
+    assert main(["export", str(next(runs.iterdir())), "--out", str(out)]) == 0
+    assert ToyTrainer.open(checkpoint.load(out)).settings.r1_gamma == 0.5

@@ -14,9 +14,9 @@ from tests.training_kit import ToyImages, tiny_config
 
 pytestmark = pytest.mark.slow  # starts a server: the full lane only
 
-# target, points, upload, objective, options, k, optimiser, G lr, D lr, batch, lr decay, G width/depth,
+# target, points, upload, objective, options, k, optimiser, G lr, D lr, batch, lr decay, R1 gamma, G width/depth,
 # D width/depth/pack/minibatch kernels, z, seed
-CONTROLS = ["ring", "", None, "nonsaturating", "", 1, "adam", 1e-3, 1e-3, 32, 0, 16, 1, 16, 1, 1, 0, 2, 0]
+CONTROLS = ["ring", "", None, "nonsaturating", "", 1, "adam", 1e-3, 1e-3, 32, 0, 0, 16, 1, 16, 1, 1, 0, 2, 0]
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_playground_opens_a_trained_2d_model_and_continues_it(checkpoint_dir, tm
         client = Client(app.local_url, verbose=False)
         out = client.predict("ring-toy", True, True, api_name="/playground_open")
         controls, (image, status, *_rest) = out[:len(CONTROLS)], out[len(CONTROLS):]
-        assert controls[0] == "ring" and controls[3] == "hinge" and controls[5] == 2 and controls[11] == 16
+        assert controls[0] == "ring" and controls[3] == "hinge" and controls[5] == 2 and controls[12] == 16
         assert "opened ring-toy at step 3" in status and Image.open(image).size == (512, 512)
         _, status, *_ = client.predict(*controls[:1], "", None, *controls[3:], True, True, api_name="/playground_step")
         assert status.startswith("step 4 ")  # the same settings: the opened model carries on

@@ -39,7 +39,7 @@ from ..training.toy_pictures import render_frame
 POINTS = "points"  # the target name for the user's own points
 TARGETS = (*MIXTURES, POINTS)
 LIVE = frozenset({"loss", "loss_args", "d_steps", "g_lr", "d_lr", "optimizer", "batch", "lr_decay",
-                  "run_steps"})  # change without a reset
+                  "r1_gamma", "run_steps"})  # change without a reset
 DATA_POINTS = 50_000  # points drawn from a built-in target
 EVAL_SAMPLES = 2000  # samples behind the coverage numbers and pictures (fixed z per session)
 MAX_USER_POINTS = 100_000
@@ -80,6 +80,7 @@ class ToySettings:
     pack: int = 1  # PacGAN: samples D judges at once (1: the plain GAN)
     minibatch: int = 0  # minibatch discrimination: D's kernels comparing each sample with its batch (0: none)
     lr_decay: float = 0.0  # the last fraction of the run over which both lrs fall linearly to 0 (0: constant)
+    r1_gamma: float = 0.0  # R1 (Mescheder et al. 2018): D's squared gradient on real points, times gamma / 2 (0: off)
     run_steps: int = 0  # the run's planned length, where the decay ends (0: open-ended, no decay)
     z_dim: int = 2
     activation: str = "relu"  # the generator's; D uses leaky ReLU
@@ -104,7 +105,8 @@ class ToySettings:
         for name, lo, hi in (("d_steps", 1, 20), ("batch", 2, 4096), ("g_width", 1, 1024), ("d_width", 1, 1024),
                              ("g_depth", 1, 8), ("d_depth", 1, 8), ("z_dim", 1, 64), ("seed", 0, 2**31 - 1),
                              ("g_lr", 1e-7, 1.0), ("d_lr", 1e-7, 1.0), ("pack", 1, 16),
-                             ("minibatch", 0, 64), ("lr_decay", 0.0, 0.99), ("run_steps", 0, 10**7)):
+                             ("minibatch", 0, 64), ("lr_decay", 0.0, 0.99), ("r1_gamma", 0.0, 100.0),
+                             ("run_steps", 0, 10**7)):
             within(name, lo, hi)
         if self.batch % self.pack:
             raise LabError(f"batch must be a multiple of pack ({self.pack}), got {self.batch}")
@@ -135,6 +137,7 @@ class ToySettings:
             device="cpu", amp="none", workers=0, log_every=10**9,
             kimg=self.run_steps * self.batch * self.d_steps / 1000 if self.run_steps else 1e9,
             lr_decay=self.lr_decay if self.run_steps else 0.0,
+            r1_gamma=self.r1_gamma, r1_interval=1,  # every D step: the 2-D networks make it cheap
         )
 
     @classmethod
@@ -154,6 +157,7 @@ class ToySettings:
                    g_depth=int(g["depth"]), activation=g["activation"], d_width=int(d["width"]),
                    d_depth=int(d["depth"]), pack=int(d.get("pack", 1)),
                    minibatch=int(d.get("minibatch", 0)), lr_decay=float(toy.get("lr_decay", 0.0)),
+                   r1_gamma=float(toy.get("r1_gamma", 0.0)),
                    run_steps=int(info.step or 0) if toy.get("lr_decay") else 0).validate()
 
     def train_changes(self, steps: int) -> dict[str, Any]:
@@ -161,6 +165,7 @@ class ToySettings:
         steps (what `--preset` starts from, and what `command` writes out)."""
         c = self.replace(run_steps=steps).train_config()
         return {"recipe": "toy", "data": c.data, "loss": c.loss, "batch": c.batch, "lr_decay": c.lr_decay,
+                "r1_gamma": c.r1_gamma, "r1_interval": c.r1_interval,
                 "kimg": round(steps * c.batch * c.d_steps / 1000, 3),  # the points D sees: k batches a step
                 "seed": c.seed, "g_lr": c.g_lr, "d_lr": c.d_lr, "d_steps": c.d_steps, "optimizer": c.optimizer,
                 "G": dict(c.G), "D": dict(c.D), "loss_args": dict(c.loss_args)}
@@ -170,6 +175,7 @@ class ToySettings:
         ch = self.train_changes(steps)
         sets = [f"{k}={ch[k]}" for k in ("g_lr", "d_lr", "d_steps", "optimizer")]
         sets += [f"lr_decay={ch['lr_decay']}"] if ch["lr_decay"] else []
+        sets += [f"r1_gamma={ch['r1_gamma']}", "r1_interval=1"] if ch["r1_gamma"] else []
         sets += [f"{net}.{k}={v}" for net in ("G", "D", "loss_args") for k, v in ch[net].items()]
         parts = ["ganstudio", "train", "toy", "--data", ch["data"], "--loss", ch["loss"], "--batch", str(ch["batch"]),
                  "--kimg", f"{ch['kimg']:g}", "--seed", str(ch["seed"]), "--set", *sets]

@@ -61,7 +61,8 @@ class ToyRecipe(GanRecipe):
         c = self.config
         return {**super().meta(), "toy": {"loss": c.loss, "loss_args": dict(c.loss_args), "d_steps": c.d_steps,
                                           "g_lr": c.g_lr, "d_lr": c.d_lr, "optimizer": c.optimizer,
-                                          "batch": c.batch, "seed": c.seed, "lr_decay": c.lr_decay}}
+                                          "batch": c.batch, "seed": c.seed, "lr_decay": c.lr_decay,
+                                          "r1_gamma": c.r1_gamma or 0.0}}
 
     @torch.no_grad()
     def grid(self, nets: dict[str, nn.Module], seeds: list[int]) -> torch.Tensor:

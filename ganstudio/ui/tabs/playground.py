@@ -95,12 +95,12 @@ def _curves(rows: list[dict], terms: list[str]) -> pd.DataFrame:
 
 
 def _settings_of(target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr, batch_v,
-                 decay_v, gw, gd, dw, dd, pack_v, minibatch_v, zd, seed_v) -> tuple[ToySettings, str]:
+                 decay_v, r1_v, gw, gd, dw, dd, pack_v, minibatch_v, zd, seed_v) -> tuple[ToySettings, str]:
     """The controls' values (in the order of the tab's `controls`) as settings, and the points' text."""
     settings = ToySettings(
         target=target_v, loss=loss_v, loss_args=_loss_args(args_v), d_steps=int(k), optimizer=opt,
-        g_lr=float(glr or 0), d_lr=float(dlr or 0), lr_decay=float(decay_v or 0), batch=int(batch_v),
-        g_width=int(gw), g_depth=int(gd), d_width=int(dw), d_depth=int(dd), pack=int(pack_v or 1),
+        g_lr=float(glr or 0), d_lr=float(dlr or 0), lr_decay=float(decay_v or 0), r1_gamma=float(r1_v or 0),
+        batch=int(batch_v), g_width=int(gw), g_depth=int(gd), d_width=int(dw), d_depth=int(dd), pack=int(pack_v or 1),
         minibatch=int(minibatch_v or 0), z_dim=int(zd), seed=int(seed_v or 0),
     )
     text = _points_text(points_v, upload_v) if target_v == POINTS else ""
@@ -110,8 +110,8 @@ def _settings_of(target_v, points_v, upload_v, loss_v, args_v, k, opt, glr, dlr,
 def _control_values(s: ToySettings) -> list:
     """The controls showing settings s (the points boxes are left as they are)."""
     return [s.target, gr.update(), gr.update(), s.loss, json.dumps(s.loss_args) if s.loss_args else "",
-            s.d_steps, s.optimizer, s.g_lr, s.d_lr, s.batch, s.lr_decay, s.g_width, s.g_depth, s.d_width,
-            s.d_depth, s.pack, s.minibatch, s.z_dim, s.seed]
+            s.d_steps, s.optimizer, s.g_lr, s.d_lr, s.batch, s.lr_decay, s.r1_gamma, s.g_width, s.g_depth,
+            s.d_width, s.d_depth, s.pack, s.minibatch, s.z_dim, s.seed]
 
 
 def _frame(heat_v, arrows_v) -> dict:
@@ -271,6 +271,8 @@ def build(ctx: TabContext) -> Handoffs:
             lr_decay = gr.Slider(0, 0.9, value=s0.lr_decay, step=0.05,
                                  label="LR decay: last part of the run (to the end of each Start) where "
                                        "the lrs fall to 0")
+            r1_gamma = gr.Number(s0.r1_gamma, label="R1 γ: D's gradient on real points, penalised (0: off)",
+                                 minimum=0, maximum=100)
             with gr.Accordion("Networks", open=False):
                 with gr.Row():
                     g_width = gr.Slider(8, 512, value=s0.g_width, step=8, label="G width")
@@ -323,7 +325,7 @@ def build(ctx: TabContext) -> Handoffs:
                                              interactive=False)
 
     controls = [target, points, upload, loss, loss_args, d_steps, optimizer, g_lr, d_lr, batch, lr_decay,
-                g_width, g_depth, d_width, d_depth, pack, minibatch, z_dim, seed]
+                r1_gamma, g_width, g_depth, d_width, d_depth, pack, minibatch, z_dim, seed]
     on = _Lab(catalogue, Sessions(), len(controls))
     outputs = [plot, status, losses, coverage, command]
     frame_opts = [heat, arrows]
