@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from ganstudio.training.augment import diff_augment, parse_policy, random_affine
+from ganstudio.training.augment import diff_augment, parse_policy, random_affine, random_stroke
 
 
 def test_every_transform_is_differentiable_and_keeps_shape():
@@ -50,3 +50,15 @@ def test_random_affine_moves_the_content_and_fills_with_background():
     assert not torch.allclose(y[0], y[1])  # each image gets its own transform
     ink = (y + 1).flatten(1).sum(1) / (square + 1).flatten(1).sum(1)
     assert ((ink > 0.6) & (ink < 1.5)).all()  # zoomed by at most 15 %: the square is kept, not cut away
+
+
+def test_random_stroke_thickens_or_thins_the_ink_and_keeps_the_shape_in_place():
+    torch.manual_seed(0)
+    bar = torch.full((60, 1, 16, 16), -1.0)
+    bar[:, :, 4:12, 7:10] = 1.0  # a stroke 3 px wide
+    y = random_stroke(bar.clone().requires_grad_(True))
+    widths = sorted({int((row > 0).sum()) for row in y[:, 0, 8].detach()})
+    assert widths == [1, 3, 5]  # thinner, unchanged, thicker: every pen drawn
+    centre_of_ink = ((y > 0).float() * torch.arange(16.0)).sum((1, 2, 3)) / (y > 0).float().sum((1, 2, 3))
+    assert torch.allclose(centre_of_ink, torch.full((60,), 8.0))  # the stroke stays where it was
+    y.sum().backward()  # gradients pass through, as the generator's must

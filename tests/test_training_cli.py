@@ -96,6 +96,8 @@ def test_train_export_and_resume_from_the_command_line(toy_data, tmp_path, capsy
     (["train", "gan", "--data", "toy:16", "--arch", "nope", "--dry-run"], "unknown arch 'nope'"),
     (["train", "infogan", "--data", "toy:16", "--arch", "tiny", "--set", "info_cont_weight=-1", "--dry-run"],
      "info_cont_weight must not be negative, got -1"),
+    (["train", "infogan", "--data", "toy:16", "--arch", "tiny", "--set", "info_stroke=true", "--dry-run"],
+     "info_stroke changes the copy Q reads c1 from"),
     (["train", "gan"], "--data is required"),
     (["train", "gan", "--data", "toy:16", "--arch", "tiny", "--init", "no/such.safetensors", "--out", "/nonexistent"],
      "--init: no/such.safetensors"),

@@ -98,6 +98,8 @@ def test_export_can_average_the_weights_of_the_last_snapshots(tmp_path):
     ("acgan", "nonsaturating", {"D/cls_real", "D/cls_fake", "D/cls_real_acc", "G/cls"}, {}),
     ("infogan", "nonsaturating", {"D/info", "G/info", "G/info_cat", "G/info_cont"}, {}),
     ("infogan", "nonsaturating", {"D/info", "G/info_cat", "D/cluster"}, {"info_invariant": True, "info_cluster": 1.0}),
+    ("infogan", "nonsaturating", {"D/info", "G/info_cat", "D/cluster"},
+     {"info_invariant": True, "info_cluster": 1.0, "info_stroke": True}),
 ])
 def test_every_recipe_and_objective_trains(recipe, loss, extra_keys, options):
     trainer = Trainer(tiny_config(recipe=recipe, loss=loss, d_steps=1, info_cat=(3,), info_cont=1, **options),

@@ -68,6 +68,15 @@ def random_affine(x: torch.Tensor, degrees: float = 15.0, scale: float = 0.15, s
     return F.grid_sample(x + 1, grid, align_corners=False) - 1
 
 
+def random_stroke(x: torch.Tensor) -> torch.Tensor:
+    """Thicken or thin each sample's strokes by a pixel, or leave them, a third of the samples each
+    (a 3x3 maximum or minimum: light ink on a dark background, as digits are): a copy that keeps the
+    shape and changes the pen, for a network that must read the one and not the other. Differentiable."""
+    pick = torch.randint(0, 3, (x.shape[0], 1, 1, 1), device=x.device)
+    thick, thin = F.max_pool2d(x, 3, 1, 1), -F.max_pool2d(-x, 3, 1, 1)
+    return torch.where(pick == 0, thin, torch.where(pick == 2, thick, x))
+
+
 OPS: dict[str, Callable[[torch.Tensor], torch.Tensor]] = {
     "color": _color,
     "translation": _translation,

@@ -52,7 +52,7 @@ from ..config_io import ConfigError
 from ..errors import UserError
 from ..latents import z_from_seeds
 from ..registry import ARCHS, LOSSES, RECIPES
-from .augment import diff_augment, parse_policy, random_affine
+from .augment import diff_augment, parse_policy, random_affine, random_stroke
 from .feature_net import load_feature_net
 from .train_config import TrainConfig
 from .losses import GanBatch, Losses, class_loss, cluster_loss, discriminate, info_loss, r1_penalty
@@ -475,10 +475,16 @@ class InfoGanRecipe(GanRecipe):
         cat, cont = inputs.target
         outputs = batch.d_fake()
         if self.config.info_invariant and self.config.info_cat:
-            turned = discriminate(batch.D, random_affine(batch.fake), batch.c_fake)
+            turned = discriminate(batch.D, self._copy(batch.fake), batch.c_fake)
             outputs = {**outputs, "q_cat_logits": turned["q_cat_logits"]}
         return info_loss(outputs, cat, cont, tuple(self.config.info_cat), self.config.info_learn_std,
                          self.config.info_cont_weight)
+
+    def _copy(self, images: torch.Tensor) -> torch.Tensor:
+        """The second view Q reads c1 from: turned, zoomed and shifted, and with info_stroke drawn with a
+        thicker or thinner pen, so neither pose nor pen can carry the code (only the shape)."""
+        copy = random_affine(images)
+        return random_stroke(copy) if self.config.info_stroke else copy
 
     def d_terms(self, batch: GanBatch, labels: torch.Tensor | None, inputs: Inputs, losses: Losses) -> None:
         add_term(losses, "info", self._info(batch, inputs), self.config.info_lambda)
@@ -490,7 +496,7 @@ class InfoGanRecipe(GanRecipe):
         value used equally, so Q's values split the data into its natural classes, which the info
         term then makes G draw one per value."""
         k = self.config.info_cat[0]
-        copy = discriminate(batch.D, random_affine(batch.real), batch.c_real)
+        copy = discriminate(batch.D, self._copy(batch.real), batch.c_real)
         return cluster_loss(batch.d_real()["q_cat_logits"][:, :k], copy["q_cat_logits"][:, :k])
 
     def g_terms(self, batch: GanBatch, inputs: Inputs, losses: Losses) -> None:

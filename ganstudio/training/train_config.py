@@ -53,6 +53,7 @@ class TrainConfig:
     info_cont_weight: float = 1.0  # infogan: the continuous codes' share of the term (the paper uses less than 1)
     info_invariant: bool = False  # infogan: Q reads the categorical codes from a turned, zoomed, shifted copy
     info_cluster: float = 0.0  # infogan: weight of Q reading real images and turned copies alike, all c1 values used
+    info_stroke: bool = False  # infogan: Q's copy (info_invariant, info_cluster) also gets a thicker or thinner pen
     ac_weight: float = 1.0  # acgan: weight of the class terms
     E: dict = field(default_factory=dict)  # aegan: encoder config keys (`--set E.channel_base=1024`)
     ae_pixel: float = 1.0  # aegan: weight of |G(E(x)) - x| (L1 over a 4-level image pyramid)
@@ -205,6 +206,9 @@ def _check(cfg: TrainConfig) -> None:
                  "ae_prior", "ae_edit"):
         if getattr(cfg, name) < 0:
             raise ConfigError(f"{name} must not be negative, got {getattr(cfg, name)}")
+    if cfg.info_stroke and not (cfg.info_invariant or cfg.info_cluster > 0):
+        raise ConfigError("info_stroke changes the copy Q reads c1 from, which only info_invariant=true or "
+                          "info_cluster > 0 makes; set one of them")
     if not 0.0 <= cfg.style_mixing <= 1.0:
         raise ConfigError(f"style_mixing is a probability, got {cfg.style_mixing}")
     for name in ("G", "D", "E", "loss_args"):
