@@ -67,9 +67,9 @@ PRESETS: dict[str, Preset] = {
     "grid: plain GAN": Preset(
         dict(SETTLING, target="grid", batch=256, g_lr=2e-4),
         steps=15000,
-        about="'grid: all 25 modes' with G learning five times slower than D (2e-4 against 1e-3): D keeps "
-              "rejecting what G has just drawn, G's samples pile onto the modes D last accepted, and about a "
-              "third of the grid stays empty: the collapse PacGAN's Table 1 reports for a plain GAN "
+        about="'grid: all 25 modes' without R1 and with G learning five times slower than D (2e-4 against "
+              "1e-3): D keeps rejecting what G has just drawn, G's samples pile onto the modes D last accepted, "
+              "and about a third of the grid stays empty: the collapse PacGAN's Table 1 reports for a plain GAN "
               "(17.3 of 25 modes). docs/lab.md has it over 10 seeds.",
     ),
     "ring: plain GAN": Preset(
