@@ -116,14 +116,14 @@ stargan() {  # five hair colours (exclusive), Smiling, Eyeglasses with one gener
 digits() {  # scikit-learn's 1,797 handwritten digits at 32 px: an InfoGAN, a conditional GAN, and their judge
   ganstudio judge train --data digits:32 --out checkpoints/judge-digits32.safetensors --steps 1500 --heldout 297 \
     --seed 0 --workers 0
-  # InfoGAN: 10-way categorical c1 and continuous c2, c3; 150 kimg, then resumed to 600 (no lr schedule,
-  # and resuming is exact, so this equals one 600-kimg run). The continuous codes' term weighted 0.1 and the
-  # whole term 2: at weight 1 they learn to pick the digit. Q reads c1 from a turned, zoomed, shifted copy
-  # of each sample (info_invariant), so G cannot tell the values apart by pose and must draw them as shapes;
-  # and on real digits Q reads each the same as a turned copy, every value used equally (info_cluster)
-  ganstudio train infogan --data digits:32 --arch dcgan --kimg 150 --batch 64 --seed 0 --out "$RUNS" \
-    --set workers=0 snapshot_kimg=25 info_cont_weight=0.1 info_lambda=2 info_invariant=true info_cluster=1
-  ganstudio train infogan --resume "$(latest_run digits32-dcgan)" --out "$RUNS" --kimg 600
+  # InfoGAN: 10-way categorical c1 and continuous c2, c3; 300 kimg. The continuous codes' term weighted 0.1
+  # and the whole term 2: at weight 1 they learn to pick the digit. Q reads c1 from a turned, zoomed, shifted
+  # copy of each sample drawn with a thicker or thinner pen (info_invariant, info_stroke), so G cannot tell
+  # the values apart by pose or pen and must draw them as shapes; and on real digits Q reads each the same as
+  # such a copy, every value used equally (info_cluster)
+  ganstudio train infogan --data digits:32 --arch dcgan --kimg 300 --batch 64 --seed 0 --out "$RUNS" \
+    --set workers=0 snapshot_kimg=25 info_cont_weight=0.1 info_lambda=2 info_invariant=true info_cluster=1 \
+    info_stroke=true
   ganstudio export "$(latest_run digits32-dcgan)" --fp16 --out checkpoints/digits32-infogan.safetensors
   ganstudio train cgan --data digits:32 --arch dcgan --kimg 150 --batch 64 --seed 0 --out "$RUNS" \
     --set workers=0 snapshot_kimg=25
