@@ -43,7 +43,17 @@ def studio_url(tmp_path_factory):
     plain = Studio(folder).directions("faces")["mean_diff"]  # a picked set, as `ganstudio directions pick` writes
     assemble("best", {"Smiling": (plain, 2.0, {"success": 0.8, "preserved": 0.9, "n": 300})}).save(
         folder / "faces.best.directions.safetensors")
-    app = build_app(Studio(folder))
+    class PacedStudio(Studio):
+        """The tiny model runs 1,000 inversion steps in a fraction of a second, which under load is sooner
+        than a Stop press travels from the page to the server (the journey's Stop then found its run
+        done); a real model's step takes tens of milliseconds, so the tiny one is paced at 10 ms."""
+
+        def invert(self, *args, **kwargs):
+            for item in super().invert(*args, **kwargs):
+                time.sleep(0.01)
+                yield item
+
+    app = build_app(PacedStudio(folder))
     launch_local(app, css=CSS)
     yield app.local_url
     app.close()
