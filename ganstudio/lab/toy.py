@@ -175,7 +175,7 @@ class ToySettings:
         ch = self.train_changes(steps)
         sets = [f"{k}={ch[k]}" for k in ("g_lr", "d_lr", "d_steps", "optimizer")]
         sets += [f"lr_decay={ch['lr_decay']}"] if ch["lr_decay"] else []
-        sets += [f"r1_gamma={ch['r1_gamma']}", "r1_interval=1"] if ch["r1_gamma"] else []
+        sets += [f"r1_gamma={ch['r1_gamma']}", f"r1_interval={ch['r1_interval']}"] if ch["r1_gamma"] else []
         sets += [f"{net}.{k}={v}" for net in ("G", "D", "loss_args") for k, v in ch[net].items()]
         parts = ["ganstudio", "train", "toy", "--data", ch["data"], "--loss", ch["loss"], "--batch", str(ch["batch"]),
                  "--kimg", f"{ch['kimg']:g}", "--seed", str(ch["seed"]), "--set", *sets]
