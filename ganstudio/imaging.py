@@ -37,10 +37,11 @@ def to_pil(image: torch.Tensor) -> Image.Image:
         if image.shape[0] != 1:
             raise ValueError("to_pil takes one image; use to_pils for a batch")
         image = image[0]
-    array = ((image.detach().float().cpu().clamp(-1, 1) + 1) * 127.5).round().to(torch.uint8)
+    # in place after the clamp's copy: a 1024 px frame is 12 MB of floats per pass
+    array = image.detach().float().cpu().clamp(-1, 1).add_(1).mul_(127.5).round_().to(torch.uint8)
     if array.shape[0] == 1:
         array = array.repeat(3, 1, 1)
-    return Image.fromarray(array.permute(1, 2, 0).numpy(), "RGB")
+    return Image.fromarray(array.permute(1, 2, 0).contiguous().numpy(), "RGB")
 
 
 def to_pils(images: torch.Tensor) -> list[Image.Image]:
@@ -235,6 +236,13 @@ def png_bytes(image: Image.Image, recipe: dict[str, Any] | None = None) -> bytes
         info.add_itxt(RECIPE_KEY, json.dumps(recipe, sort_keys=True))
     buffer = io.BytesIO()
     image.convert("RGB").save(buffer, format="PNG", pnginfo=info)
+    return buffer.getvalue()
+
+
+def jpeg_bytes(image: Image.Image, quality: int = 92) -> bytes:
+    """Encode as JPEG: for transient frames (a dragged slider's), where PNG's encoding time shows."""
+    buffer = io.BytesIO()
+    image.convert("RGB").save(buffer, format="JPEG", quality=quality)
     return buffer.getvalue()
 
 

@@ -26,8 +26,7 @@ from .editing import mixing
 from .errors import StudioError, UserError
 from .imaging import from_pil, to_pil, to_pils
 from .latents import MAX_SEEDS_PER_CALL, parse_seeds, z_from_seed, z_from_seeds
-
-PREVIEW_FROM = 256  # models this large draw a dragged slider's frames at a quarter of their size
+from .previews import FineDetail, face_key, preview_level
 
 
 @dataclass
@@ -52,7 +51,8 @@ class Rendered:
 
 class Studio:
     """The operations (sample, mix, walk, render, edit, interpolate, invert, translate) on the
-    models of a catalogue. Holds no state of its own, so any number can share one catalogue."""
+    models of a catalogue. Its only state is a cache (the previews' fine detail of the last few
+    faces drawn), so any number can share one catalogue."""
 
     def __init__(
         self,
@@ -65,6 +65,7 @@ class Studio:
             catalogue = Catalogue(catalogue, device=device, cache_size=cache_size)
         self.catalogue = catalogue
         self.device = catalogue.device
+        self._fine_detail = FineDetail()  # the previews' keyframes (ganstudio.previews)
 
     # ----- the catalogue's look-ups that the tabs make on every event -----------------------
     def model_names(self, kind: str | None = None) -> list[str]:
@@ -146,8 +147,9 @@ class Studio:
         return self.render(base.with_edits(edits), preview=preview)
 
     def preview_resolution(self, model: str) -> int | None:
-        """The size a dragged slider's frames are drawn at for this model (see `preview_size`)."""
-        return preview_size(self.generator(model))
+        """The level a dragged slider's frames are drawn afresh at for this model (finer detail
+        comes from the face's last full frame; see ganstudio.previews); None: whole frames."""
+        return preview_level(self.generator(model))
 
     def _codes(self, recipe: Recipe) -> tuple[nn.Module, torch.Tensor | None, torch.Tensor]:
         """The generator, z (when the recipe has one) and edited w+ for a recipe."""
@@ -176,21 +178,38 @@ class Studio:
         return G, z, ws
 
     def _synthesize(self, G: nn.Module, ws: torch.Tensor, noise_mode: str, noise_seed: int = 0,
-                    resolution: int | None = None) -> torch.Tensor:
-        size = {} if resolution is None else {"resolution": resolution}
+                    resolution: int | None = None, with_coarse: bool = False):
+        """G's images of ws (stopped at `resolution`; or, `with_coarse`, the full frame and the
+        image at `resolution` from one pass), with noise_mode="random" replayable from `noise_seed`."""
+        def draw():
+            if with_coarse:
+                return G.synthesis_and_coarse(ws, resolution, noise_mode=noise_mode)
+            return G.synthesis(ws, noise_mode=noise_mode, **({} if resolution is None else {"resolution": resolution}))
+
         if noise_mode != "random":  # nothing random to replay; seeding costs ~1 ms a frame
-            return G.synthesis(ws, noise_mode=noise_mode, **size)
+            return draw()
         with torch.random.fork_rng(devices=[]):
-            torch.manual_seed(noise_seed)  # makes noise_mode="random" replayable too
-            return G.synthesis(ws, noise_mode=noise_mode, **size)
+            torch.manual_seed(noise_seed)
+            return draw()
 
     @torch.inference_mode()
     def render(self, recipe: Recipe, preview: bool = False) -> Rendered:
-        """Replay a recipe to its image: bit-identical for the same model file. `preview`: the
-        smaller, cheaper frame of `preview_resolution` (the full one where there is none)."""
+        """Replay a recipe to its image: bit-identical for the same model file. `preview`: on a
+        large StyleGAN2 model, the cheap frame a dragged slider shows (the coarse levels drawn
+        afresh, the fine detail of this face's last full frame); the whole frame elsewhere, and
+        when this face has not been drawn whole yet."""
         G, _, ws = self._codes(recipe)
-        resolution = preview_size(G) if preview else None
-        image = self._synthesize(G, ws, recipe.noise_mode, recipe.seed or 0, resolution)
+        level, seed = preview_level(G), recipe.seed or 0
+        if level is None:
+            image = self._synthesize(G, ws, recipe.noise_mode, seed)
+        else:
+            key = face_key(recipe)
+            detail = self._fine_detail.get(key) if preview else None
+            if detail is not None:
+                image = G.lift(self._synthesize(G, ws, recipe.noise_mode, seed, level)) + detail
+            else:
+                image, coarse = self._synthesize(G, ws, recipe.noise_mode, seed, level, with_coarse=True)
+                self._fine_detail.put(key, image - G.lift(coarse))
         return Rendered(to_pil(image[0]), ws[0].cpu(), recipe)
 
     # ----- style mixing and interpolation ---------------------------------------------------
@@ -336,14 +355,6 @@ class Studio:
             Sample(seed, image, z_i.cpu(), ws_i.cpu(), conditions[i] if conditions else None)
             for i, (seed, image, z_i, ws_i) in enumerate(zip(seed_list, to_pils(images), z, ws))
         ]
-
-
-def preview_size(G: nn.Module) -> int | None:
-    """A quarter of the generator's size from PREVIEW_FROM up (a StyleGAN2 generator's image at a
-    lower level, a fraction of the cost); None (full frames) for small models and for generators
-    without lower levels."""
-    wanted = G.resolution // 4
-    return wanted if G.resolution >= PREVIEW_FROM and wanted in getattr(G, "preview_resolutions", ()) else None
 
 
 def check_psi(psi: float) -> None:

@@ -64,9 +64,9 @@ def test_an_imported_1024_px_model_samples_mixes_edits_inverts_and_traverses(pag
     shown = _wait_change(lambda: _src(after), "", timeout=120)
     page.locator("#edit-slider-0", has_text="PC0").wait_for()  # principal directions, computed on opening
     track = page.locator("#edit-slider-0 input[type=range]")
-    track.fill("1.5")  # a frame while dragging: the quarter-size preview
+    track.fill("1.5")  # a frame while dragging: the preview, full size (coarse levels drawn afresh)
     preview = _wait_change(lambda: _src(after), shown, timeout=120)
-    assert _width(after) == SIZE // 4
+    assert _width(after) == SIZE and preview.endswith(".jpg")  # sent as JPEG: PNG would take longer to encode
     track.dispatch_event("pointerup")  # released: the full frame
     _wait_change(lambda: _src(after), preview, timeout=120)
     assert _width(after) == SIZE

@@ -81,5 +81,8 @@ def test_handoff_files_keep_their_names_and_old_ones_are_swept(monkeypatch):
     assert first.read_bytes() == b"one" and second.read_bytes() == b"two"
     hour_ago = first.parent.stat().st_mtime - 3600
     os.utime(first.parent, (hour_ago, hour_ago))
+    handoff.write("frame.jpg", b"")
+    assert first.exists()  # a slider's frames come several a second: one sweep in SWEEP_EVERY_S serves them
+    handoff._swept -= handoff.SWEEP_EVERY_S  # that long later
     third = Path(handoff.write("x.gif", b"three"))
     assert not first.exists() and second.exists() and third.exists()

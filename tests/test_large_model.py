@@ -41,7 +41,7 @@ def test_sample_mix_walk_edit_invert_and_inspect_a_256_px_model(large, capsys):
     base = studio.seed_recipe("big", 3)
     edited = studio.edit(base, "interfacegan", {"smile": 2.0})
     assert edited.image.size == (256, 256) and edited.image.tobytes() != studio.render(base).image.tobytes()
-    assert studio.edit(base, "sefa", {"SeFa0": 1.0}, preview=True).image.size == (64, 64)
+    assert studio.edit(base, "sefa", {"SeFa0": 1.0}, preview=True).image.size == (256, 256)  # full size, cheaper
     photo = Image.new("RGB", (300, 300), (90, 60, 40))
     steps = list(studio.invert("big", photo, InversionSettings(method=1, space="w+", steps=3, lambda_code=0.1)))
     assert steps[-1][0].done and steps[-1][1].to_dict()["code"]

@@ -189,14 +189,24 @@ def test_a_preview_is_the_skip_sum_at_a_lower_level():
     with torch.no_grad():
         full = G.synthesis(ws)
         preview = G.synthesis(ws, resolution=16)
+        both = G.synthesis_and_coarse(ws, 16)
     assert preview.shape == (2, 3, 16, 16)
-    from ganstudio.models.layers import upsample2d
-
-    # the full frame is the preview upsampled plus the last level's own RGB
-    assert torch.allclose(full, upsample2d(preview, G.synthesis_net.skip_kernel) + last["rgb"], atol=1e-6)
+    # the full frame is the preview lifted by the skip path's upsampling plus the last level's own RGB
+    assert torch.allclose(full, G.lift(preview) + last["rgb"], atol=1e-6)
+    assert torch.equal(both[0], full) and torch.equal(both[1], preview)
     assert torch.equal(G.synthesis(ws, resolution=32), full)
     with pytest.raises(ValueError, match="resolution must be one of 4, 8, 16 or 32, got 12"):
         G.synthesis(ws, resolution=12)
+
+
+def test_level_costs_count_every_convolution_at_its_size():
+    G = make(resolution=16)
+    costs = G.level_costs()
+    assert list(costs) == [4, 8, 16] and costs[4] < costs[8] < costs[16]
+    block = G.synthesis_net.blocks[2]  # 16 px: the upsampling conv reads 8 px, the others 16 px
+    added = (block.conv0.conv.weight.numel() * 8 * 8 + block.conv1.conv.weight.numel() * 16 * 16
+             + block.torgb.conv.weight.numel() * 16 * 16)
+    assert costs[16] - costs[8] == added
 
 
 @pytest.mark.parametrize("clamp", [None, 0.5])

@@ -1,3 +1,4 @@
+import numpy as np
 import pytest
 import torch
 
@@ -90,7 +91,7 @@ def test_warm_up_loads_and_renders_the_default_model(checkpoint_dir, tmp_path):
     assert Studio(checkpoint_dir).warm_up("tiny") is None  # a broken model is left to the tabs to report
 
 
-def test_a_large_model_previews_a_dragged_slider_at_a_quarter_size(tmp_path):
+def test_a_large_model_previews_a_dragged_slider_from_its_coarse_levels_and_the_last_full_frame(tmp_path):
     from ganstudio import checkpoint
     from ganstudio.models.stylegan import StyleGANConfig, StyleGANGenerator
     from ganstudio.studio import Studio
@@ -101,8 +102,21 @@ def test_a_large_model_previews_a_dragged_slider_at_a_quarter_size(tmp_path):
                                              channel_max=4)).eval()
         checkpoint.save(tmp_path / f"m{size}.safetensors", {"G_ema": G})
     studio = Studio(tmp_path)
-    assert studio.preview_resolution("m256") == 64 and studio.preview_resolution("m64") is None
-    recipe = studio.seed_recipe("m256", 3)
-    assert studio.render(recipe, preview=True).image.size == (64, 64)
-    assert studio.render(recipe).image.size == (256, 256)  # the release, History and downloads: full size
+    # the largest level costing at most 1/16 of the frame (4 channels up to 128 px, 2 at 256)
+    assert studio.preview_resolution("m256") == 32 and studio.preview_resolution("m64") is None
+
+    def pixels(face: str, alpha: float, preview: bool) -> np.ndarray:
+        rendered = studio.edit(studio.seed_recipe("m256", 3 if face == "a" else 4), "sefa", {"SeFa0": alpha},
+                               preview=preview)
+        return np.asarray(rendered.image, dtype=int)
+
+    first = pixels("a", 2.0, preview=True)  # a face never drawn whole is drawn whole
+    assert first.shape == (256, 256, 3) and np.array_equal(first, pixels("a", 2.0, preview=False))
+    # the same edit again: coarse levels + (full frame - its coarse levels) is that full frame
+    assert np.abs(pixels("a", 2.0, preview=True) - first).max() <= 1
+    dragged, released = pixels("a", -2.0, preview=True), pixels("a", -2.0, preview=False)
+    assert dragged.shape == (256, 256, 3) and np.abs(dragged - first).mean() > 1  # the slider shows
+    assert 0 < np.abs(dragged - released).mean() < np.abs(first - released).mean()  # fine detail waits for release
+    pixels("b", 0.0, preview=False)  # another face: its own detail; the first face's last full frame is kept
+    assert np.abs(pixels("a", -2.0, preview=True) - released).max() <= 1
     assert studio.render(studio.seed_recipe("m64", 3), preview=True).image.size == (64, 64)

@@ -179,19 +179,36 @@ class SynthesisNetwork(nn.Module):
         """Block k >= 1 reads rows 2k-1, 2k (convs) and 2k+1 (toRGB, shared with the next block's
         first conv); the 4x4 block reads rows 0 and 1, as in StyleGAN2. With `levels`, only the
         first that many blocks run: the skip architecture's image at that block's resolution."""
+        for img in self.level_images(ws, noise_mode, levels):
+            pass
+        return img
+
+    def level_images(self, ws: torch.Tensor, noise_mode: str = "const", levels: int | None = None):
+        """The skip architecture's image after each block, 4 px first (see `forward`)."""
         if noise_mode not in NOISE_MODES:
             raise ValueError(f"noise_mode must be one of {', '.join(NOISE_MODES)}, got {noise_mode!r}")
         first = self.blocks[0]
         x = first.const.unsqueeze(0).expand(ws.shape[0], -1, -1, -1)
         x = first.conv1(x, ws[:, 0], noise_mode)
         img = first.torgb(x, ws[:, 1])
+        yield img
         i = 1
         for block in self.blocks[1:levels]:
             x = block.conv0(x, ws[:, i], noise_mode)
             x = block.conv1(x, ws[:, i + 1], noise_mode)
             img = upsample2d(img, self.skip_kernel) + block.torgb(x, ws[:, i + 2])
+            yield img
             i += 2
-        return img
+
+    def level_costs(self) -> list[int]:
+        """Multiply-adds of one image up to and including each block, 4 px first."""
+        costs, total = [], 0
+        for k, block in enumerate(self.blocks):
+            side = 4 * 2**k
+            convs = [(block.conv1, side), (block.torgb, side)] + ([(block.conv0, side // 2)] if k else [])
+            total += sum(layer.conv.weight.numel() * s * s for layer, s in convs)
+            costs.append(total)
+        return costs
 
 
 class StyleBasedGenerator(Generator):
@@ -235,19 +252,46 @@ class StyleGANGenerator(StyleBasedGenerator):
         `resolution` (one of `preview_resolutions`) stops at that level: the skip architecture
         sums every level's RGB output, so the partial sum is the image at that size, and it costs
         a fraction of the full frame (a slider's preview while it is dragged)."""
-        if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
-            raise ValueError(f"ws must be [B, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
+        self._check_ws(ws)
         if resolution is None or resolution == self.resolution:
             return self.synthesis_net(ws, noise_mode)
-        if resolution not in self.preview_resolutions:
+        return self.synthesis_net(ws, noise_mode, levels=self._levels_to(resolution))
+
+    def _check_ws(self, ws: torch.Tensor) -> None:
+        if ws.ndim != 3 or ws.shape[1:] != (self.num_ws, self.w_dim):
+            raise ValueError(f"ws must be [B, {self.num_ws}, {self.w_dim}], got {list(ws.shape)}")
+
+    def _levels_to(self, resolution: int) -> int:
+        """How many synthesis blocks draw the image at `resolution`."""
+        if resolution not in (*self.preview_resolutions, self.resolution):
             raise ValueError(f"resolution must be one of {', '.join(map(str, self.preview_resolutions))} "
                              f"or {self.resolution}, got {resolution}")
-        return self.synthesis_net(ws, noise_mode, levels=int(math.log2(resolution)) - 1)
+        return int(math.log2(resolution)) - 1
 
     @property
     def preview_resolutions(self) -> tuple[int, ...]:
         """The sizes below the full one that `synthesis(resolution=...)` can stop at."""
         return tuple(2**i for i in range(2, int(math.log2(self.resolution))))
+
+    def synthesis_and_coarse(self, ws: torch.Tensor, resolution: int,
+                             noise_mode: str = "const") -> tuple[torch.Tensor, torch.Tensor]:
+        """The full frame and, from the same pass, the image at a lower `resolution` (as
+        `synthesis` takes it): `full - lift(coarse)` is what the finer levels add."""
+        self._check_ws(ws)
+        levels = self._levels_to(resolution)
+        images = list(self.synthesis_net.level_images(ws, noise_mode))
+        return images[-1], images[levels - 1]
+
+    def lift(self, image: torch.Tensor) -> torch.Tensor:
+        """An image of a lower level brought to full size by the skip path's own upsampling: the
+        part of the full frame that level and the ones below it draw."""
+        while image.shape[-1] < self.resolution:
+            image = upsample2d(image, self.synthesis_net.skip_kernel)
+        return image
+
+    def level_costs(self) -> dict[int, int]:
+        """Multiply-adds of `synthesis` for one image stopped at each resolution (the full one included)."""
+        return {4 * 2**k: cost for k, cost in enumerate(self.synthesis_net.level_costs())}
 
     def style_affines(self) -> list[torch.Tensor]:
         """Per w row, the stacked style-affine weights of every layer that reads it ([n, w_dim]),

@@ -81,20 +81,24 @@ class _Handoff:
     """
 
     KEEP_S = 600.0
+    SWEEP_EVERY_S = 30.0  # a dragged slider hands off several frames a second; one sweep serves them all
 
     def __init__(self) -> None:
         self._root: tempfile.TemporaryDirectory | None = None
         self._lock = threading.Lock()
+        self._swept = 0.0
 
     def write(self, name: str, data: bytes) -> str:
         with self._lock:
             if self._root is None:
                 self._root = tempfile.TemporaryDirectory(prefix="ganstudio-handoff-")
             root = Path(self._root.name)
-            old = time.time() - self.KEEP_S
-            for folder in root.iterdir():
-                if folder.stat().st_mtime < old:
-                    shutil.rmtree(folder, ignore_errors=True)
+            now = time.time()
+            if now - self._swept >= self.SWEEP_EVERY_S:
+                self._swept = now
+                for folder in root.iterdir():
+                    if folder.stat().st_mtime < now - self.KEEP_S:
+                        shutil.rmtree(folder, ignore_errors=True)
             path = Path(tempfile.mkdtemp(dir=root)) / name
         path.write_bytes(data)
         return str(path)
