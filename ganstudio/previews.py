@@ -3,8 +3,9 @@
 The skip architecture sums an RGB image from every level, so a full frame is the image of its
 coarse levels, upsampled, plus what the finer levels add. While a slider moves, the coarse levels
 (at most PREVIEW_SHARE of the multiply-adds) are drawn afresh and the finer levels' part is taken
-from the last full frame of the same face; the release draws the frame whole again. Colour, shape
-and layout follow the slider at once, at full size; fine texture follows on release.
+from the last full frame of the same face; the release draws the frame whole again. What the
+coarse levels draw (colour, layout, large shapes) follows the slider at once, at full size; finer
+detail follows on release.
 """
 
 from __future__ import annotations

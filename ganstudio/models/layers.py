@@ -47,7 +47,7 @@ def upsample2d(x: torch.Tensor, kernel: torch.Tensor) -> torch.Tensor:
     """2x upsampling: zero insertion followed by the FIR `kernel` (even size, gain 4), aligned like
     upfirdn2d(up=2, pad=(k/2, k/2-1)). Computed as its four phases, one small depthwise
     convolution and a pixel shuffle: the same numbers as the strided transposed convolution, which
-    PyTorch runs on a slow path on a CPU (60 ms against 6 for a 1024 px image)."""
+    PyTorch runs on a slow path on a CPU (an RGB image to 1024 px: 54 ms against 15-31 ms)."""
     phases, pad = _phase_kernels(kernel)
     channels = x.shape[1]
     y = F.conv2d(x, phases.to(x.dtype).repeat(channels, 1, 1, 1), padding=pad, groups=channels)
