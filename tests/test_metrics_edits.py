@@ -19,7 +19,7 @@ from ganstudio.cli import main
 from ganstudio.data.wrappers import attribute_split
 from ganstudio.editing.directions import DirectionError, DirectionSet
 from ganstudio.metrics.edits import (
-    Referee, best_strengths, evaluate_edits, evaluate_translation, picked_set, render_section,
+    Referee, best_strengths, evaluate_condition_edits, evaluate_edits, evaluate_translation, picked_set, render_section,
 )
 from ganstudio.metrics.features import JudgeExtractor
 from ganstudio.models.base import ConfigModule
@@ -27,8 +27,8 @@ from ganstudio.models.translation import translation_meta
 from ganstudio.registry import ARCHS
 from ganstudio.translate import Translator
 from tests._metrics_data import (  # noqa: F401  (one_thread is an autouse fixture)
-    ATTRIBUTES, AttributeImages, OracleConfig, OracleGenerator, ProbeConfig, ProbeEncoder, install_fake_data,
-    one_thread,
+    ATTRIBUTES, AttributeImages, OracleConfig, OracleGenerator, ProbeConfig, ProbeEncoder, attribute_image,
+    install_fake_data, one_thread,
 )
 from tests.tiny_translation import ATTRS, HAIR, cyclegan_nets, stargan_nets
 
@@ -227,6 +227,65 @@ def test_directions_from_labelled_samples_point_where_the_generator_draws_each_a
         labelled_samples(G, lambda images: labeller(images)[1], 10, first_seed=0)
 
 
+# ----- an attribute-conditional generator's conditions --------------------------------------------
+@dataclass(frozen=True)
+class ConditionedOracleConfig:
+    resolution: int = 32
+    deaf: bool = False  # draws the attributes of z's signs, whatever c says
+    drags: bool = False  # attribute 0 of c also flips the third attribute drawn
+
+
+@ARCHS.register("test-conditioned-oracle")
+class ConditionedOracle(ConfigModule):
+    """An attribute-conditional generator that draws the attributes it is told (see its config)."""
+
+    Config = ConditionedOracleConfig
+    z_dim = w_dim = 8
+    c_dim, num_ws = 3, 1
+
+    def __init__(self, config: ConditionedOracleConfig = ConditionedOracleConfig()):
+        super().__init__(config)
+        self.resolution = config.resolution
+        self.register_buffer("w_avg", torch.zeros(8))
+
+    def mapping(self, z, psi=1.0, cutoff=None, c=None):
+        bits = (z[:, :3] > 0).float() if self.config.deaf else c.clone()
+        if self.config.drags:
+            bits[:, 2] = (bits[:, 2] + c[:, 0]) % 2
+        return torch.cat([bits * 2 - 1, z[:, 3:]], 1).unsqueeze(1)
+
+    def synthesis(self, ws, noise_mode="const"):
+        gen = torch.Generator().manual_seed(0)
+        return torch.stack([attribute_image((w[0, :3] > 0).float(), gen, self.resolution) for w in ws])
+
+
+def test_switching_one_condition_is_an_edit_refereed_both_ways(judges):
+    labels = (torch.rand(40, 3, generator=torch.Generator().manual_seed(0)) > 0.5).float()
+    judge = JudgeExtractor(judges["attrs"])
+    obeys = evaluate_condition_edits(ConditionedOracle(), ATTRIBUTES, judge, labels, n=40, batch_size=16)
+    for name in ATTRIBUTES:
+        numbers = obeys["methods"]["condition"][name]
+        assert numbers["all"] == {"n": 40, "success": 1.0, "preserved": 1.0} and numbers["add"]["n"] > 5
+    assert obeys["goal"]["attributes_met"] == 3 and obeys["seeds"] == [0, 39]
+    deaf = evaluate_condition_edits(ConditionedOracle(ConditionedOracleConfig(deaf=True)), ATTRIBUTES, judge, labels, n=40, batch_size=16)
+    assert all(deaf["methods"]["condition"][name]["all"]["success"] == 0.0 for name in ATTRIBUTES)
+    drags = evaluate_condition_edits(ConditionedOracle(ConditionedOracleConfig(drags=True)), ATTRIBUTES, judge, labels, n=40)["methods"]
+    assert drags["condition"][ATTRIBUTES[0]]["all"] == {"n": 40, "success": 1.0, "preserved": 0.5}
+    assert drags["condition"][ATTRIBUTES[1]]["all"]["preserved"] == 1.0
+    assert "Met for **3 of 3** attributes" in "\n".join(render_section(obeys, "Edits by switching a condition"))
+
+
+def test_a_hair_colour_condition_is_only_switched_on_and_its_group_off(judges):
+    names = ["Smiling", "Black_Hair", "Blond_Hair"]  # the pixel judge reads them as the three attributes
+    labels = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]]).repeat(16, 1)
+    result = evaluate_condition_edits(ConditionedOracle(), names, JudgeExtractor(judges["hair"]), labels, n=32)
+    methods = result["methods"]["condition"]
+    assert methods["Black_Hair"]["remove"]["n"] == 0 and methods["Black_Hair"]["add"]["n"] == 16
+    # Black_Hair on turns Blond_Hair off (left out of preserved, as the group); Smiling stays
+    assert methods["Black_Hair"]["all"] == {"n": 16, "success": 1.0, "preserved": 1.0}
+    assert methods["Smiling"]["add"]["n"] == 16 and methods["Smiling"]["remove"]["n"] == 16
+
+
 # ----- translation --------------------------------------------------------------------------------
 class LabelledAttributeImages(AttributeImages):
     """AttributeImages with a label table, so attribute_split can make CycleGAN domains of it."""
@@ -372,6 +431,18 @@ def test_eval_adds_an_edits_section_for_a_generator_with_directions(models, judg
     assert by_path["edits"]["goal"]["met"] and by_path["edits"]["n"] == 8  # a file's directions are found too
     assert by_path["edits"]["alpha_grid"]["alphas"] == [0.01, 1.5, 3.0] and "--edit-alphas 0.01,3" in by_path["command"]
     assert by_path["edits"]["rows"]["exact@coarse"] == [0, 1]  # the oracle has one row: every preset is it
+
+
+@pytest.mark.slow
+def test_eval_referees_an_attribute_conditional_generators_conditions(models, judges, tmp_path):
+    checkpoint.save(models / "cond.safetensors", {"G_ema": ConditionedOracle(ConditionedOracleConfig(drags=True))},
+                    dataset="attrs:32", labels=ATTRIBUTES, meta={"recipe": "cgan", "label_kind": "attributes"})
+    result, out = _eval(models, judges["attrs"], tmp_path, "cond", "--skip-edits")
+    section = result["condition_edits"]["methods"]["condition"]
+    assert section[ATTRIBUTES[1]]["all"]["success"] == 1.0 and section[ATTRIBUTES[0]]["all"]["preserved"] == 0.5
+    assert section[ATTRIBUTES[2]]["all"]["success"] < 0.9  # what c says of it is xor-ed with attribute 0
+    assert result["goals"]["condition_edits"]["value"] == "1 of 3 attributes"
+    assert "## Edits by switching one attribute of the condition" in (out / "report.md").read_text()
 
 
 @pytest.mark.slow

@@ -48,6 +48,7 @@ from ..editing.layer_ranges import check_rows, preset_rows
 from ..errors import UserError
 from ..imaging import make_grid
 from ..editing.fidelity import psnr
+from ..latents import seed_batches, z_from_seeds
 from ..translate import Translator, translate_all_domains, translate_cycle
 from .critic import CriticTally
 from .features import Extractor, build_extractor
@@ -381,6 +382,55 @@ def evaluate_edits(G: nn.Module, sets: Mapping[str, DirectionSet], judge: Extrac
                        rows={m: [rows.start, rows.stop] for m, (_, rows) in variants.items()}, skipped=skipped)
     if grid:
         section["alpha_grid"] = _alpha_grid(tallies, plan, alphas)
+    section["seconds"] = round(time.perf_counter() - start, 2)
+    return section
+
+
+# ----- an attribute-conditional generator's own sliders: its conditions ---------------------------
+CONDITION_METHOD = "condition"
+
+
+@torch.inference_mode()
+def evaluate_condition_edits(G: nn.Module, names: Sequence[str], judge: Extractor, labels: torch.Tensor,
+                             n: int = 500, psi: float = 1.0, batch_size: int = 64, seed_base: int = 0,
+                             device="cpu") -> dict:
+    """What switching one attribute of c does, z and the other attributes kept: a generator told
+    the attributes `names` (`labels` [N, len(names)], real faces' labels, cycled over seeds
+    seed_base.. as `evaluate.generate` cycles them) is asked again with the attribute on for the
+    samples the judge sees without it and off for those with it; a member of an exclusive group
+    (the hair colours) is only switched on, its group off, as StarGAN's targets are. Refereed as
+    edits are (method "condition")."""
+    start = time.perf_counter()
+    referee = Referee.build(judge)
+    names = list(names)
+    judged = [name for name in names if name in referee.names]
+    groups = [[names.index(m) for m in group] for group in hair_colour_groups(names)]
+    grouped = {names[i] for group in groups for i in group}
+    tasks = [(name, True) for name in judged] + [(name, False) for name in judged if name not in grouped]
+    tallies: dict[Key, Tally] = defaultdict(Tally)
+
+    def draw(z: torch.Tensor, c: torch.Tensor) -> torch.Tensor:
+        return G.synthesis(G.mapping(z, psi=psi, c=c), noise_mode="const")
+
+    for seeds in seed_batches(seed_base, n, batch_size):
+        z = z_from_seeds(seeds, G.z_dim).to(device)
+        c = labels[[(s - seed_base) % len(labels) for s in seeds]].float().to(device)
+        before = referee.decide(draw(z, c))
+        for name, want in tasks:
+            chosen = before[:, referee.names.index(name)] != want
+            if not chosen.any():
+                continue
+            on = chosen.to(device)
+            switched = c[on].clone()
+            column = names.index(name)
+            for group in groups:
+                if want and column in group:
+                    switched[:, group] = 0.0
+            switched[:, column] = float(want)
+            tallies[(CONDITION_METHOD, name, 1.0, want)].add(*referee.score(before[chosen], draw(z[on], switched),
+                                                                            name, want))
+    section = _section(tallies, {CONDITION_METHOD: judged}, 1.0, n=n, psi=psi, seeds=[seed_base, seed_base + n - 1],
+                       skipped={name: "the judge does not know it" for name in names if name not in judged})
     section["seconds"] = round(time.perf_counter() - start, 2)
     return section
 

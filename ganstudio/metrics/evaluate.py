@@ -52,7 +52,7 @@ from ..plots import scatter_plot
 from ..latents import MAX_SEED, seed_batches, z_from_seeds
 from ..options import open_model
 from .disentanglement import dci, mig
-from .edits import evaluate_edits, evaluate_translation, render_section
+from .edits import evaluate_condition_edits, evaluate_edits, evaluate_translation, render_section
 from .features import Extractor, build_extractor, extract
 from .frechet import frechet_distance
 from .inception_score import inception_score
@@ -74,6 +74,7 @@ HELDOUT_STREAM = 1000  # the stream translation models are measured on when the 
 GOALS = {"fd_ratio_max": 3.0, "precision_min": 0.75, "recall_min": 0.6, "attribute_diff_max": 0.05,
          "noise_off_min": 0.97, "noise_off_attribute_min": 0.95}
 NOISE_OFF_SAMPLES = 500  # samples rendered again with the noise inputs off
+CONDITION_EDITS_N = 500  # samples whose attributes an attribute-conditional generator is asked to switch
 
 
 class EvalError(UserError):
@@ -256,6 +257,12 @@ def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor,
     if prob_f is not None and extractor.label_kind == "class" and n >= 10:
         result["inception_score"] = {"samples": inception_score(prob_f).to_json(),
                                      "real": inception_score(prob_a).to_json()}
+    if spec is not None and spec.kind == "attributes" and extractor.label_kind == "attributes":
+        columns = _columns(getattr(dataset, "label_names", []), spec.names)
+        if columns is not None:
+            result["condition_edits"] = evaluate_condition_edits(
+                G, spec.names, extractor, real_a.cat("labels")[:, columns], n=min(n, CONDITION_EDITS_N), psi=psi,
+                batch_size=batch_size, seed_base=SEED_BASE, device=device)
     if spec is not None and spec.kind == "class" and extractor.label_kind == "class":
         asked = real_a.cat("labels")[torch.arange(n) % len(real_a.cat("labels"))]  # as generate() cycles them
         result["conditioning"] = class_accuracy(prob_f, asked, list(spec.names), list(extractor.label_names))
@@ -324,6 +331,8 @@ def _goals(result: dict) -> dict:
                               "target": f">= {GOALS['noise_off_min']}, every attribute >= {GOALS['noise_off_attribute_min']}",
                               "met": off["agreement"] >= GOALS["noise_off_min"]
                               and off["min"] >= GOALS["noise_off_attribute_min"]}
+    if "condition_edits" in result:
+        goals["condition_edits"] = _edit_goal(result["condition_edits"])
     return goals
 
 
@@ -448,6 +457,12 @@ def evaluate(
     return result
 
 
+def _columns(data_names: Sequence[str], wanted: Sequence[str]) -> list[int] | None:
+    """Where each wanted label sits among the data set's, or None when one is missing."""
+    data_names = list(data_names)
+    return [data_names.index(name) for name in wanted] if all(n in data_names for n in wanted) else None
+
+
 def _chosen_sets(sets: dict, names: Sequence[str]) -> dict:
     """The direction sets named (all when none are), or a one-line error naming those the model lacks."""
     unknown = [n for n in names if n not in sets]
@@ -543,6 +558,10 @@ def render_report(r: dict) -> str:
         lines += render_accuracy(r["conditioning"])
     if "infogan" in r:
         lines += render_infogan(r["infogan"])
+    if "condition_edits" in r:
+        e = r["condition_edits"]
+        lines += render_section(e, f"Edits by switching one attribute of the condition (judge; z and the other "
+                                   f"attributes kept; N = {e['n']} samples told real faces' labels, psi {e['psi']})")
     if "edits" in r:
         e = r["edits"]
         lines += render_section(e, f"Edits along directions (judge; α = {e['alpha']:g}, N = {e['n']} samples, "
