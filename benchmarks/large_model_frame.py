@@ -1,8 +1,8 @@
 """Frame times of a large StyleGAN2 generator in the studio: a dragged slider's preview and the
 full frame, server side, p50 / p95.
 
-    python benchmarks/large_model_frame.py [--sizes 256 1024] [--frames 20] [--threads N]
-                                           [--compete N] [--json]
+    python benchmarks/large_model_frame.py [--sizes 256 1024] [--frames 20] [--device cpu|cuda]
+                                           [--threads N] [--compete N] [--json]
 
 Each size is the StyleGAN2 config-f layout at that resolution (channel_base 32768, at most 512
 channels, 8-layer mapping, z and w 512: the FFHQ-1024 config at 1024) with random weights: the
@@ -11,7 +11,8 @@ user's would be, and a frame is what the Edit tab asks of it: `Studio.edit` alon
 the recipe, the edit, synthesis, the conversion to a picture), the slider's value changing every
 frame. "preview" is what a dragged slider shows (ganstudio.previews: the coarse levels drawn
 afresh, the fine detail of the face's last full frame), "full" what its release draws;
-"JPEG" is the encoding of a preview frame for the browser (ui.tabs.edit), timed apart.
+"JPEG" is the encoding of a preview frame for the browser (ui.tabs.edit), timed apart. On a GPU
+(`--device cuda`) a frame includes its copy back to the CPU (`to_pil`), so it is timed to the end.
 
 Prints the machine, a Markdown table and (with --json) one JSON object.
 """
@@ -71,6 +72,7 @@ def main() -> None:
     p.add_argument("--frames", type=int, default=20)
     p.add_argument("--full-frames", type=int, default=5)
     p.add_argument("--warmup", type=int, default=2)
+    p.add_argument("--device", default="cpu", help="where the studio runs the model (cpu, cuda, auto)")
     p.add_argument("--json", action="store_true")
     from ganstudio.threads import add_threads_argument
 
@@ -85,7 +87,7 @@ def main() -> None:
     rows = []
     with tempfile.TemporaryDirectory() as folder, competing_load(args.compete):
         names = {size: save_model(Path(folder), size) for size in args.sizes}
-        studio = Studio(folder, device="cpu")
+        studio = Studio(folder, device=args.device)
         for size, name in names.items():
             studio.directions(name)  # SeFa, computed on opening, not part of a frame
             full, _ = time_frames(studio, name, False, args.full_frames, 1)
@@ -93,7 +95,7 @@ def main() -> None:
             rows.append({"model": size, "preview_level": studio.preview_resolution(name),
                          "full": summary(full), "preview": summary(preview), "jpeg": summary(time_jpeg(images))})
     print(machine())
-    print(f"torch threads {torch.get_num_threads()}, competing processes {args.compete}\n")
+    print(f"device {studio.device}, torch threads {torch.get_num_threads()}, competing processes {args.compete}\n")
     print("| model (config-f) | preview: levels drawn afresh | preview p50 / p95 ms | its JPEG p50 ms | "
           "full frame p50 / p95 ms |")
     print("| ---: | ---: | ---: | ---: | ---: |")
@@ -102,7 +104,8 @@ def main() -> None:
               f"{r['preview']['p95_ms']:.0f} | {r['jpeg']['p50_ms']:.1f} | {r['full']['p50_ms']:.0f} / "
               f"{r['full']['p95_ms']:.0f} |")
     if args.json:
-        print(json.dumps({"rows": rows, "threads": torch.get_num_threads(), "compete": args.compete}))
+        print(json.dumps({"rows": rows, "device": str(studio.device), "threads": torch.get_num_threads(),
+                          "compete": args.compete}))
 
 
 if __name__ == "__main__":
