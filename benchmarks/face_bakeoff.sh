@@ -44,6 +44,11 @@ candidate() {  # name -> its training command's arguments after `ganstudio train
     aegan_projected)  # aegan's generator and encoder against the projected discriminator
       echo aegan --arch stylegan --loss hinge --set "${NARROW_G[@]}" G.noise_max_res=16 E.channel_base=1024 \
         E.channel_max=128 "${PROJECTED[@]}" ;;
+    cgan)  # the baseline's widths, no noise above 16 px, G and D told the 13 attribute labels (projection D):
+      # a slider can then be one attribute of c switched, z and the other attributes kept
+      echo cgan --arch stylegan --set "${NARROW[@]}" G.noise_max_res=16 ;;
+    acgan)  # the same G told the labels; D without them, with an attribute head both players are scored by
+      echo acgan --arch stylegan --set "${NARROW[@]}" G.noise_max_res=16 ;;
     *) echo "unknown candidate '$1'; known: ${CANDIDATES[*]}" >&2; return 2 ;;
   esac
 }
@@ -58,7 +63,7 @@ run() {
     --set keep_snapshots=0 >"$OUT/$name.log" 2>&1 || true  # the budget's SIGINT ends it
 }
 
-CANDIDATES=(baseline wide aegan aegan_labels projected aegan_projected)
+CANDIDATES=(baseline wide aegan aegan_labels projected aegan_projected cgan acgan)
 names=("$@")
 [ ${#names[@]} -gt 0 ] || names=("${CANDIDATES[@]}")
 for name in "${names[@]}"; do candidate "$name" >/dev/null; done  # a typo fails before hours of training
@@ -96,14 +101,17 @@ python - "$OUT/samples-${minutes}min.png" "${lasts[@]}" <<'PY'
 import sys
 import torch
 from ganstudio import checkpoint
+from ganstudio.data import open_dataset
 from ganstudio.imaging import make_grid, to_pils
 from ganstudio.latents import z_from_seeds
 tiles, captions = [], []
+faces = open_dataset("synthfaces:64?n=8&seed=1")  # a conditional G is told these faces' labels
 for item in sys.argv[2:]:
     name, path = item.split("=", 1)
     G = checkpoint.load(path, roles=["G_ema"])["G_ema"]
+    c = torch.stack([faces[i][1] for i in range(8)]).float() if getattr(G, "c_dim", 0) else None
     with torch.no_grad():
-        tiles += to_pils(G(z_from_seeds(range(8), G.z_dim)))
+        tiles += to_pils(G.synthesis(G.mapping(z_from_seeds(range(8), G.z_dim), c=c)))
     captions += [name] + [""] * 7
 make_grid(tiles, columns=8, captions=captions).save(sys.argv[1])
 print("wrote", sys.argv[1])
