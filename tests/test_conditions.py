@@ -51,6 +51,24 @@ def test_spec_comes_from_the_checkpoint_header():
         ConditionSpec.of(G, {"recipe": "infogan", "info_cat": [2], "info_cont": 1}, ())
 
 
+HAIR = ("Smiling", "Black_Hair", "Blond_Hair", "Red_Hair")
+
+
+def test_a_seed_alone_draws_attributes_as_often_as_the_training_data_had_them():
+    frequencies = {"Smiling": 0.3, "Black_Hair": 0.5, "Blond_Hair": 0.3, "Red_Hair": 0.2}
+    spec = ConditionSpec.of(make_tiny(c_dim=4), {"label_kind": "attributes", "label_frequencies": frequencies}, HAIR)
+    assert spec.prior == (0.3, 0.5, 0.3, 0.2)
+    c = spec.seed_vectors(list(range(4000)))
+    assert (c[:, 1:].sum(1) == 1).all()  # the hair colours are one exclusive group
+    assert c.mean(0).tolist() == pytest.approx([0.3, 0.5, 0.3, 0.2], abs=0.03)
+    assert spec.for_seed(7) == spec.for_seed(7) and spec.vector(spec.for_seed(7)).tolist() == c[7].tolist()
+    rare = ConditionSpec("attributes", names=HAIR, prior=(0.0, 0.1, 0.1, 0.1))
+    assert (rare.seed_vectors(list(range(2000)))[:, 1:].sum(1) == 0).float().mean() == pytest.approx(0.7, abs=0.04)
+    # without frequencies (or with ones for other names) a seed keeps every attribute off, as before
+    for meta in ({"label_kind": "attributes"}, {"label_kind": "attributes", "label_frequencies": {"Smiling": 1}}):
+        assert ConditionSpec.of(make_tiny(c_dim=4), meta, HAIR).for_seed(3) == ""
+
+
 @pytest.fixture
 def studio(tmp_path):
     folder = tmp_path / "checkpoints"

@@ -17,7 +17,10 @@ from PIL import Image
 from ganstudio import checkpoint
 from ganstudio.cli import main
 from ganstudio.data.wrappers import attribute_split
-from ganstudio.editing.directions import DirectionError, DirectionSet
+from ganstudio.editing import SAMPLES_FIRST_SEED
+from ganstudio.editing.codes import direction_inputs
+from ganstudio.editing.conditions import ConditionSpec
+from ganstudio.editing.directions import DirectionError, DirectionSet, compute
 from ganstudio.metrics.edits import (
     Referee, best_strengths, evaluate_condition_edits, evaluate_edits, evaluate_translation, picked_set, render_section,
 )
@@ -275,6 +278,26 @@ def test_switching_one_condition_is_an_edit_refereed_both_ways(judges):
     assert "Met for **3 of 3** attributes" in "\n".join(render_section(obeys, "Edits by switching a condition"))
 
 
+def test_condition_directions_move_w_as_switching_each_attribute_does_and_pass_the_referee(judges):
+    G, judge = ConditionedOracle(), JudgeExtractor(judges["attrs"])
+    spec = ConditionSpec("attributes", names=tuple(ATTRIBUTES), prior=(0.5, 0.3, 0.6))
+    inputs = direction_inputs("condition", G, 200, model="cond", spec=spec)
+    assert inputs.labels.tolist() == spec.seed_vectors(list(range(SAMPLES_FIRST_SEED, SAMPLES_FIRST_SEED + 200))).tolist()
+    ds = compute("condition", inputs.codes, inputs.labels, inputs.names, inputs.space, "hash", G=G)
+    assert torch.equal(ds.vectors, torch.cat([2 * torch.eye(3), torch.zeros(3, 5)], 1))  # its w says c * 2 - 1
+    section = evaluate_edits(G, {"condition": ds}, judge, n=40, batch_size=20, spec=spec)  # seeds drawn with c
+    assert all(section["methods"]["condition"][name]["all"] == {"n": 40, "success": 1.0, "preserved": 1.0}
+               for name in ATTRIBUTES)
+    hair = ConditionSpec("attributes", names=("Smiling", "Black_Hair", "Blond_Hair"), prior=(0.5, 0.5, 0.5))
+    inputs = direction_inputs("condition", G, 100, model="cond", spec=hair)
+    ds = compute("condition", inputs.codes, inputs.labels, inputs.names, inputs.space, "hash", G=G)
+    assert ds.vectors[2, :3].tolist() == [0, -2, 2]  # to blond from each face's own colour (here black)
+    with pytest.raises(DirectionError, match="'oracle' is not conditional"):
+        direction_inputs("condition", OracleGenerator(OracleConfig()), 10, model="oracle")
+    with pytest.raises(DirectionError, match="every face already has it"):
+        compute("condition", inputs.codes, torch.tensor([[0.0, 0, 1]]).repeat(100, 1), inputs.names, "w", "h", G=G)
+
+
 def test_a_hair_colour_condition_is_only_switched_on_and_its_group_off(judges):
     names = ["Smiling", "Black_Hair", "Blond_Hair"]  # the pixel judge reads them as the three attributes
     labels = torch.tensor([[0.0, 1.0, 0.0], [1.0, 0.0, 1.0]]).repeat(16, 1)
@@ -436,13 +459,21 @@ def test_eval_adds_an_edits_section_for_a_generator_with_directions(models, judg
 @pytest.mark.slow
 def test_eval_referees_an_attribute_conditional_generators_conditions(models, judges, tmp_path):
     checkpoint.save(models / "cond.safetensors", {"G_ema": ConditionedOracle(ConditionedOracleConfig(drags=True))},
-                    dataset="attrs:32", labels=ATTRIBUTES, meta={"recipe": "cgan", "label_kind": "attributes"})
+                    dataset="attrs:32", labels=ATTRIBUTES, meta={"recipe": "cgan", "label_kind": "attributes",
+                                                                 "label_frequencies": dict.fromkeys(ATTRIBUTES, 0.5)})
     result, out = _eval(models, judges["attrs"], tmp_path, "cond", "--skip-edits")
     section = result["condition_edits"]["methods"]["condition"]
     assert section[ATTRIBUTES[1]]["all"]["success"] == 1.0 and section[ATTRIBUTES[0]]["all"]["preserved"] == 0.5
     assert section[ATTRIBUTES[2]]["all"]["success"] < 0.9  # what c says of it is xor-ed with attribute 0
     assert result["goals"]["condition_edits"]["value"] == "1 of 3 attributes"
     assert "## Edits by switching one attribute of the condition" in (out / "report.md").read_text()
+    assert result["noise_off"]["agreement"] == 1.0  # drawn with the conditions the samples were told
+    # the switches as w directions (the Edit tab's sliders): averaged over faces, attribute 0's pull on the
+    # third cancels out, so its slider keeps what its switch drags along
+    assert main(["directions", "compute", "--checkpoints", str(models), "--model", "cond", "--method", "condition",
+                 "--n", "200"]) == 0
+    sliders = _eval(models, judges["attrs"], tmp_path, "cond", "--edit-n", "40")[0]["edits"]["methods"]["condition"]
+    assert sliders[ATTRIBUTES[0]]["all"] == {"n": 40, "success": 1.0, "preserved": 1.0}
 
 
 @pytest.mark.slow

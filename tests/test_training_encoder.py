@@ -44,6 +44,28 @@ def test_a_generator_without_its_discriminator_gets_an_encoder_too(tmp_path):
     assert info.roles == ("G_ema", "E")
 
 
+def test_an_attribute_conditional_generator_gets_an_encoder_and_keeps_its_conditions(tmp_path):
+    """Pairs are drawn with conditions as the studio draws a seed's; the unit keeps G's labels
+    and label frequencies, so the studio still tells it the attributes."""
+    torch.manual_seed(0)
+    G = StyleGANGenerator(StyleGANConfig(resolution=16, z_dim=8, w_dim=8, channel_base=64, channel_max=16,
+                                         mapping_layers=2, c_dim=2))
+    frequencies = {"Smiling": 0.9, "Eyeglasses": 0.1}
+    source = checkpoint.save(tmp_path / "cgan.safetensors", {"G_ema": G}, dataset="", labels=list(frequencies),
+                             meta={"recipe": "cgan", "label_kind": "attributes", "label_frequencies": frequencies})
+    config = TrainConfig(recipe="encoder", arch="encoder", data="test", generator=str(source), batch=8,
+                         kimg=0.016, snapshot_kimg=0.016, workers=0, log_every=1, G={"channel_base": 64, "channel_max": 16})
+    faces = Faces.__new__(Faces)
+    faces.images = torch.rand(16, 3, 16, 16) * 2 - 1
+    result = Trainer(config, faces, out=tmp_path / "runs", progress=False).run()
+    unit = checkpoint.load(export_run(result.run_dir, tmp_path / "ckpt" / "cgan-e.safetensors"), roles=[]).info
+    assert unit.labels == ("Smiling", "Eyeglasses") and unit.meta["label_frequencies"] == frequencies
+    assert unit.meta["generator_recipe"] == "cgan" and unit.meta["recipe"] == "encoder"
+    studio = Studio(tmp_path / "ckpt")
+    spec = studio.condition_spec("cgan-e")
+    assert spec.prior == (0.9, 0.1) and studio.conditions("cgan-e", [0]) == [spec.for_seed(0)]
+
+
 @pytest.mark.slow
 def test_encoder_recipe_trains_and_exports_a_model_unit(tmp_path):
     torch.manual_seed(0)

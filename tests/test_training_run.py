@@ -156,6 +156,23 @@ def test_conditional_recipes_build_conditional_networks():
         Trainer(tiny_config(recipe="cgan", G={"c_dim": 5}), ToyImages(), out=None, progress=False)
 
 
+def test_an_attribute_conditional_run_records_how_often_each_attribute_is_on(tmp_path):
+    """The studio draws a seed's condition from these frequencies; they survive a resume."""
+    data = ToyImages(n=32, kind="attributes")
+    trainer = Trainer(tiny_config(recipe="cgan", kimg=0.032), data, out=tmp_path / "runs", progress=False)
+    first = trainer.run()
+    resumed = Trainer.resume(first.snapshot, data, changes={"kimg": 0.064}, progress=False)
+    resumed.run()
+    assert resumed.recipe.label_counts[-1] == 2 * trainer.recipe.label_counts[-1] > 0  # counted on from the snapshot
+    meta = checkpoint.load(export_run(first.run_dir, tmp_path / "cgan.safetensors"), roles=[]).info.meta
+    want = data.labels.mean(0).tolist()  # every image seen equally often: whole epochs
+    assert list(meta["label_frequencies"]) == ["A", "B", "C"]
+    assert list(meta["label_frequencies"].values()) == pytest.approx(want, abs=1e-4)
+    classes = Trainer(tiny_config(recipe="cgan"), ToyImages(), out=None, progress=False)
+    classes.step()
+    assert "label_frequencies" not in classes.recipe.meta()  # a class is drawn by the seed, not a prior
+
+
 def test_wgan_runs_five_rmsprop_critic_steps_with_clipping():
     trainer = Trainer(tiny_config(loss="wgan"), ToyImages(), out=None, progress=False)
     assert trainer.config.d_steps == 5 and trainer.config.lr == 5e-5

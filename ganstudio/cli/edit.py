@@ -190,7 +190,7 @@ def directions_args(p: argparse.ArgumentParser) -> None:
     c = sub.add_parser("compute", help="compute a direction set for a model")
     add_model_arguments(c)
     c.add_argument("--method", required=True, help="mean_diff, svm, logreg, units (models with supervised w units), "
-                   "pca or sefa")
+                   "pca, sefa, or condition (generators told attributes: what switching each does to w)")
     labels = c.add_mutually_exclusive_group()
     labels.add_argument("--data", help="labelled images, encoded by the model's encoder (mean_diff/svm/logreg), "
                                        "e.g. synthfaces:64")
@@ -198,9 +198,9 @@ def directions_args(p: argparse.ArgumentParser) -> None:
                         help="or: an attribute classifier (a `ganstudio judge train` file) that labels the "
                              "generator's own samples (mean_diff/svm/logreg; no encoder needed)")
     c.add_argument("--attributes", help="comma-separated subset of the labels")
-    c.add_argument("--n", type=int, default=5000, help="images, or samples for pca and --labeller")
+    c.add_argument("--n", type=int, default=5000, help="images, or samples for pca, condition and --labeller")
     c.add_argument("--components", type=int, default=10, help="pca/sefa components")
-    c.add_argument("--seed", type=int, help=f"pca: sampling seed (default 0); --labeller: the first sample's seed "
+    c.add_argument("--seed", type=int, help=f"pca: sampling seed (default 0); --labeller, condition: the first sample's seed "
                                             f"(default {SAMPLES_FIRST_SEED:,}, apart from the seeds people browse and "
                                             "those `ganstudio eval` draws)")
     c.add_argument("--name", help="the set's name in the studio (default: METHOD, or METHOD_samples with --labeller)")
@@ -280,18 +280,21 @@ def _compute(args: argparse.Namespace, catalogue, name: str):
     from tqdm import tqdm
 
     from ..editing.codes import direction_inputs
+    from ..editing.conditions import ConditionSpec
     from ..editing.directions import compute
     from ..metrics.features import build_extractor
 
     G = catalogue.generator(name)
+    info = catalogue.entry(name).info
     inputs = direction_inputs(
         args.method, G, args.n, model=name, device=catalogue.device, seed=args.seed,
         attributes=comma_list(args.attributes) if args.attributes else None, encoder=catalogue.network(name, "E"),
         data=args.data, labeller=args.labeller, progress=tqdm,
         open_labeller=lambda path: build_extractor("judge", path, catalogue.device),
+        spec=ConditionSpec.of(G, info.meta, info.labels),
     )
     result = compute(args.method, inputs.codes, inputs.labels, inputs.names, inputs.space,
                      catalogue.generator_hash(name), G=G, n_components=args.components,
-                     units=catalogue.entry(name).info.meta.get("supervised_units"))
+                     units=info.meta.get("supervised_units"))
     set_name = args.name or (f"{args.method}_samples" if args.labeller else args.method)
     return replace(result, method=set_name, source=inputs.source)

@@ -15,6 +15,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 from ..latents import seed_batches, z_from_seeds
 from ..registry import DIRECTIONS
 from . import SAMPLES_FIRST_SEED
+from .conditions import ConditionSpec
 from .directions import DirectionError
 
 
@@ -48,13 +49,15 @@ def sampled_ws(G, n: int, seed: int = 0, batch_size: int = 256, device: str | to
 
 
 def seed_samples(G, first_seed: int, n: int, batch_size: int = 64, psi: float = 1.0,
-                 device: str | torch.device = "cpu") -> Iterator[tuple[torch.Tensor, torch.Tensor, torch.Tensor]]:
-    """(z, w+, images) of the seeds first_seed..first_seed+n-1 in batches, drawn as the studio
-    draws a seed (no condition, const noise)."""
+                 device: str | torch.device = "cpu", spec: ConditionSpec | None = None,
+                 ) -> Iterator[tuple[torch.Tensor, torch.Tensor | None, torch.Tensor, torch.Tensor]]:
+    """(z, c, w+, images) of the seeds first_seed..first_seed+n-1 in batches, drawn as the studio
+    draws a seed (its own condition c when `spec` describes one, else None; const noise)."""
     for seeds in seed_batches(first_seed, n, batch_size):
         z = z_from_seeds(seeds, G.z_dim).to(device)
-        ws = G.mapping(z, psi=psi)
-        yield z, ws, G.synthesis(ws, noise_mode="const")
+        c = None if spec is None else spec.seed_vectors(seeds).to(device)
+        ws = G.mapping(z, psi=psi, c=c)
+        yield z, c, ws, G.synthesis(ws, noise_mode="const")
 
 
 @torch.inference_mode()
@@ -70,7 +73,7 @@ def labelled_samples(G, classify: Callable[[torch.Tensor], torch.Tensor], n: int
     if getattr(G, "c_dim", 0):
         raise DirectionError("labelled samples need an unconditional generator; this one takes a condition")
     ws, labels = [], []
-    for _, w, images in seed_samples(G, first_seed, n, batch_size, device=device):
+    for _, _, w, images in seed_samples(G, first_seed, n, batch_size, device=device):
         labels.append((classify(images.clamp(-1, 1)).float().cpu() > 0.5).float())
         ws.append(w[:, 0].float().cpu())
         if progress is not None:
@@ -106,11 +109,14 @@ def direction_inputs(method: str, G, n: int, *, model: str, device: str | torch.
                      seed: int | None = None, attributes: Sequence[str] | None = None, encoder=None,
                      data: str | None = None, labeller: str | os.PathLike | None = None,
                      open_labeller: Callable[[str | os.PathLike], Labeller] | None = None,
-                     progress: Callable[..., contextlib.AbstractContextManager] | None = None) -> DirectionInputs:
+                     progress: Callable[..., contextlib.AbstractContextManager] | None = None,
+                     spec: ConditionSpec | None = None) -> DirectionInputs:
     """The codes and labels `method` learns from; every choice is checked before an image is
-    drawn, encoded or labelled.
+    drawn, encoded or labelled. `spec`: what a conditional G is told besides z.
 
-    Unsupervised methods (pca, sefa) get n sampled w (seed `seed`, default 0). Supervised ones
+    The condition method gets the z and conditions of n seeds (from `seed`, default
+    SAMPLES_FIRST_SEED) as the studio draws them. Unsupervised methods (pca, sefa) get n sampled
+    w (seed `seed`, default 0). Supervised ones
     get the generator's own samples labelled by the classifier in the file `labeller` (opened by
     `open_labeller`, so that this layer needs no metrics; seeds from `seed`, default
     SAMPLES_FIRST_SEED), or else the first n images of the data set `data` encoded by `encoder`
@@ -124,8 +130,11 @@ def direction_inputs(method: str, G, n: int, *, model: str, device: str | torch.
         if data or labeller or attributes is not None:
             raise DirectionError(f"{method} is unsupervised; --data, --labeller and --attributes are for "
                                  f"{', '.join(supervised)}")
+        if method in DIRECTIONS.having(conditional=True):
+            return _seed_conditions(G, n, SAMPLES_FIRST_SEED if seed is None else seed, model, spec)
         seed = 0 if seed is None else seed
-        return DirectionInputs(sampled_ws(G, n, seed=seed, device=device), None, None, "w",
+        conditions = spec.seed_vectors(list(range(seed, seed + n))) if spec is not None else None
+        return DirectionInputs(sampled_ws(G, n, seed=seed, device=device, conditions=conditions), None, None, "w",
                                f"{n} sampled w (seed {seed})")
     if labeller:
         judge = open_labeller(labeller)
@@ -153,6 +162,16 @@ def direction_inputs(method: str, G, n: int, *, model: str, device: str | torch.
         codes, labels = encode_dataset(encoder, dataset, n, device=device, progress=update)
     space = "z" if getattr(encoder, "space", "w") == "z" else "w"
     return DirectionInputs(codes, labels[:, columns], names, space, f"{len(codes)} images of {data}, encoded")
+
+
+def _seed_conditions(G, n: int, first: int, model: str, spec: ConditionSpec | None) -> DirectionInputs:
+    """z and c of seeds first.. as the studio draws them, for the condition method."""
+    if spec is None or spec.kind != "attributes":
+        raise DirectionError(f"condition directions need a generator told attributes; '{model}' is "
+                             f"{'not conditional' if spec is None else f'told {spec.kind}'}")
+    seeds = list(range(first, first + n))
+    return DirectionInputs(z_from_seeds(seeds, G.z_dim), spec.seed_vectors(seeds), list(spec.names), "w",
+                           f"{n} seeds ({first}-{first + n - 1}) with their conditions, each attribute switched")
 
 
 def _chosen_labels(names: list[str], attributes: Sequence[str] | None) -> tuple[list[int], list[str]]:

@@ -13,6 +13,7 @@ from typing import Any
 
 import torch
 
+from ..domains import hair_colour_groups
 from ..errors import UserError
 
 
@@ -23,12 +24,15 @@ class ConditionError(UserError):
 @dataclass(frozen=True)
 class ConditionSpec:
     """kind "class" (one of `names`), "attributes" (any subset of `names`) or "codes"
-    (InfoGAN: `categorical` one-hot codes c1.., then `continuous` codes in [-1, 1])."""
+    (InfoGAN: `categorical` one-hot codes c1.., then `continuous` codes in [-1, 1]). `prior`:
+    how often each attribute was on in the training data (the header's label_frequencies), so
+    that a seed alone draws a face like the data's, not one with every attribute off."""
 
     kind: str
     names: tuple[str, ...] = ()
     categorical: tuple[int, ...] = ()
     continuous: int = 0
+    prior: tuple[float, ...] = ()
 
     @classmethod
     def of(cls, G: Any, meta: dict[str, Any], labels: list[str] | tuple[str, ...]) -> "ConditionSpec | None":
@@ -36,12 +40,13 @@ class ConditionSpec:
         c_dim = int(getattr(G, "c_dim", 0) or 0)
         if not c_dim:
             return None
-        if meta.get("recipe") == "infogan":
+        if "infogan" in (meta.get("recipe"), meta.get("generator_recipe")):  # trained, or an encoder trained for it
             spec = cls("codes", categorical=tuple(int(k) for k in meta.get("info_cat") or ()),
                        continuous=int(meta.get("info_cont") or 0))
         else:
             kind = "attributes" if meta.get("label_kind") == "attributes" else "class"
-            spec = cls(kind, names=tuple(labels) if len(labels) == c_dim else tuple(str(i) for i in range(c_dim)))
+            names = tuple(labels) if len(labels) == c_dim else tuple(str(i) for i in range(c_dim))
+            spec = cls(kind, names=names, prior=_prior(meta.get("label_frequencies"), names) if kind == "attributes" else ())
         if spec.dim != c_dim:
             raise ConditionError(f"the header describes {spec.dim} condition values but the generator takes {c_dim}")
         return spec
@@ -67,11 +72,12 @@ class ConditionSpec:
     # ----- text <-> values ----------------------------------------------------------------
     def for_seed(self, seed: int) -> str:
         """The condition an image made from `seed` alone gets: classes (and the first
-        categorical code) cycle with the seed; attributes all off; continuous codes 0."""
+        categorical code) cycle with the seed; attributes drawn from the prior (all off without
+        one); continuous codes 0."""
         if self.kind == "class":
             return self.names[seed % len(self.names)]
         if self.kind == "attributes":
-            return ""
+            return self.text(dict(zip(self.names, self._drawn_attributes(seed).tolist()))) if self.prior else ""
         return self.text(self._codes_of({}) | ({"c1": seed % self.categorical[0]} if self.categorical else {}))
 
     def parse(self, text: str) -> dict[str, float]:
@@ -144,5 +150,36 @@ class ConditionSpec:
                 rows.append(torch.nn.functional.one_hot(torch.randint(0, len(self.names), (), generator=gen),
                                                         len(self.names)).float())
             else:
-                rows.append((torch.rand(len(self.names), generator=gen) < 0.5).float())
+                rows.append(self._drawn_attributes(seed))
         return torch.stack(rows)
+
+    def seed_vectors(self, seeds: list[int]) -> torch.Tensor:
+        """c [len(seeds), dim] of images made from seeds alone, as the studio makes them."""
+        return self.vectors([self.for_seed(int(s)) for s in seeds])
+
+    def _drawn_attributes(self, seed: int) -> torch.Tensor:
+        """0/1 attributes for `seed`: each on as often as the prior says (odds 1/2 without one);
+        of an exclusive group (the hair colours) at most one, picked by the members' frequencies."""
+        gen = torch.Generator().manual_seed(int(seed))
+        odds = torch.tensor(self.prior or [0.5] * len(self.names))
+        drawn = (torch.rand(len(self.names), generator=gen) < odds).float()
+        u = float(torch.rand((), generator=gen))
+        for group in hair_colour_groups(self.names) if self.prior else ():
+            columns = [self.names.index(name) for name in group]
+            edges = odds[columns].cumsum(0)
+            drawn[columns] = 0.0
+            picked = int((edges <= u * max(1.0, float(edges[-1]))).sum())
+            if picked < len(columns):
+                drawn[columns[picked]] = 1.0
+        return drawn
+
+
+def _prior(frequencies: Any, names: tuple[str, ...]) -> tuple[float, ...]:
+    """Per-name frequencies from a header's {name: frequency}; () when absent or not for these names."""
+    if not isinstance(frequencies, dict) or set(frequencies) != set(names):
+        return ()
+    try:
+        values = tuple(min(1.0, max(0.0, float(frequencies[name]))) for name in names)
+    except (TypeError, ValueError):
+        return ()
+    return values

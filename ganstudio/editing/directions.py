@@ -8,6 +8,8 @@ Methods (the DIRECTIONS registry), each `fn(codes, labels, label_names, G=None, 
 * `units` — a semi-supervised model's own axes: the w unit its training tied to each attribute.
 * `pca` — GANSpace: principal directions of w (unsupervised).
 * `sefa` — closed-form factorisation of the style-modulation weights (unsupervised).
+* `condition` — an attribute-conditional generator's own sliders: what switching one attribute
+  of its condition c does to w, averaged over faces (codes: their z; labels: their c).
 
 `assemble` builds a set from other sets' directions, one per name, each scaled by a strength:
 `ganstudio directions pick` uses it to gather, per attribute, the method and strength an
@@ -15,12 +17,13 @@ evaluation measured best. Each direction's origin is kept in the file's header.
 
 Scale convention, so one slider range suits every method: a supervised direction moves
 by the distance between the class means along it when alpha = 1; an unsupervised one by one
-standard deviation of the codes along it.
+standard deviation of the codes along it; a condition direction by switching the attribute.
 """
 
 from __future__ import annotations
 
 import datetime as _dt
+import itertools
 import json
 import os
 from dataclasses import dataclass, field
@@ -33,6 +36,7 @@ import torch
 from .. import __version__
 from ..errors import UserError
 from ..checkpoint import CheckpointError, _read_header, atomic_write_bytes
+from ..domains import hair_colour_groups
 from ..registry import DIRECTIONS
 
 DIRECTIONS_FORMAT = "ganstudio-directions/1"
@@ -288,6 +292,36 @@ def sefa(codes=None, labels=None, label_names=None, G=None, n_components: int = 
     if codes is not None:
         vectors = vectors * (codes @ vectors.T).std(0)[:, None]
     return [f"SeFa{i}" for i in range(len(order))], vectors
+
+
+@DIRECTIONS.register("condition", supervised=False, conditional=True)
+def condition(codes, labels, label_names, G=None, **_):
+    """Per attribute, mean of mapping(z, c with it on) - mapping(z, c with it off) over the faces
+    (z in `codes`, c in `labels`): as a w direction the switch works on every face the studio
+    holds, inverted photos included, and on a slider's whole range. A hair colour is switched on
+    from each face's own colour (faces that have it already are left out), as StarGAN's targets."""
+    if G is None or not getattr(G, "c_dim", 0) or labels is None or labels.shape[1] != G.c_dim:
+        raise DirectionError("condition needs a generator told attributes (trained by cgan or acgan on "
+                             "attribute labels) and one condition per face")
+    groups = [[label_names.index(m) for m in group] for group in hair_colour_groups(label_names)]
+    device = next(itertools.chain(G.parameters(), G.buffers()), torch.empty(0)).device
+    z = torch.as_tensor(codes, dtype=torch.float32, device=device)
+    c = torch.as_tensor(labels, dtype=torch.float32, device=device)
+    with torch.inference_mode():
+        vectors = []
+        for k, name in enumerate(label_names):
+            group = next((g for g in groups if k in g), None)
+            on, off = c.clone(), c.clone()
+            on[:, k], off[:, k] = 1.0, 0.0
+            faces = torch.ones(len(c), dtype=torch.bool, device=device)
+            if group is not None:
+                on[:, group], on[:, k] = 0.0, 1.0
+                off, faces = c, c[:, k] < 0.5
+            if not faces.any():
+                raise DirectionError(f"attribute '{name}': every face already has it; draw more faces")
+            moved = G.mapping(z[faces], c=on[faces])[:, 0] - G.mapping(z[faces], c=off[faces])[:, 0]
+            vectors.append(moved.double().mean(0).cpu().numpy())
+    return list(label_names), np.stack(vectors)
 
 
 def compute(

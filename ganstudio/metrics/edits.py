@@ -42,6 +42,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..domains import hair_colour_groups
 from ..editing.codes import seed_samples
+from ..editing.conditions import ConditionSpec
 from ..editing.directions import DirectionError, DirectionSet, assemble
 from ..editing.edit import ResolvedEdit, apply_edits
 from ..editing.layer_ranges import check_rows, preset_rows
@@ -325,18 +326,20 @@ def _read_evaluation(path: str) -> dict:
 
 @dataclass
 class _Codes:
-    """One batch of samples: z, w+ and the judge's verdict on the unedited images."""
+    """One batch of samples: z, condition c (None for an unconditional G), w+ and the judge's
+    verdict on the unedited images."""
 
     z: torch.Tensor
+    c: torch.Tensor | None
     ws: torch.Tensor
     before: torch.Tensor
 
 
 def _sample_batches(G: nn.Module, referee: Referee, n: int, batch_size: int, psi: float, seed_base: int,
-                    device) -> Iterator[_Codes]:
-    """Seeds seed_base.. as the studio makes them (no condition, const noise), judged unedited."""
-    for z, ws, images in seed_samples(G, seed_base, n, batch_size, psi, device):
-        yield _Codes(z, ws, referee.decide(images))
+                    device, spec: ConditionSpec | None) -> Iterator[_Codes]:
+    """Seeds seed_base.. as the studio makes them (their own conditions, const noise), judged unedited."""
+    for z, c, ws, images in seed_samples(G, seed_base, n, batch_size, psi, device, spec):
+        yield _Codes(z, c, ws, referee.decide(images))
 
 
 def _edit_both_ways(G: nn.Module, codes: _Codes, ds: DirectionSet, rows: slice, name: str, alpha: float,
@@ -351,17 +354,20 @@ def _edit_both_ways(G: nn.Module, codes: _Codes, ds: DirectionSet, rows: slice, 
             continue
         on = chosen.to(codes.ws.device)
         edit = ResolvedEdit(vector, ds.space, sign * alpha, rows)
-        images = G.synthesis(apply_edits(G, codes.ws[on], [edit], z=codes.z[on], psi=psi), noise_mode="const")
+        c = None if codes.c is None else codes.c[on]
+        images = G.synthesis(apply_edits(G, codes.ws[on], [edit], z=codes.z[on], psi=psi, c=c), noise_mode="const")
         yield want, referee.score(codes.before[chosen], images, name, want)
 
 
 @torch.inference_mode()
 def evaluate_edits(G: nn.Module, sets: Mapping[str, DirectionSet], judge: Extractor, n: int = 500,
                    alpha: float | None = None, grid: Sequence[float] = (), layers: Sequence[str] = (),
-                   psi: float = 1.0, batch_size: int = 64, seed_base: int = 0, device="cpu") -> dict:
+                   psi: float = 1.0, batch_size: int = 64, seed_base: int = 0, device="cpu",
+                   spec: ConditionSpec | None = None) -> dict:
     """Success and preservation of every attribute direction, each method side by side (see module
     doc), at `alpha` (default DEFAULT_ALPHA) and, when given, at every alpha of `grid` and
-    limited to every layer preset of `layers` (coarse, middle, fine)."""
+    limited to every layer preset of `layers` (coarse, middle, fine). `spec`: a conditional
+    generator's conditions, which give each seed its own as the studio does."""
     start = time.perf_counter()
     alpha = DEFAULT_ALPHA if alpha is None else float(alpha)
     referee = Referee.build(judge)
@@ -372,7 +378,7 @@ def evaluate_edits(G: nn.Module, sets: Mapping[str, DirectionSet], judge: Extrac
     alphas = sorted({alpha, *map(float, grid)})
     jobs = [(method, name, a) for method, names in plan.items() for name in names for a in alphas]
     tallies: dict[Key, Tally] = defaultdict(Tally)
-    for codes in _sample_batches(G, referee, n, batch_size, psi, seed_base, device) if jobs else ():
+    for codes in _sample_batches(G, referee, n, batch_size, psi, seed_base, device, spec) if jobs else ():
         for method, name, a in jobs:
             base, rows = variants[method]
             for want, scores in _edit_both_ways(G, codes, sets[base], rows, name, a, psi, referee):

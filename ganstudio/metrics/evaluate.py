@@ -252,8 +252,9 @@ def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor,
     labels = _label_section(extractor, prob_f, prob_a, real_a.cat("labels"), getattr(dataset, "label_names", []))
     if labels:
         result["labels"] = labels
-        if labels["kind"] == "attributes" and spec is None:
-            result["noise_off"] = noise_off_agreement(G, extractor, prob_f[:NOISE_OFF_SAMPLES], psi, batch_size, device)
+        if labels["kind"] == "attributes" and (spec is None or spec.kind == "attributes"):
+            result["noise_off"] = noise_off_agreement(G, extractor, prob_f[:NOISE_OFF_SAMPLES], psi, batch_size, device,
+                                                      labels=real_a.cat("labels") if spec else None)
     if prob_f is not None and extractor.label_kind == "class" and n >= 10:
         result["inception_score"] = {"samples": inception_score(prob_f).to_json(),
                                      "real": inception_score(prob_a).to_json()}
@@ -284,13 +285,16 @@ def evaluate_images(G, ckpt: Checkpoint, dataset: Dataset, extractor: Extractor,
     return result, contact_sheet(fakes, reals)
 
 
-def noise_off_agreement(G, extractor: Extractor, probs: torch.Tensor, psi: float, batch_size: int, device) -> dict:
+def noise_off_agreement(G, extractor: Extractor, probs: torch.Tensor, psi: float, batch_size: int, device,
+                        labels: torch.Tensor | None = None) -> dict:
     """How often the judge's attribute verdicts on samples stay the same when the generator's
-    noise inputs are switched off (`probs`: its verdicts on the first samples, noise as drawn).
-    Sliders and inversion act on w alone; a face whose eyes or smile come from the noise changes
-    verdict here, and would not answer to them."""
+    noise inputs are switched off (`probs`: its verdicts on the first samples, noise as drawn;
+    `labels`: the conditions they were told, for an attribute-conditional G). Sliders and
+    inversion act on w alone; a face whose eyes or smile come from the noise changes verdict
+    here, and would not answer to them."""
     n = len(probs)
-    quiet = (x.clamp(-1, 1) for x in generate(G, n, batch_size, psi, device=device, noise_mode="none"))
+    quiet = (x.clamp(-1, 1) for x in generate(G, n, batch_size, psi, labels=labels, device=device,
+                                              noise_mode="none"))
     _, quiet_probs = extract(extractor, quiet)
     same = ((probs > 0.5) == (quiet_probs > 0.5)).float()
     per = same.mean(0)
@@ -451,7 +455,8 @@ def evaluate(
                 _judge_extractor("judge", judge, inception, spec, checkpoint_dirs, dev)[0]
             _add_edits(result, G, sets, referee, {"n": edit_n, "alpha": edit_alpha, "grid": edit_alphas,
                                                   "layers": edit_layers, "psi": psi, "batch_size": batch_size,
-                                                  "seed_base": edit_seed, "device": dev})
+                                                  "seed_base": edit_seed, "device": dev,
+                                                  "spec": ConditionSpec.of(G, ckpt.info.meta, ckpt.info.labels)})
     result = {**header, **result, "total_seconds": round(time.perf_counter() - start, 1)}
     write_outputs(Path(out), result, sheet)
     return result

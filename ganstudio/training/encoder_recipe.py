@@ -9,7 +9,9 @@ Two terms, as in the seed's "Intelligent Photo Editing" and its successors:
   without its discriminator (an imported G_ema) gets an L1 over an image pyramid instead.
 
 The frozen G_ema and D (when there is one) travel with E in snapshots and in the export, so
-the exported file is the complete model unit the studio serves (generate, invert, edit).
+the exported file is the complete model unit the studio serves (generate, invert, edit). A
+conditional generator is told conditions drawn as the studio draws a seed's, and its labels and
+condition fields travel into the export too.
 
     ganstudio train encoder --generator checkpoints/faces.safetensors --data synthfaces:64
 """
@@ -24,6 +26,7 @@ from torch import nn
 
 from .. import checkpoint
 from ..config_io import ConfigError
+from ..editing.conditions import ConditionSpec
 from ..latents import z_from_seeds
 from ..models.encoder import Encoder, EncoderConfig
 from ..registry import RECIPES
@@ -31,6 +34,7 @@ from .aegan_recipe import pyramid_l1
 from .recipes import Phase, Recipe, StepContext
 
 DEFAULT_WEIGHTS = {"latent": 1.0, "pixel": 1.0, "perceptual": 0.5}
+CONDITION_FIELDS = ("label_kind", "label_frequencies", "info_cat", "info_cont")  # what ConditionSpec.of reads
 
 
 @RECIPES.register("encoder")
@@ -74,6 +78,11 @@ class EncoderRecipe(Recipe):
         with torch.no_grad():
             E.center.copy_(G.w_avg)
         self.source_meta = {"generator": str(self.config.generator), "generator_dataset": source.info.dataset or ""}
+        self.spec = ConditionSpec.of(G, source.info.meta, source.info.labels)
+        if self.spec is not None:
+            self.source_meta.update({k: source.info.meta[k] for k in CONDITION_FIELDS if k in source.info.meta})
+            self.source_meta["generator_recipe"] = source.info.meta.get("recipe")
+            self.source_labels = tuple(source.info.labels)
         frozen = {"G_ema": "G_ema" if "G_ema" in source.networks else "G", **({"D": "D"} if D is not None else {})}
         self.source_training = {role: source.info.networks[theirs].trained
                                 or {"step": source.info.step, "kimg": source.info.kimg}
@@ -83,10 +92,14 @@ class EncoderRecipe(Recipe):
     def phases(self) -> list[Phase]:
         return [Phase("E", ("E",), self.step, lr=self.config.g_lr)]
 
+    def _conditions(self, seeds: list[int], device: torch.device) -> torch.Tensor | None:
+        return None if self.spec is None else self.spec.seed_vectors(seeds).to(device)
+
     def _generated_pairs(self, G: nn.Module, n: int, device: torch.device) -> tuple[torch.Tensor, torch.Tensor]:
         with torch.no_grad():
-            ws = G.mapping(torch.randn(n, G.z_dim, device=device))
-            other = G.mapping(torch.randn(n, G.z_dim, device=device))
+            seeds = torch.randint(0, 2**31 - 1, (2, n)).tolist() if self.spec is not None else [[], []]
+            ws = G.mapping(torch.randn(n, G.z_dim, device=device), c=self._conditions(seeds[0], device))
+            other = G.mapping(torch.randn(n, G.z_dim, device=device), c=self._conditions(seeds[1], device))
             cutoff = torch.randint(1, G.num_ws + 1, (n, 1, 1), device=device)
             rows = torch.arange(G.num_ws, device=device).view(1, -1, 1)
             ws = torch.where(rows < cutoff, ws, other)  # style-mixed w+, one cutoff per sample
@@ -115,12 +128,15 @@ class EncoderRecipe(Recipe):
         G, E = nets["G_ema"], nets["E"]
         half = seeds[: max(1, len(seeds) // 2)]
         z = z_from_seeds(half, G.z_dim).to(G.w_avg.device)
-        originals = G.synthesis(G.mapping(z))
+        originals = G.synthesis(G.mapping(z, c=self._conditions(half, z.device)))
         return torch.cat([originals, G.synthesis(E(originals))]).float()
 
     def inherited_training(self) -> dict[str, dict]:
         # the frozen G_ema and D were trained before, by another run (read from --generator)
         return self.source_training
+
+    def labels(self) -> tuple[str, ...]:
+        return self.source_labels if self.spec is not None else super().labels()
 
     def meta(self) -> dict[str, Any]:
         return {**super().meta(), **self.source_meta}

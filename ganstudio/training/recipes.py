@@ -390,12 +390,15 @@ def _grid_labels(data: DataInfo, n: int, device: torch.device) -> torch.Tensor:
 
 
 class _LabelledRecipe(GanRecipe):
-    """A GAN whose generator is conditioned on the data set's labels."""
+    """A GAN whose generator is conditioned on the data set's labels. It counts the labels it
+    trains on, so that its checkpoints carry how often each attribute is on (the studio draws a
+    seed's condition from that)."""
 
     def __init__(self, config: TrainConfig, data: DataInfo):
         super().__init__(config, data)
         if data.label_kind == "none" or not data.num_labels:
             raise ConfigError(f"recipe '{self.name}' needs a labelled data set; '{data.name}' has no labels")
+        self.label_counts = torch.zeros(data.num_labels + 1, dtype=torch.float64)  # per label, then images
 
     def g_c_dim(self) -> int:
         return self.data.num_labels
@@ -404,7 +407,24 @@ class _LabelledRecipe(GanRecipe):
         # Fakes are conditioned on the labels of the real batch, so they follow the data's label mix.
         z = torch.randn(n, G.z_dim, device=device)
         c = labels.float()
+        self.label_counts[:-1] += c.detach().sum(0).double().cpu()
+        self.label_counts[-1] += len(c)
         return Inputs(z=z, c=c, d_c=self.real_condition(c), target=c)
+
+    def state_tensors(self) -> dict[str, torch.Tensor]:
+        return {"label_counts": self.label_counts.clone()}
+
+    def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
+        if "label_counts" in tensors:  # runs from before the count start counting on resume
+            self.label_counts = tensors["label_counts"].double().clone()
+
+    def meta(self) -> dict[str, Any]:
+        seen = float(self.label_counts[-1])
+        if self.data.label_kind != "attributes" or not seen:
+            return super().meta()
+        frequencies = (self.label_counts[:-1] / seen).tolist()
+        return {**super().meta(), "label_frequencies": {name: round(f, 4) for name, f in
+                                                          zip(self.data.label_names, frequencies)}}
 
     def grid_condition(self, n: int, device: torch.device) -> torch.Tensor:
         return _grid_labels(self.data, n, device)
