@@ -297,7 +297,12 @@ class Studio:
             if settings.lambda_realism > 0:
                 raise StudioError(f"model '{model}' has no discriminator: set λ2 (realism) to 0")
             settings = replace(settings, lambda_perceptual=0.0)  # the perceptual term uses D's features
-        for step in invert(G, target, settings, E=E, D=D):
+        spec = self.condition_spec(model)
+        if spec is not None and settings.space == "z":
+            raise StudioError(f"model '{model}' is conditional: its z needs a condition, which a photo does not "
+                              "come with; invert in w or w+")
+        c = None if spec is None else spec.mean_vector().unsqueeze(0).to(self.device)
+        for step in invert(G, target, settings, E=E, D=D, c=c):
             recipe = self.code_recipe(
                 model, step.code, settings.space, noise_mode=settings.noise_mode,
                 inversion={**settings.to_dict(), "steps_run": step.step, "psnr": round(step.psnr, 3)},

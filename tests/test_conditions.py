@@ -119,3 +119,26 @@ def test_bad_conditions_are_clear_errors(studio):
         studio.sample("plain", "0", condition="1")
     assert studio.sample("plain", "0", condition="  ")[0].condition is None
     assert torch.equal(studio.condition_spec("info").vector("c1=1"), CODES.vector("c1=1"))
+
+
+def test_a_conditional_model_inverts_in_w_with_d_told_the_mean_condition(tmp_path):
+    from PIL import Image
+
+    from ganstudio.editing.inversion import InversionSettings
+    from ganstudio.models.discriminator import ResNetDConfig, ResNetDiscriminator
+
+    D = ResNetDiscriminator(ResNetDConfig(resolution=16, channel_base=256, channel_max=16, c_dim=2,
+                                          conditioning="projection"))
+    frequencies = {"Smiling": 0.25, "Eyeglasses": 0.5}
+    checkpoint.save(tmp_path / "faces.safetensors", {"G_ema": make_tiny(c_dim=2), "D": D}, labels=list(frequencies),
+                    meta={"recipe": "cgan", "label_kind": "attributes", "label_frequencies": frequencies})
+    studio = Studio(tmp_path)
+    assert studio.condition_spec("faces").mean_vector().tolist() == [0.25, 0.5]
+    photo = Image.new("RGB", (16, 16), (120, 60, 30))
+    steps = list(studio.invert("faces", photo, InversionSettings(method=1, space="w+", steps=3, lambda_realism=0.5)))
+    assert len(steps) == 4 and "realism" in steps[-1][0].losses
+    with pytest.raises(StudioError, match="'faces' is conditional: its z needs a condition"):
+        list(studio.invert("faces", photo, InversionSettings(method=1, space="z", steps=3)))
+    assert CODES.mean_vector().tolist() == pytest.approx([1 / 3] * 3 + [0, 0])
+    assert ConditionSpec("class", names=("a", "b")).mean_vector().tolist() == [0.5, 0.5]
+

@@ -153,6 +153,16 @@ class ConditionSpec:
                 rows.append(self._drawn_attributes(seed))
         return torch.stack(rows)
 
+    def mean_vector(self) -> torch.Tensor:
+        """The mean condition over seeds: each attribute's odds, a class's 1/k, each categorical
+        code's 1/k and continuous codes 0."""
+        if self.kind == "attributes":
+            return torch.tensor(self.prior or [0.5] * len(self.names))
+        if self.kind == "class":
+            return torch.full((len(self.names),), 1 / len(self.names))
+        parts = [torch.full((k,), 1 / k) for k in self.categorical] + [torch.zeros(self.continuous)]
+        return torch.cat(parts)
+
     def seed_vectors(self, seeds: list[int]) -> torch.Tensor:
         """c [len(seeds), dim] of images made from seeds alone, as the studio makes them."""
         return self.vectors([self.for_seed(int(s)) for s in seeds])

@@ -119,8 +119,11 @@ def invert(
     E=None,
     D=None,
     mask: torch.Tensor | None = None,
+    c: torch.Tensor | None = None,
 ) -> Iterator[InversionStep]:
-    """Yield InversionStep for the start and every optimisation step; the last has done=True."""
+    """Yield InversionStep for the start and every optimisation step; the last has done=True.
+    `c` [1, c_dim]: what a conditional D is told in the realism term (a photo has no condition;
+    the studio passes the mean one, which for a projection D scores the mean over conditions)."""
     if target.dim() != 3 or target.shape[-1] != G.resolution or target.shape[-2] != G.resolution:
         raise InversionError(f"target must be [3, {G.resolution}, {G.resolution}], got {tuple(target.shape)}")
     needs_d = settings.lambda_perceptual > 0 or settings.lambda_realism > 0
@@ -144,7 +147,7 @@ def invert(
         if settings.lambda_code > 0:
             terms["code"] = (code - code0).pow(2).sum()
         if settings.lambda_realism > 0:
-            terms["realism"] = -D(image).mean()
+            terms["realism"] = -(D(image) if c is None else D(image, c)).mean()
         weights = {"pixel": settings.lambda_pixel, "perceptual": settings.lambda_perceptual,
                    "code": settings.lambda_code, "realism": settings.lambda_realism}
         total = sum(weights[k] * v for k, v in terms.items())
