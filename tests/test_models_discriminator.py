@@ -54,25 +54,9 @@ def test_projection_conditioning_changes_logits_not_features():
         D(x)
 
 
-def test_local_projections_start_at_zero_and_then_let_block_outputs_meet_c():
-    D = make(c_dim=3, conditioning="projection", local_projection=(8,))
-    plain = make(c_dim=3, conditioning="projection")
-    plain.load_state_dict({k: v for k, v in D.state_dict().items() if not k.startswith("local_projections.")})
-    x, c0, c1 = torch.randn(2, 3, 16, 16), torch.eye(3)[[0, 0]], torch.eye(3)[[2, 2]]
-    assert torch.equal(D(x, c0), plain(x, c0))  # a warm start from a D without them computes the same
-    assert torch.equal(D.heads(x, c0)["features"], D.features(x))
-    with torch.no_grad():
-        D.local_projections["8"].weight.fill_(1.0)
-    assert not torch.allclose(D(x, c0), plain(x, c0)) and not torch.allclose(D(x, c0), D(x, c1))
-    with pytest.raises(ValueError, match="conditional"):
-        D(x)
-
-
 @pytest.mark.parametrize(
     "bad, message",
     [
-        (dict(c_dim=3, conditioning="projection", local_projection=(16,)), r"sizes among \[8\]"),
-        (dict(local_projection=(8,)), "local_projection needs conditioning='projection'"),
         (dict(c_dim=3), "projection"),
         (dict(conditioning="projection"), "c_dim"),
         (dict(conditioning="concat", c_dim=2), "conditioning must be one of"),

@@ -136,21 +136,3 @@ def test_a_mapping_that_learns_faster_starts_computing_the_same_w(tmp_path):
         assert torch.allclose(G_new.synthesis(ws), source.synthesis(ws), atol=1e-5)
     stored = dict(G_new.named_parameters())["mapping_net.layers.0.weight"]
     assert torch.allclose(stored, source.state_dict()["mapping_net.layers.0.weight"] * 0.1)  # 0.01 / 0.1
-
-
-def test_a_discriminator_given_local_projections_starts_from_one_without_them(tmp_path):
-    G = dict(resolution=16, z_dim=8, w_dim=8, mapping_layers=2, channel_base=256, channel_max=16)
-    D = dict(resolution=16, channel_base=256, channel_max=16)
-    data = ToyImages(kind="attributes")
-    first = Trainer(tiny_config(recipe="cgan", arch="stylegan", G=G, D=D), data, out=tmp_path / "first",
-                    progress=False).run()
-    exported = export_run(first.run_dir, tmp_path / "cgan.safetensors")
-    trainer = Trainer(tiny_config(recipe="cgan", arch="stylegan", G=G, D={**D, "local_projection": [8]},
-                                  init=str(exported)), data, out=tmp_path / "second", progress=False)
-    assert read_config(trainer.run_dir)["init"]["zero_started"] == {"D": ["local_projections.8.weight"]}
-    source, D_new = checkpoint.load(exported)["D"], trainer.nets["D"]
-    x, c = torch.randn(4, 3, 16, 16), data.labels[:4]
-    with torch.no_grad():
-        assert torch.allclose(D_new(x, c), source(x, c), atol=1e-6)  # the same function to start with
-    trainer.step()
-    assert D_new.local_projections["8"].weight.abs().sum() > 0  # and then it learns to use them

@@ -29,10 +29,7 @@ class ResNetDConfig:
     (count) add the InfoGAN Q head. `spectral_norm` replaces equalized lr by spectral norm.
     `conv_clamp` clamps fromRGB, the blocks' 3x3 convolutions and the final conv to
     [-conv_clamp, conv_clamp] after their activation, as StyleGAN2-ADA's D does (imported ones
-    need it; None, the default and what checkpoints without the field get, clamps nothing).
-    `local_projection` (resolutions, with projection conditioning): the block outputs at those
-    sizes, averaged over positions, meet c in a projection term too, so that small features
-    (a mouth, a beard) that the 4x4 features lose can be asked for; each starts at zero."""
+    need it; None, the default and what checkpoints without the field get, clamps nothing)."""
 
     resolution: int = 64
     channel_base: int = 2048
@@ -46,11 +43,9 @@ class ResNetDConfig:
     q_categorical: tuple[int, ...] = ()
     q_continuous: int = 0
     conv_clamp: float | None = None
-    local_projection: tuple[int, ...] = ()
 
     def __post_init__(self):
         object.__setattr__(self, "q_categorical", tuple(self.q_categorical))
-        object.__setattr__(self, "local_projection", tuple(self.local_projection))
         r = self.resolution
         if not (isinstance(r, int) and 8 <= r <= 1024 and r & (r - 1) == 0):
             raise ValueError(f"stylegan_d resolution must be a power of two from 8 to 1024, got {r!r}")
@@ -68,11 +63,6 @@ class ResNetDConfig:
             raise ValueError(f"stylegan_d conv_clamp must be a positive number or null, got {clamp!r}")
         if self.channel_base // r < 1:
             raise ValueError(f"stylegan_d channel_base {self.channel_base} gives no channels at {r} px")
-        sizes = [2**i for i in range(3, int(math.log2(r)))]
-        if self.local_projection and (self.conditioning != "projection" or self.spectral_norm
-                                      or not set(self.local_projection) <= set(sizes)):
-            raise ValueError(f"stylegan_d local_projection needs conditioning='projection', no spectral_norm, and "
-                             f"sizes among {sizes}; got {list(self.local_projection)}")
 
     def channels(self, res: int) -> int:
         return min(self.channel_base // res, self.channel_max)
@@ -106,10 +96,6 @@ class ResNetDiscriminator(ConfigModule):
         ch = c.channels(4)
         self.final_conv = EqualConv2d(ch + c.mbstd_features, ch, 3, spectral=sn, clamp=clamp)
         self.final_fc = EqualLinear(ch * 16, ch, activation=True, spectral=sn)
-        self.local_projections = nn.ModuleDict(
-            {str(res): EqualLinear(c.c_dim, c.channels(res), bias=False) for res in c.local_projection})
-        for projection in self.local_projections.values():
-            nn.init.zeros_(projection.weight)
         self.head = DiscriminatorHeads(
             ch,
             c_dim=c.c_dim,
@@ -122,25 +108,13 @@ class ResNetDiscriminator(ConfigModule):
 
     def features(self, img: torch.Tensor) -> torch.Tensor:
         """Penultimate features [B, F] (F = channels at 4x4), for feature matching and perceptual terms."""
-        return self._final(self.blocks(self.from_rgb(img)))
-
-    def _final(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.blocks(self.from_rgb(img))
         x = minibatch_stddev(x, self.config.mbstd_group, self.config.mbstd_features)
         return self.final_fc(self.final_conv(x).flatten(1))
 
     def heads(self, img: torch.Tensor, c: torch.Tensor | None = None) -> dict[str, torch.Tensor]:
         """logits [B], features [B, F], and class_logits / q_* where configured."""
-        if not self.local_projections or c is None:  # (the heads refuse a missing c)
-            return self.head(self.features(img), c)
-        x, local = self.from_rgb(img), []
-        for block in self.blocks:
-            x = block(x)
-            size = str(x.shape[-1])
-            if size in self.local_projections:
-                pooled = x.mean(dim=(2, 3))
-                local.append((self.local_projections[size](c.to(x.dtype)) * pooled).sum(dim=1) / math.sqrt(x.shape[1]))
-        result = self.head(self._final(x), c)
-        return {**result, "logits": result["logits"] + sum(local)}
+        return self.head(self.features(img), c)
 
     def forward(self, img: torch.Tensor, c: torch.Tensor | None = None) -> torch.Tensor:
         return self.heads(img, c)["logits"]
