@@ -226,8 +226,11 @@ def test_directions_from_labelled_samples_point_where_the_generator_draws_each_a
     result = evaluate_edits(G, {"samples": found}, labeller, n=64, alpha=3.0, batch_size=64)
     assert all(result["methods"]["samples"][name]["all"]["success"] == 1.0 for name in ATTRIBUTES)
     G.c_dim = 10  # a conditional generator: which condition would the samples have?
-    with pytest.raises(DirectionError, match="unconditional generator"):
+    with pytest.raises(DirectionError, match="need its conditions"):
         labelled_samples(G, lambda images: labeller(images)[1], 10, first_seed=0)
+    spec = ConditionSpec("attributes", names=tuple(ATTRIBUTES), prior=(0.5, 0.3, 0.6))
+    told, labels = labelled_samples(ConditionedOracle(), lambda images: labeller(images)[1], 50, first_seed=0, spec=spec)
+    assert torch.equal(labels, spec.seed_vectors(list(range(50))))  # each seed drawn with its own condition
 
 
 # ----- an attribute-conditional generator's conditions --------------------------------------------

@@ -63,17 +63,18 @@ def seed_samples(G, first_seed: int, n: int, batch_size: int = 64, psi: float = 
 @torch.inference_mode()
 def labelled_samples(G, classify: Callable[[torch.Tensor], torch.Tensor], n: int, first_seed: int,
                      batch_size: int = 100, device: str | torch.device = "cpu",
-                     progress=None) -> tuple[torch.Tensor, torch.Tensor]:
-    """w of the samples with seeds first_seed.. (as the studio draws them) and 0/1 labels from
-    `classify` (images in [-1, 1] -> [B, K] probabilities) on their images, [N, w_dim] and [N, K].
+                     progress=None, spec: ConditionSpec | None = None) -> tuple[torch.Tensor, torch.Tensor]:
+    """w of the samples with seeds first_seed.. (as the studio draws them: a conditional G with
+    each seed's condition from `spec`) and 0/1 labels from `classify` (images in [-1, 1] ->
+    [B, K] probabilities) on their images, [N, w_dim] and [N, K].
 
     Why: an encoder of real images can miss what the generator varies (here: mouths), so
     mean_diff / svm on its codes find no direction for it; the generator's own samples,
     labelled by a classifier that looks at them, do."""
-    if getattr(G, "c_dim", 0):
-        raise DirectionError("labelled samples need an unconditional generator; this one takes a condition")
+    if getattr(G, "c_dim", 0) and spec is None:
+        raise DirectionError("labelled samples of a conditional generator need its conditions (the spec)")
     ws, labels = [], []
-    for _, _, w, images in seed_samples(G, first_seed, n, batch_size, device=device):
+    for _, _, w, images in seed_samples(G, first_seed, n, batch_size, device=device, spec=spec):
         labels.append((classify(images.clamp(-1, 1)).float().cpu() > 0.5).float())
         ws.append(w[:, 0].float().cpu())
         if progress is not None:
@@ -145,7 +146,7 @@ def direction_inputs(method: str, G, n: int, *, model: str, device: str | torch.
         first = SAMPLES_FIRST_SEED if seed is None else seed
         with _bar(progress, total=n, desc="label samples", unit="img") as update:
             codes, labels = labelled_samples(G, lambda images: judge(images)[1], n, first, device=device,
-                                             progress=update)
+                                             progress=update, spec=spec)
         return DirectionInputs(codes, labels[:, columns], names, "w",
                                f"{n} samples (seeds {first}-{first + n - 1}) labelled by {Path(labeller).name}")
     if encoder is None:
