@@ -68,6 +68,19 @@ def test_curve_every_keeps_the_newest_and_names_must_match(runs, tmp_path, capsy
     assert "no snapshots" in capsys.readouterr().err
 
 
+@pytest.mark.slow
+def test_an_attribute_conditional_run_is_told_the_real_faces_labels(runs, tmp_path):
+    """As `ganstudio eval` tells it: without them a conditional generator cannot draw a sample."""
+    _, judge = runs
+    config = tiny_config(recipe="cgan", data="attrs:32", kimg=0.064, snapshot_kimg=0.032, keep_snapshots=0)
+    run = Trainer(config, AttributeImages(300), out=tmp_path / "cruns", progress=False).run().run_dir
+    out = tmp_path / "curve"
+    assert main(["curve", str(run), "--judge", str(judge), "--n", "60", "--out", str(out),
+                 "--swd-descriptors", "1024"]) == 0
+    points = json.loads((out / "curve.json").read_text())["runs"][run.name]["points"]
+    assert [p["step"] for p in points] == [4, 8] and points[-1]["attributes_of"] == 3
+
+
 def test_line_chart_draws_each_series_and_the_goal_line():
     chart = line_chart({"a": [(0, 10.0), (5, 4.0)], "b": [(0, 20.0), (5, 2.5)]}, "FD", "minutes", "ratio",
                        log_y=True, reference=("goal 3x", 3.0))

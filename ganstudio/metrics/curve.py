@@ -50,24 +50,29 @@ class RealSets:
     baseline_fd: float
     baseline_swd: dict
     swd_descriptors: int
+    labels: torch.Tensor | None = None  # set A's labels: what a conditional generator is told, as eval tells it
 
 
 def measure_reals(dataset: Dataset, extractor: Extractor, n: int, seed: int, batch_size: int,
                   resolution: int, swd_descriptors: int = SWD_DESCRIPTORS) -> RealSets:
     idx_a, idx_b, n = split_real(len(dataset), n, seed)
     pyramid_a, pyramid_b = PyramidDescriptors(resolution, seed=seed), PyramidDescriptors(resolution, seed=seed + 1)
+    labels_a: list[torch.Tensor] = []
 
-    def images(indices: list[int], pyramid: PyramidDescriptors):
+    def images(indices: list[int], pyramid: PyramidDescriptors, labels: list[torch.Tensor] | None = None):
         for batch in _batches(dataset, indices, batch_size):
             x = (batch[0] if isinstance(batch, (list, tuple)) else batch).float()
+            if labels is not None and isinstance(batch, (list, tuple)) and len(batch) > 1 and batch[1].numel():
+                labels.append(batch[1].float())
             pyramid.add(x)
             yield x
 
-    feat_a, prob_a = extract(extractor, images(idx_a, pyramid_a))
+    feat_a, prob_a = extract(extractor, images(idx_a, pyramid_a, labels_a))
     feat_b, _ = extract(extractor, images(idx_b, pyramid_b))
     freq = _frequencies(prob_a, "attributes") if prob_a is not None and extractor.label_kind == "attributes" else None
     return RealSets(feat_a, feat_b, freq, pyramid_a, frechet_distance(feat_b, feat_a),
-                    swd(pyramid_a, pyramid_b, seed=seed, max_descriptors=swd_descriptors).to_json(), swd_descriptors)
+                    swd(pyramid_a, pyramid_b, seed=seed, max_descriptors=swd_descriptors).to_json(), swd_descriptors,
+                    torch.cat(labels_a) if labels_a else None)
 
 
 def measure_generator(G, reals: RealSets, extractor: Extractor, n: int, seed: int, batch_size: int,
@@ -76,7 +81,8 @@ def measure_generator(G, reals: RealSets, extractor: Extractor, n: int, seed: in
     pyramid = PyramidDescriptors(G.resolution, seed=seed + 2)
 
     def samples():
-        for images in generate(G, n, batch_size, 1.0, seed_base=SEED_BASE, device=device):
+        told = reals.labels if getattr(G, "c_dim", 0) else None
+        for images in generate(G, n, batch_size, 1.0, seed_base=SEED_BASE, labels=told, device=device):
             images = images.clamp(-1, 1).cpu()
             pyramid.add(images)
             yield images
