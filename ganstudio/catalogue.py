@@ -272,7 +272,8 @@ class Catalogue:
                 continue  # for another generator, or unreadable: never applied to this one
             found[ds.method] = ds
         found = dict(sorted(found.items(), key=lambda item: not item[1].origins))
-        missing = [method for method in DIRECTIONS.having(supervised=False) if method not in found]
+        computed_here = set(DIRECTIONS.having(supervised=False)) - set(DIRECTIONS.having(conditional=True))
+        missing = [method for method in sorted(computed_here) if method not in found]
         codes, G = (self.sampled_ws(name), self.generator(name)) if missing else (None, None)
         for method in missing:
             try:

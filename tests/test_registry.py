@@ -49,4 +49,5 @@ def test_the_project_plug_ins_say_what_the_training_code_asks():
     assert ARCHS.get("stylegan").discriminator == "stylegan_d" and ARCHS.get("stylegan").train_defaults["lr"] == 0.0025
     assert LOSSES.get("nonsaturating").probability and not LOSSES.get("wgan-gp").probability
     assert not LOSSES.get("wgan-gp").scores_only and LOSSES.get("hinge").scores_only
-    assert set(DIRECTIONS.having(supervised=False)) == {"pca", "sefa"}
+    assert set(DIRECTIONS.having(supervised=False)) == {"pca", "sefa", "condition"}
+    assert DIRECTIONS.having(conditional=True) == ["condition"]  # needs z and conditions, not sampled w
