@@ -2,7 +2,7 @@
 # Reproduce every shipped checkpoint with ganstudio's own CLI, on a CPU (2 cores took the wall
 # times in the model cards). Run from the repository root: `bash checkpoints/train_shipped.sh`,
 # or one step: `bash checkpoints/train_shipped.sh faces`. On 2 cores, run two lanes at once
-# with one thread each (OMP_NUM_THREADS=1): `faces encoder faces_more encoder_more faces_w directions` and
+# with one thread each (OMP_NUM_THREADS=1): `faces encoder directions` and
 # `judge cyclegan`, then `evaluate`; a 2-thread job next to anything else slows down several-fold.
 # Run folders go to runs/ (ignored by git); only the exported files land in checkpoints/.
 set -euo pipefail
@@ -13,58 +13,51 @@ latest_run() {  # newest run folder whose name ends with $1
   ls -d "$RUNS"/*-"$1" | sort | tail -n 1
 }
 
-faces() {  # style-based generator on SynthFaces 64 px (100k images, seed 0)
-  ganstudio train gan --data "synthfaces:64?n=100000&seed=0" --arch stylegan --resolution 64 --batch 32 \
-    --kimg 130 --seed 0 --snapshot-kimg 10 --out "$RUNS" \
-    --set G.channel_base=1024 --set G.channel_max=128 --set D.channel_base=1024 --set D.channel_max=128
-  ganstudio export "$(latest_run synthfaces64-stylegan)" --out "$RUNS/synthfaces64-g.safetensors"
-}
-
-encoder() {  # encoder E (image -> w+) against the frozen generator, on a different 100k slice
-  ganstudio train encoder --generator "$RUNS/synthfaces64-g.safetensors" --data "synthfaces:64?n=100000&seed=1" \
-    --batch 32 --kimg 8 --seed 0 --snapshot-kimg 2 --out "$RUNS"
-  ganstudio export "$(latest_run synthfaces64-encoder)" --fp16 --out "$RUNS/synthfaces64-130kimg.safetensors"
-}
-faces_more() {  # the generator trained 80 kimg further: a new run from that model's weights (G from G_ema;
-  # fresh Adam moments; another data order), as the 130-kimg model shipped until commit fc6dcb1 had no run
-  # folder left. Judge-feature FD wanders between 28.6 and 35.3 over its 20-kimg snapshots (130 kimg: 33.8);
-  # the mean of the four snapshots' weights reaches 27.1
-  ganstudio train gan --data "synthfaces:64?n=100000&seed=0" --arch stylegan --resolution 64 --batch 32 \
-    --kimg 80 --seed 1 --snapshot-kimg 20 --out "$RUNS" --init "$RUNS/synthfaces64-130kimg.safetensors" \
-    --set G.channel_base=1024 --set G.channel_max=128 --set D.channel_base=1024 --set D.channel_max=128
+faces() {  # issue A/5: a style-based generator told the 13 attribute labels (the `cgan` recipe: G's mapping
+  # and a projection discriminator see them), no noise inputs above 16 px (eyes and mouths come from w), on
+  # SynthFaces 64 px (100k images, stream 0). Run A ran open-ended (--kimg 100000), resumed exactly after each
+  # interruption (--kimg 315 stops at the same step); its first 167 kimg were the bake-off's cgan lane
+  ganstudio train cgan --data "synthfaces:64?n=100000&seed=0" --arch stylegan --resolution 64 --batch 32 \
+    --kimg 315 --seed 0 --snapshot-kimg 5 --out "$RUNS" \
+    --set G.channel_base=1024 G.channel_max=128 D.channel_base=1024 D.channel_max=128 G.noise_max_res=16 keep_snapshots=0
+  local first
+  first="$(latest_run synthfaces64-stylegan)"
+  ganstudio export "$first/snapshots/snapshot-008125.safetensors" --out "$RUNS/synthfaces64-g260.safetensors"
+  ganstudio export "$first" --out "$RUNS/synthfaces64-g315.safetensors"
+  # then from 315 kimg on with the mapping network learning 10 x faster (lr multiplier 0.1 instead of StyleGAN's
+  # 0.01; --init rescales its weights so it starts computing the same w): its smiling share fell from +0.22 over
+  # the data's to +0.02 within 20 kimg (the card). Open-ended too; --kimg 45 stops at the same step
+  ganstudio train cgan --data "synthfaces:64?n=100000&seed=0" --arch stylegan --resolution 64 --batch 32 \
+    --kimg 45 --seed 2 --snapshot-kimg 5 --out "$RUNS" --init "$RUNS/synthfaces64-g315.safetensors" \
+    --set G.channel_base=1024 G.channel_max=128 D.channel_base=1024 D.channel_max=128 G.noise_max_res=16 \
+    G.mapping_lr_mul=0.1 keep_snapshots=0
   ganstudio export "$(latest_run synthfaces64-stylegan)" --average 4 --out "$RUNS/synthfaces64-g.safetensors"
 }
-encoder_more() {  # the encoder for it, starting from the 130-kimg model's E
+
+encoder() {  # encoder E (image -> w+) against the frozen generator, on a different 100k slice (stream 1): first
+  # 6 kimg against the generator at 260 kimg (trained while the generator went on), then 2 kimg on from it
+  # against the final one
+  ganstudio train encoder --generator "$RUNS/synthfaces64-g260.safetensors" --data "synthfaces:64?n=100000&seed=1" \
+    --batch 32 --kimg 6 --seed 0 --snapshot-kimg 2 --out "$RUNS"
+  ganstudio export "$(latest_run synthfaces64-encoder)" --fp16 --out "$RUNS/synthfaces64-e260.safetensors"
   ganstudio train encoder --generator "$RUNS/synthfaces64-g.safetensors" --data "synthfaces:64?n=100000&seed=1" \
-    --batch 32 --kimg 4 --seed 0 --snapshot-kimg 2 --out "$RUNS" --init "$RUNS/synthfaces64-130kimg.safetensors"
+    --batch 32 --kimg 2 --seed 1 --snapshot-kimg 1 --out "$RUNS" --init "$RUNS/synthfaces64-e260.safetensors"
   ganstudio export "$(latest_run synthfaces64-encoder)" --fp16 --out checkpoints/synthfaces64.safetensors
 }
 
-faces_w() {  # issue A/5: the model above, fine-tuned to draw eyes and mouths from w instead of its noise inputs.
-  # The aegan recipe (G, D and an encoder E trained together: E's latent term makes G's samples carry their w),
-  # no noise inputs above 16 px (--init drops the 32 and 64 px ones and records that), w units tied to the 13
-  # attribute labels (ae_labels=1). 75 kimg: the lowest FD of its 5-kimg snapshots from 55 to 100 kimg (the card's
-  # table). It ran as an open-ended run (--kimg 10000) resumed exactly after each interruption; --kimg 75 stops
-  # at the same step (2,344)
-  ganstudio train aegan --data "synthfaces:64?n=100000&seed=0" --arch stylegan --batch 32 --kimg 75 --seed 2 \
-    --snapshot-kimg 5 --init checkpoints/synthfaces64.safetensors --out "$RUNS" \
-    --set G.channel_base=1024 G.channel_max=128 G.noise_max_res=16 D.channel_base=1024 D.channel_max=128 \
-    E.channel_base=2048 E.channel_max=256 ae_labels=1 keep_snapshots=0
-  ganstudio export "$(latest_run synthfaces64-stylegan)" --fp16 --out checkpoints/synthfaces64.safetensors
-}
-
 directions() {  # the direction library, beside the model (labels from yet another slice)
-  # (units: the w units that training tied to the labels, scaled by the same labelled faces)
-  for method in mean_diff svm units; do
+  # condition: what switching each attribute of the generator's condition does to w, averaged over 5,000 seeds
+  # drawn as the studio draws them (seeds 2,000,000-2,004,999); as w directions they work on inverted photos too
+  ganstudio directions compute --model synthfaces64 --method condition --n 5000
+  for method in mean_diff svm; do
     ganstudio directions compute --model synthfaces64 --method "$method" --data "synthfaces:64?n=5000&seed=2" --n 5000
   done
   ganstudio directions compute --model synthfaces64 --method pca --n 10000 --components 10
   ganstudio directions compute --model synthfaces64 --method sefa --components 10
   # and from the generator's own samples (seeds 2,000,000-2,004,999; eval draws from 1,000,000), labelled by a
-  # second classifier trained on yet another slice (mean_diff_samples, svm_samples): the encoder's codes vary less
-  # than the generator's w does (unit by unit, a third to about the same spread), so the gap between class means
-  # measured in them moves G less than it should; these measure it in w itself. The labeller is not the judge that
-  # referees the edits, and is not shipped.
+  # second classifier trained on yet another slice (mean_diff_samples, svm_samples): the condition does not move
+  # smiles, but w does (it draws smiles on some faces and not on others); these find where. The labeller is not
+  # the judge that referees the edits, and is not shipped.
   ganstudio judge train --data "synthfaces:64?n=20000&seed=6" --out "$RUNS/labeller-synthfaces64.safetensors" \
     --steps 3000 --blur 1.5 --noise 0.05 --seed 1
   for method in mean_diff svm; do
@@ -74,7 +67,7 @@ directions() {  # the direction library, beside the model (labels from yet anoth
   # per attribute, the set (plain or +keep) and strength the judge measured best on seeds 1,000,000-1,000,299:
   # the `best` set the Edit tab opens on (each slider's 1 is that strength), up to twice the class gap: further
   # pushes score well with the judge while the face dissolves (looked at in the card's slider rows)
-  ganstudio eval --model synthfaces64 --n 2000 --edit-n 300 --edit-alphas 1,2,3,4,6 --out "$RUNS/eval-pick"
+  ganstudio eval --model synthfaces64 --n 2000 --edit-n 300 --edit-alphas 1,1.5,2 --out "$RUNS/eval-pick"
   ganstudio directions pick --model synthfaces64 --eval "$RUNS/eval-pick/metrics.json" --max-alpha 2
 }
 
@@ -162,11 +155,10 @@ judge() {  # the attribute classifier the metrics use as feature space (trained 
 }
 
 evaluate() {  # the figures in the model cards and README
-  # (the face model's own figures are the directions step's eval-pick run) the `best` set again, on samples it
-  # was not picked on
-  ganstudio eval --model synthfaces64 --n 2000 --edit-n 300 --edit-sets best --edit-alpha 1 --edit-seed 3000000 \
-    --out "$RUNS/eval-best-heldout"
-  python benchmarks/inversion_speed.py --images 16 --steps 500 --methods 2 3
+  # the face model against held-out faces (stream 1), with the `best` set again on samples it was not picked on
+  ganstudio eval --model synthfaces64 --data "synthfaces:64?n=100000&seed=1" --n 2000 --edit-n 300 --edit-sets best \
+    --edit-alpha 1 --edit-seed 3000000 --out "$RUNS/eval-heldout"
+  python benchmarks/inversion_speed.py --images 16 --steps 500 --methods 2 3 --threads 1
   # the translation models on held-out faces (SynthFaces stream 1000): the figures in their cards
   python benchmarks/translation_quality.py --n 500 --out "$RUNS/translation-eval"
   ganstudio eval --model digits32-cgan --judge checkpoints/judge-digits32.safetensors --n 1797 --out "$RUNS/eval-digits32-cgan"
@@ -181,7 +173,7 @@ evaluate() {  # the figures in the model cards and README
 }
 
 steps=("$@")
-[ ${#steps[@]} -gt 0 ] || steps=(faces encoder faces_more encoder_more faces_w directions judge cyclegan stargan digits toy2d
+[ ${#steps[@]} -gt 0 ] || steps=(faces encoder directions judge cyclegan stargan digits toy2d
                                  lab_presets evaluate)
 for step in "${steps[@]}"; do
   echo "== $step"
