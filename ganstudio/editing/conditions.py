@@ -157,7 +157,7 @@ class ConditionSpec:
         """The mean condition over seeds: each attribute's odds, a class's 1/k, each categorical
         code's 1/k and continuous codes 0."""
         if self.kind == "attributes":
-            return torch.tensor(self.prior or [0.5] * len(self.names))
+            return self._odds()
         if self.kind == "class":
             return torch.full((len(self.names),), 1 / len(self.names))
         parts = [torch.full((k,), 1 / k) for k in self.categorical] + [torch.zeros(self.continuous)]
@@ -167,11 +167,15 @@ class ConditionSpec:
         """c [len(seeds), dim] of images made from seeds alone, as the studio makes them."""
         return self.vectors([self.for_seed(int(s)) for s in seeds])
 
+    def _odds(self) -> torch.Tensor:
+        """How often each attribute is on: the prior, or 1/2 each without one."""
+        return torch.tensor(self.prior or [0.5] * len(self.names))
+
     def _drawn_attributes(self, seed: int) -> torch.Tensor:
         """0/1 attributes for `seed`: each on as often as the prior says (odds 1/2 without one);
         of an exclusive group (the hair colours) at most one, picked by the members' frequencies."""
         gen = torch.Generator().manual_seed(int(seed))
-        odds = torch.tensor(self.prior or [0.5] * len(self.names))
+        odds = self._odds()
         drawn = (torch.rand(len(self.names), generator=gen) < odds).float()
         u = float(torch.rand((), generator=gen))
         for group in hair_colour_groups(self.names) if self.prior else ():
