@@ -9,7 +9,7 @@ seed, so a seed alone still names one image.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Sequence
 
 import torch
 
@@ -197,3 +197,14 @@ def _prior(frequencies: Any, names: tuple[str, ...]) -> tuple[float, ...]:
     except (TypeError, ValueError):
         return ()
     return values
+
+
+def switched(c: torch.Tensor, column: int, on: bool, groups: Sequence[Sequence[int]] = ()) -> torch.Tensor:
+    """Conditions c [B, dim] with attribute `column` switched on or off; switching on a member
+    of an exclusive group (the hair colours, as StarGAN's targets) turns the rest of it off."""
+    out = c.clone()
+    for group in groups:
+        if on and column in group:
+            out[:, list(group)] = 0.0
+    out[:, column] = float(on)
+    return out

@@ -38,6 +38,7 @@ from ..errors import UserError
 from ..checkpoint import CheckpointError, _read_header, atomic_write_bytes
 from ..domains import hair_colour_groups
 from ..registry import DIRECTIONS
+from .conditions import switched
 
 DIRECTIONS_FORMAT = "ganstudio-directions/1"
 DIRECTIONS_SUFFIX = ".directions.safetensors"
@@ -310,12 +311,9 @@ def condition(codes, labels, label_names, G=None, **_):
     with torch.inference_mode():
         vectors = []
         for k, name in enumerate(label_names):
-            group = next((g for g in groups if k in g), None)
-            on, off = c.clone(), c.clone()
-            on[:, k], off[:, k] = 1.0, 0.0
+            on, off = switched(c, k, True, groups), switched(c, k, False)
             faces = torch.ones(len(c), dtype=torch.bool, device=device)
-            if group is not None:
-                on[:, group], on[:, k] = 0.0, 1.0
+            if any(k in group for group in groups):  # from each face's own colour, not from none
                 off, faces = c, c[:, k] < 0.5
             if not faces.any():
                 raise DirectionError(f"attribute '{name}': every face already has it; draw more faces")

@@ -42,7 +42,7 @@ from torch.utils.data import DataLoader, Dataset, Subset
 
 from ..domains import hair_colour_groups
 from ..editing.codes import seed_samples
-from ..editing.conditions import ConditionSpec
+from ..editing.conditions import ConditionSpec, switched
 from ..editing.directions import DirectionError, DirectionSet, assemble
 from ..editing.edit import ResolvedEdit, apply_edits
 from ..editing.layer_ranges import check_rows, preset_rows
@@ -427,13 +427,8 @@ def evaluate_condition_edits(G: nn.Module, names: Sequence[str], judge: Extracto
             if not chosen.any():
                 continue
             on = chosen.to(device)
-            switched = c[on].clone()
-            column = names.index(name)
-            for group in groups:
-                if want and column in group:
-                    switched[:, group] = 0.0
-            switched[:, column] = float(want)
-            tallies[(CONDITION_METHOD, name, 1.0, want)].add(*referee.score(before[chosen], draw(z[on], switched),
+            asked = switched(c[on], names.index(name), want, groups)
+            tallies[(CONDITION_METHOD, name, 1.0, want)].add(*referee.score(before[chosen], draw(z[on], asked),
                                                                             name, want))
     section = _section(tallies, {CONDITION_METHOD: judged}, 1.0, n=n, psi=psi, seeds=[seed_base, seed_base + n - 1],
                        skipped={name: "the judge does not know it" for name in names if name not in judged})

@@ -407,22 +407,24 @@ class _LabelledRecipe(GanRecipe):
         # Fakes are conditioned on the labels of the real batch, so they follow the data's label mix.
         z = torch.randn(n, G.z_dim, device=device)
         c = labels.float()
-        self.label_counts[:-1] += c.detach().sum(0).double().cpu()
+        self.label_counts = self.label_counts.to(c.device)  # counted where the labels are: no sync per step
+        self.label_counts[:-1] += c.detach().sum(0)
         self.label_counts[-1] += len(c)
         return Inputs(z=z, c=c, d_c=self.real_condition(c), target=c)
 
     def state_tensors(self) -> dict[str, torch.Tensor]:
-        return {"label_counts": self.label_counts.clone()}
+        return {"label_counts": self.label_counts.cpu().clone()}
 
     def load_state_tensors(self, tensors: dict[str, torch.Tensor]) -> None:
         if "label_counts" in tensors:  # runs from before the count start counting on resume
             self.label_counts = tensors["label_counts"].double().clone()
 
     def meta(self) -> dict[str, Any]:
-        seen = float(self.label_counts[-1])
+        counts = self.label_counts.cpu()
+        seen = float(counts[-1])
         if self.data.label_kind != "attributes" or not seen:
             return super().meta()
-        frequencies = (self.label_counts[:-1] / seen).tolist()
+        frequencies = (counts[:-1] / seen).tolist()
         return {**super().meta(), "label_frequencies": {name: round(f, 4) for name, f in
                                                           zip(self.data.label_names, frequencies)}}
 
