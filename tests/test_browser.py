@@ -157,7 +157,7 @@ def test_a_newcomers_journey_keeps_every_output_with_its_inputs(page, tmp_path):
     page.get_by_role("button", name="Sample", exact=True).click()
     _wait_change(lambda: _src(page.locator("#samples img")), "")
     page.locator("#samples img").nth(4).click()  # seed 4
-    time.sleep(1.0)  # the selection reaches the server
+    page.locator("#sample-selected", has_text="Selected: seed 4").wait_for(timeout=30_000)
     after = page.locator("#edit-after img")
     earlier = _src(after)  # an earlier test may have left a face there
     page.get_by_role("button", name="Send selected to Edit").click()

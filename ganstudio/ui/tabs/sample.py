@@ -42,6 +42,11 @@ def _captioned_mix(studio: Studio, model_name, rows_text, cols_text, grid, psi_v
     return make_grid(cells, columns=len(col_imgs) + 1, padding=2, captions=captions)
 
 
+def _describe(seed: int, condition: str | None) -> str:
+    """A sample's caption: its seed, and the condition a conditional model was told."""
+    return f"seed {seed}" + (f" · {condition}" if condition else "")
+
+
 class _Sampling:
     """The tab's events (their parameter names are the API's); samples and mixes go into the session history."""
 
@@ -57,14 +62,15 @@ class _Sampling:
             recipe = self.studio.seed_recipe(model_name, s.seed, psi=psi_value, cutoff=cutoff_layers,
                                              noise_mode=noise_mode, condition=s.condition)
             self.session.add(request, s.image, recipe.to_dict())
-        return [(s.image, f"seed {s.seed}" + (f" · {s.condition}" if s.condition else "")) for s in samples]
+        return [(s.image, _describe(s.seed, s.condition)) for s in samples]
 
     @user_errors
     def on_select(self, model_name, seed_text, psi_value, cutoff_value, noise_mode, condition_text,
                   event: gr.SelectData):
         seed = parse_seeds(seed_text)[event.index]
-        return self.studio.seed_recipe(model_name, seed, psi=psi_value, cutoff=int(cutoff_value) or None,
-                                       noise_mode=noise_mode, condition=condition_text).to_dict()
+        recipe = self.studio.seed_recipe(model_name, seed, psi=psi_value, cutoff=int(cutoff_value) or None,
+                                         noise_mode=noise_mode, condition=condition_text)
+        return recipe.to_dict(), f"Selected: {_describe(seed, recipe.condition)}"
 
     @user_errors
     def mix(self, model_name, rows_text, cols_text, preset_name, start_row, stop_row, psi_value, noise_mode,
@@ -113,6 +119,8 @@ def build(ctx: TabContext) -> Handoffs:
         with gr.Column(scale=2):
             gallery = gr.Gallery(label="Samples (select one, then send it on)", columns=4, height=420, elem_id="samples",
                                  format="png", object_fit="contain", elem_classes=PIXEL_ART)
+            # The gallery's captions are cut to a line; a conditional model's full condition shows here.
+            selected_text = gr.Markdown("", elem_id="sample-selected")
             send_edit = gr.Button("Send selected to Edit")
     selected = gr.State(None)  # the recipe (dict) of the selected sample
 
@@ -149,7 +157,7 @@ def build(ctx: TabContext) -> Handoffs:
               trigger_mode="always_last")
     dice.click(user_errors(_random_seeds), seeds, seeds, api_name="random_seeds", queue=False).then(
         on.sample, sample_inputs, gallery, api_name="sample_random", concurrency_id=MODEL_GROUP)
-    gallery.select(on.on_select, sample_inputs, selected, api_name="sample_select")
+    gallery.select(on.on_select, sample_inputs, [selected, selected_text], api_name="sample_select")
     mix_btn.click(on.mix, [model, row_seeds, col_seeds, preset, start, stop, psi, noise], mix_image, api_name="mix",
                   concurrency_id=MODEL_GROUP)
     lerp_btn.click(on.interpolate, [model, seed_a, seed_b, space, frames, fmt, psi], [animation, preview],
