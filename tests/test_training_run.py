@@ -95,6 +95,7 @@ def test_export_can_average_the_weights_of_the_last_snapshots(tmp_path):
     ("gan", "hinge", set(), {}),
     ("gan", "feature-matching", {"G/fm"}, {}),
     ("cgan", "nonsaturating", set(), {}),
+    ("cgan", "nonsaturating", {"D/cls_real", "D/cls_real_acc", "G/cls"}, {"cgan_class_weight": 1.0}),
     ("acgan", "nonsaturating", {"D/cls_real", "D/cls_fake", "D/cls_real_acc", "G/cls"}, {}),
     ("infogan", "nonsaturating", {"D/info", "G/info", "G/info_cat", "G/info_cont"}, {}),
     ("infogan", "nonsaturating", {"D/info", "G/info_cat", "D/cluster"}, {"info_invariant": True, "info_cluster": 1.0}),
@@ -154,6 +155,24 @@ def test_conditional_recipes_build_conditional_networks():
         Trainer(tiny_config(recipe="cgan"), ToyImages(labels=()), out=None, progress=False)
     with pytest.raises(ConfigError, match="sets tiny.c_dim=3"):
         Trainer(tiny_config(recipe="cgan", G={"c_dim": 5}), ToyImages(), out=None, progress=False)
+
+
+def test_a_cgan_class_head_learns_from_real_faces_only_and_asks_g_for_c():
+    """With cgan_class_weight, D keeps its projection and gains a class head, trained on real
+    images' labels alone (never on G's fakes, which G could then teach it to misread); G's term
+    is the head's loss on its fakes against the c they were drawn for."""
+    plain = Trainer(tiny_config(recipe="cgan"), ToyImages(), out=None, progress=False)
+    assert plain.nets["D"].config.n_classes == 0
+    losses = {}
+    for weight in (1.0, 2.0):  # the same start and batch: D's loss differs by the weighted term alone
+        trainer = Trainer(tiny_config(recipe="cgan", cgan_class_weight=weight, r1_gamma=0.0),
+                          ToyImages(kind="attributes"), out=None, progress=False)
+        assert trainer.nets["D"].config.n_classes == 3 and trainer.nets["D"].config.c_dim == 3
+        trainer.step()
+        losses[weight] = trainer.last_losses
+    assert "D/cls_fake" not in losses[1.0] and {"D/cls_real", "G/cls"} <= set(losses[1.0])
+    assert (losses[2.0]["D/loss"] - losses[1.0]["D/loss"]).item() == pytest.approx(losses[1.0]["D/cls_real"].item(),
+                                                                                   rel=1e-4)
 
 
 def test_an_attribute_conditional_run_records_how_often_each_attribute_is_on(tmp_path):

@@ -136,3 +136,17 @@ def test_a_mapping_that_learns_faster_starts_computing_the_same_w(tmp_path):
         assert torch.allclose(G_new.synthesis(ws), source.synthesis(ws), atol=1e-5)
     stored = dict(G_new.named_parameters())["mapping_net.layers.0.weight"]
     assert torch.allclose(stored, source.state_dict()["mapping_net.layers.0.weight"] * 0.1)  # 0.01 / 0.1
+
+
+def test_a_discriminator_head_the_checkpoint_lacks_starts_fresh_and_is_recorded(tmp_path):
+    """A cgan given a class head (`cgan_class_weight`) starts from a plain cgan's export: every
+    weight the export has comes along, the new head keeps its fresh values."""
+    data = ToyImages(kind="attributes")
+    first = Trainer(tiny_config(recipe="cgan"), data, out=tmp_path / "first", progress=False).run()
+    exported = export_run(first.run_dir, tmp_path / "cgan.safetensors")
+    trainer = Trainer(tiny_config(recipe="cgan", cgan_class_weight=1.0, init=str(exported)), data,
+                      out=tmp_path / "second", progress=False)
+    assert read_config(trainer.run_dir)["init"]["fresh_heads"] == {"D": ["class_head.bias", "class_head.weight"]}
+    source, D = _weights(checkpoint.load(exported)["D"]), _weights(trainer.nets["D"])
+    assert all(torch.equal(D[k], source[k]) for k in source)
+    assert trainer.run().reason == "finished"

@@ -434,12 +434,26 @@ class _LabelledRecipe(GanRecipe):
 
 @RECIPES.register("cgan")
 class ConditionalGanRecipe(_LabelledRecipe):
-    """Conditional GAN (Mirza & Osindero): G(z, c) and D(x, c) both see the labels."""
+    """Conditional GAN (Mirza & Osindero): G(z, c) and D(x, c) both see the labels. With
+    `cgan_class_weight`, D also has a class head learnt on real images only and G is asked to
+    make its fakes read as c there (StarGAN's classification term): the projection alone lets G
+    take an attribute from z and ignore c, so long as the attribute's share matches the data."""
 
     name = "cgan"
 
     def d_required(self) -> dict[str, Any]:
-        return {"c_dim": self.data.num_labels}
+        weight = self.config.cgan_class_weight
+        return {"c_dim": self.data.num_labels, **({"n_classes": self.data.num_labels} if weight > 0 else {})}
+
+    def d_terms(self, batch: GanBatch, labels: torch.Tensor | None, inputs: Inputs, losses: Losses) -> None:
+        if self.config.cgan_class_weight > 0:
+            add_term(losses, "cls_real", class_loss(batch.d_real()["class_logits"], labels, self.data.label_kind),
+                     self.config.cgan_class_weight)
+
+    def g_terms(self, batch: GanBatch, inputs: Inputs, losses: Losses) -> None:
+        if self.config.cgan_class_weight > 0:
+            add_term(losses, "cls", class_loss(batch.d_fake()["class_logits"], inputs.target, self.data.label_kind),
+                     self.config.cgan_class_weight)
 
     def d_optional(self) -> dict[str, Any]:
         return {"conditioning": "projection"}

@@ -55,6 +55,8 @@ class TrainConfig:
     info_cluster: float = 0.0  # infogan: weight of Q reading real images and turned copies alike, all c1 values used
     info_stroke: bool = False  # infogan: Q's copy (info_invariant, info_cluster) also gets a thicker or thinner pen
     ac_weight: float = 1.0  # acgan: weight of the class terms
+    cgan_class_weight: float = 0.0  # cgan: weight of an attribute head on D, learnt on real faces' labels,
+    # whose reading of G's fakes must match the c they were drawn for (0: projection only)
     E: dict = field(default_factory=dict)  # aegan: encoder config keys (`--set E.channel_base=1024`)
     ae_pixel: float = 1.0  # aegan: weight of |G(E(x)) - x| (L1 over a 4-level image pyramid)
     ae_latent: float = 1.0  # aegan: weight of |E(G(w)) - w|^2 on the generator's own samples

@@ -14,7 +14,8 @@ Two differences are allowed. Noise inputs: a run whose generator has fewer of th
 recorded, so the features those inputs painted have to come from w from then on. And the
 learning-rate multiplier of equalized layers (e.g. `--set G.mapping_lr_mul=0.1`): such a layer
 stores its weights divided by the multiplier, so they are rescaled to compute the same function
-and only the speed at which they learn changes.
+and only the speed at which they learn changes. And a discriminator head the source lacks
+(e.g. the class head `--set cgan_class_weight=1` adds to a cgan's D) starts fresh, recorded.
 """
 
 from __future__ import annotations
@@ -52,6 +53,7 @@ def init_from_checkpoint(
     targets.update({twin: twins[twin] for twin, src in follows.items() if src in targets})
     filled: dict[str, str] = {}
     dropped: dict[str, list[str]] = {}
+    new_heads: dict[str, list[str]] = {}
     for role, net in targets.items():
         stand_in = follows.get(role) or twin_of.get(role)
         source_role = next((r for r in (role, stand_in) if r in source.networks), None)
@@ -59,16 +61,20 @@ def init_from_checkpoint(
             continue
         weights, surplus = without_surplus_noise(source.networks[source_role].state_dict(), net.state_dict())
         weights = with_target_lr_mul(weights, source.networks[source_role], net)
+        weights, fresh_heads = with_fresh_heads(weights, net.state_dict())
         load_weights(net, weights, f"--init {path}: its '{source_role}' does not fit this run's '{role}' "
                                    "(it needs the same arch and --set G.* / D.* options)")
         filled[role] = source_role
         if surplus:
             dropped[role] = surplus
+        if fresh_heads:
+            new_heads[role] = fresh_heads
     if not filled:
         raise RunError(f"--init {path}: has none of the networks this run trains ({', '.join(targets)}); "
                        f"it has {', '.join(source.networks)}")
     return {"path": str(path), "sha256": _sha256(path), "roles": filled,
-            "fresh": sorted(set(targets) - set(filled)), **({"dropped_noise_inputs": dropped} if dropped else {})}
+            "fresh": sorted(set(targets) - set(filled)), **({"dropped_noise_inputs": dropped} if dropped else {}),
+            **({"fresh_heads": new_heads} if new_heads else {})}
 
 
 NOISE_INPUT_KEYS = (".noise_strength", ".noise_const")
@@ -79,6 +85,18 @@ def without_surplus_noise(weights: Mapping[str, torch.Tensor], target: Mapping[s
     """`weights` less the noise inputs `target` does not have, and the names of those dropped."""
     surplus = sorted(k for k in weights if k not in target and k.endswith(NOISE_INPUT_KEYS))
     return {k: v for k, v in weights.items() if k not in surplus}, surplus
+
+
+# A discriminator's optional outputs: the class head and InfoGAN's Q head (DiscriminatorHeads's, the tiny D's).
+OPTIONAL_HEAD_PREFIXES = ("head.classify.", "head.q.", "class_head.", "q_head.")
+
+
+def with_fresh_heads(weights: Mapping[str, torch.Tensor], target: Mapping[str, torch.Tensor]
+                     ) -> tuple[dict[str, torch.Tensor], list[str]]:
+    """`weights` plus `target`'s own (fresh) values for the optional heads `weights` lacks, and
+    the names of those keys."""
+    fresh = sorted(k for k in target if k not in weights and k.startswith(OPTIONAL_HEAD_PREFIXES))
+    return {**weights, **{k: target[k] for k in fresh}}, fresh
 
 
 def with_target_lr_mul(weights: Mapping[str, torch.Tensor], source: nn.Module, target: nn.Module
