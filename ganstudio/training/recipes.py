@@ -445,6 +445,9 @@ class ConditionalGanRecipe(_LabelledRecipe):
         weight = self.config.cgan_class_weight
         return {"c_dim": self.data.num_labels, **({"n_classes": self.data.num_labels} if weight > 0 else {})}
 
+    def d_optional(self) -> dict[str, Any]:
+        return {"conditioning": "projection"}
+
     def d_terms(self, batch: GanBatch, labels: torch.Tensor | None, inputs: Inputs, losses: Losses) -> None:
         if self.config.cgan_class_weight > 0:
             add_term(losses, "cls_real", class_loss(batch.d_real()["class_logits"], labels, self.data.label_kind),
@@ -454,9 +457,6 @@ class ConditionalGanRecipe(_LabelledRecipe):
         if self.config.cgan_class_weight > 0:
             add_term(losses, "cls", class_loss(batch.d_fake()["class_logits"], inputs.target, self.data.label_kind),
                      self.config.cgan_class_weight)
-
-    def d_optional(self) -> dict[str, Any]:
-        return {"conditioning": "projection"}
 
     def real_condition(self, labels: torch.Tensor | None) -> torch.Tensor | None:
         return None if labels is None else labels.float()
