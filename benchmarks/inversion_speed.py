@@ -17,8 +17,8 @@ the end, and, with a judge (the one trained on the data set by default), the sha
 attribute) pairs whose verdict is the same on the input and the final reconstruction: an
 inversion that drops the eyes or the glasses scores PSNR but not this. Each image that missed
 the target is listed with its final PSNR and steps.
-Methods 2 and 3 need the model's encoder (role E); the perceptual term (--perceptual, 0.1 on
-D's features as in the app) is used when the model has a discriminator.
+Methods 2 and 3 need the model's encoder (role E); the loss is the app's (pixel only by
+default; --perceptual W adds the D-feature term when the model has a discriminator).
 """
 
 from __future__ import annotations
@@ -72,8 +72,8 @@ def main() -> None:
     parser.add_argument("--methods", type=int, nargs="+", default=[1, 2, 3], choices=[1, 2, 3])
     parser.add_argument("--space", default="w+", choices=["z", "w", "w+"])
     parser.add_argument("--lr", type=float, default=0.05)
-    parser.add_argument("--perceptual", type=float, default=0.1,
-                        help="weight of the D-feature perceptual term (the app's 0.1; 0 skips D)")
+    parser.add_argument("--perceptual", type=float, default=0.0,
+                        help="weight of the D-feature perceptual term (the app's default 0: off; e.g. 0.1 adds it)")
     parser.add_argument("--judge", help="attribute judge for the verdict agreement (default: the data set's judge "
                         "among the checkpoint folders, if any)")
     parser.add_argument("--json", action="store_true", help="also print the results as one JSON object")

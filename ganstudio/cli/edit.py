@@ -108,7 +108,8 @@ def invert_args(p: argparse.ArgumentParser) -> None:
     p.add_argument("--lr", type=float, default=0.05)
     p.add_argument("--lambda-code", type=float, default=0.0, help="lambda1: keep the code near the encoder's")
     p.add_argument("--lambda-realism", type=float, default=0.0, help="lambda2: reward D's score of the result")
-    p.add_argument("--lambda-perceptual", type=float, default=0.1, help="weight of the D-feature term (0 to disable)")
+    p.add_argument("--lambda-perceptual", type=float, default=0.0,
+                   help="weight of a D-feature term (needs the model's D; default 0: off)")
     p.add_argument("--out", required=True, help="output folder")
 
 

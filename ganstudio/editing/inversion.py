@@ -8,7 +8,9 @@ The seed's three methods ("Intelligent Photo Editing"):
 3. encoder initialisation followed by optimisation of the full objective
    L(G(z), x) + lambda1 * ||z - z0||^2 - lambda2 * D(G(z)), z0 = En(x).
 
-L = pixel term + discriminator-feature perceptual term (no downloaded networks), optionally
+L = pixel term, plus an optional discriminator-feature perceptual term (no downloaded
+networks; off by default: on held-out SynthFaces it tripled the steps to 25 dB and lowered
+both the final PSNR and the judge's agreement, see checkpoints/synthfaces64.md), optionally
 restricted to a mask. `invert` is a generator yielding every step, so callers can stream
 the reconstruction and the losses. On a plateau it halves the step size (a hard face can
 stall at a coarse step and then improve by several dB at a finer one), stops after the
@@ -40,7 +42,7 @@ class InversionSettings:
     steps: int = 200
     lr: float = 0.05
     lambda_pixel: float = 1.0
-    lambda_perceptual: float = 0.1
+    lambda_perceptual: float = 0.0  # D-feature term; 0.1 is a useful weight when a D's features help
     lambda_code: float = 0.0  # lambda1: stay near z0
     lambda_realism: float = 0.0  # lambda2: look real to D
     tolerance: float = 1e-4  # a plateau: less relative improvement of the best loss ...
