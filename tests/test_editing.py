@@ -332,6 +332,12 @@ def test_invalid_settings():
         next(invert(G, _target(G), InversionSettings(method=1, lambda_perceptual=0.1)))
 
 
+def test_default_loss_is_pixel_only_and_needs_no_discriminator():
+    G = make_tiny()
+    steps = list(invert(G, _target(G), InversionSettings(method=1, steps=3)))
+    assert set(steps[-1].losses) == {"total", "pixel"}
+
+
 def test_svm_normal_follows_the_codes_scale_not_barely_used_dimensions():
     import numpy as np
 
