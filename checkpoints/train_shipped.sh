@@ -37,9 +37,9 @@ faces() {  # issue A/5: a style-based generator told the 13 attribute labels (th
   # C to F: D also learns to read the 13 labels off real faces (a class head, started fresh by --init) and G must
   # make its fakes read as the c they were drawn for (cgan_class_weight): the projection alone let G take smiles
   # and beards from z. The weight was raised stage by stage, 1 -> 5 -> 15 -> 30, each faster than the last (the card)
-  local stage weight kimg seed previous=gB
-  for stage in "C 1 40 3" "D 5 25 4" "E 15 50 5" "F 30 35 6"; do
-    read -r stage weight kimg seed <<< "$stage"
+  local row stage weight kimg seed previous=gB
+  for row in "C 1 40 3" "D 5 25 4" "E 15 50 5" "F 30 35 6"; do  # stage, class weight, kimg, seed
+    read -r stage weight kimg seed <<< "$row"
     face_run "$kimg" "$seed" --init "$RUNS/synthfaces64-$previous.safetensors" \
       --set G.mapping_lr_mul=0.1 cgan_class_weight="$weight"
     ganstudio export "$(latest_run synthfaces64-stylegan)" --out "$RUNS/synthfaces64-g$stage.safetensors"

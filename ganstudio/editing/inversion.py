@@ -42,7 +42,7 @@ class InversionSettings:
     steps: int = 200
     lr: float = 0.05
     lambda_pixel: float = 1.0
-    lambda_perceptual: float = 0.0  # D-feature term; 0.1 is a useful weight when a D's features help
+    lambda_perceptual: float = 0.0  # D-feature term, off by default (see the module docstring)
     lambda_code: float = 0.0  # lambda1: stay near z0
     lambda_realism: float = 0.0  # lambda2: look real to D
     tolerance: float = 1e-4  # a plateau: less relative improvement of the best loss ...
